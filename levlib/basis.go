@@ -1,0 +1,169 @@
+package levlib
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"strconv"
+	"strings"
+
+	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/gomlx/pkg/core/tensors"
+)
+
+// BasisSpec names a feature basis of the MNIST images.
+//
+//	raw                      pixels / 255 (N×784)
+//	relu                     relu(X W)/sqrt(F), W ~ N(0,1) 784×F, F = 784, seed 1
+//	relu:F=2000,seed=7       the same with other parameters
+type BasisSpec struct {
+	// Kind is "raw" or "relu".
+	Kind string
+	// Features is F for relu (0 means 784).
+	Features int
+	// Seed seeds W for relu (0 means 1).
+	Seed uint64
+}
+
+// ParseBasis parses a basis name as documented on BasisSpec.
+func ParseBasis(s string) (BasisSpec, error) {
+	kind, params, _ := strings.Cut(s, ":")
+	spec := BasisSpec{Kind: kind}
+	switch kind {
+	case "raw":
+		if params != "" {
+			return spec, fmt.Errorf("basis %q: raw takes no parameters", s)
+		}
+	case "relu":
+		if params == "" {
+			break
+		}
+		for _, kv := range strings.Split(params, ",") {
+			k, v, ok := strings.Cut(kv, "=")
+			n, err := strconv.ParseUint(v, 10, 64)
+			if !ok || err != nil {
+				return spec, fmt.Errorf("basis %q: bad parameter %q (want F=N or seed=N)", s, kv)
+			}
+			switch strings.ToLower(k) {
+			case "f", "features":
+				if n == 0 || n > 1<<16 {
+					return spec, fmt.Errorf("basis %q: F must be in 1..65536", s)
+				}
+				spec.Features = int(n)
+			case "seed":
+				spec.Seed = n
+			default:
+				return spec, fmt.Errorf("basis %q: unknown parameter %q (want F or seed)", s, k)
+			}
+		}
+	default:
+		return spec, fmt.Errorf("unknown basis %q (want raw or relu[:F=N,seed=N])", s)
+	}
+	return spec.Normalized(), nil
+}
+
+// Normalized fills in the defaults (F = 784, seed 1 for relu).
+func (s BasisSpec) Normalized() BasisSpec {
+	if s.Kind == "relu" {
+		if s.Features == 0 {
+			s.Features = ImagePixels
+		}
+		if s.Seed == 0 {
+			s.Seed = 1
+		}
+	}
+	return s
+}
+
+// String returns the canonical name, e.g. "raw" or "relu:F=784,seed=1".
+func (s BasisSpec) String() string {
+	s = s.Normalized()
+	if s.Kind == "relu" {
+		return fmt.Sprintf("relu:F=%d,seed=%d", s.Features, s.Seed)
+	}
+	return s.Kind
+}
+
+// Build computes the basis matrix of ds on backend b.
+func (s BasisSpec) Build(ctx context.Context, b backends.Backend, ds *Dataset, progress func(Progress)) (*Matrix, error) {
+	s = s.Normalized()
+	switch s.Kind {
+	case "raw":
+		return RawBasis(ds), nil
+	case "relu":
+		return ReLUBasis(ctx, b, ds, ReLUOptions{Features: s.Features, Seed: s.Seed, Progress: progress})
+	}
+	return nil, fmt.Errorf("unknown basis kind %q", s.Kind)
+}
+
+// RawBasis returns the N×784 matrix of pixels / 255.
+func RawBasis(ds *Dataset) *Matrix {
+	m := NewMatrix(ds.N(), ImagePixels)
+	for i, p := range ds.Pixels {
+		m.Data[i] = float64(p) / 255
+	}
+	return m
+}
+
+// ReLUOptions configures ReLUBasis.
+type ReLUOptions struct {
+	// Features is F, the number of random features (must be > 0).
+	Features int
+	// Seed seeds the PCG generator that draws W.
+	Seed uint64
+	// Progress, if not nil, is called after each chunk.
+	Progress func(Progress)
+}
+
+// ReLUWeights returns the 784×F matrix W with entries drawn i.i.d. N(0, 1) from
+// rand.New(rand.NewPCG(seed, seed)), row-major, so the basis is the same on every backend.
+func ReLUWeights(features int, seed uint64) *Matrix {
+	rng := rand.New(rand.NewPCG(seed, seed))
+	w := NewMatrix(ImagePixels, features)
+	for i := range w.Data {
+		w.Data[i] = rng.NormFloat64()
+	}
+	return w
+}
+
+// ReLUBasis returns the random-features basis relu(X W)/sqrt(F) of the pixels X = RawBasis(ds), with
+// W = ReLUWeights(F, seed) (Rahimi & Recht, "Random features for large-scale kernel machines", 2007;
+// with ReLU this approximates the arc-cosine kernel of Cho & Saul, 2009). It runs in float64 on b.
+func ReLUBasis(ctx context.Context, b backends.Backend, ds *Dataset, opts ReLUOptions) (*Matrix, error) {
+	f := opts.Features
+	if f <= 0 {
+		return nil, fmt.Errorf("relu basis: %d features, want > 0", f)
+	}
+	x := RawBasis(ds)
+	w := ReLUWeights(f, opts.Seed)
+	scale := 1 / math.Sqrt(float64(f))
+	exec, err := newExec(b, func(xc, w *graph.Node) *graph.Node {
+		z := graph.DotGeneral(xc, []int{1}, nil, w, []int{0}, nil)
+		return graph.MulScalar(graph.Max(z, graph.ZerosLike(z)), scale)
+	})
+	if err != nil {
+		return nil, err
+	}
+	defer exec.Finalize()
+	out := NewMatrix(x.Rows, f)
+	wt := tensorFromMatrix(w)
+	defer wt.FinalizeAll()
+	c := chunkRows(x.Rows, max(f, x.Cols), 0)
+	chunks, done := (x.Rows+c-1)/c, 0
+	err = execChunks(ctx, exec, x, c, []any{wt}, func() {
+		done++
+		if opts.Progress != nil {
+			opts.Progress(Progress{Stage: "ReLU features", Done: done, Total: chunks})
+		}
+	}, func(lo, hi int, o []*tensors.Tensor) error {
+		return tensors.ConstFlatData(o[0], func(flat []float64) {
+			copy(out.Data[lo*f:hi*f], flat[:(hi-lo)*f])
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}

@@ -1,0 +1,170 @@
+package levlib
+
+import (
+	"bytes"
+	"cmp"
+	"fmt"
+	"image"
+	"image/color"
+	"io"
+	"math"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/font"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+)
+
+// TopK returns the indices of the k largest scores, largest first; ties go to the smaller index. k is
+// clipped to [0, len(scores)].
+func TopK(scores []float64, k int) []int {
+	idx := make([]int, len(scores))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortStableFunc(idx, func(a, b int) int { return cmp.Compare(scores[b], scores[a]) })
+	return idx[:max(0, min(k, len(idx)))]
+}
+
+// BottomK returns the indices of the k smallest scores, smallest first; ties go to the smaller index.
+func BottomK(scores []float64, k int) []int {
+	idx := make([]int, len(scores))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortStableFunc(idx, func(a, b int) int { return cmp.Compare(scores[a], scores[b]) })
+	return idx[:max(0, min(k, len(idx)))]
+}
+
+// GridOptions configures DigitGrid. The zero value draws 10 rows of 30 digits.
+type GridOptions struct {
+	// Rows and Cols of the grid (0 means 10 and 30).
+	Rows, Cols int
+	// Title above the grid.
+	Title string
+}
+
+// DigitGrid draws the images of rows idx of ds, sorted by label (then by decreasing score), each titled
+// "label (score)" with 4 decimals, as in the seed notebook's cell 5. The format is taken from path's
+// extension (.png, .svg, .pdf); the figure is written atomically.
+func DigitGrid(path string, ds *Dataset, scores []float64, idx []int, opts GridOptions) error {
+	rows, cols := cmp.Or(opts.Rows, 10), cmp.Or(opts.Cols, 30)
+	sorted := slices.Clone(idx)
+	slices.SortStableFunc(sorted, func(a, b int) int {
+		return cmp.Or(cmp.Compare(ds.Labels[a], ds.Labels[b]), cmp.Compare(scores[b], scores[a]))
+	})
+	if len(sorted) > rows*cols {
+		sorted = sorted[:rows*cols]
+	}
+	const cellW, imgSide, labelH, titleH = 50.0, 40.0, 9.0, 22.0
+	w := vg.Length(cellW * float64(cols))
+	h := vg.Length(titleH + (imgSide+labelH+3)*float64(rows))
+	c, err := draw.NewFormattedCanvas(w, h, formatOf(path))
+	if err != nil {
+		return fmt.Errorf("figure %s: %w", path, err)
+	}
+	dc := draw.New(c)
+	dc.SetColor(color.White)
+	dc.Fill(dc.Rectangle.Path())
+	small := draw.TextStyle{Color: color.Black, Font: font.From(plot.DefaultFont, 6.5), XAlign: draw.XCenter,
+		YAlign: draw.YBottom, Handler: plot.DefaultTextHandler}
+	title := small
+	title.Font = font.From(plot.DefaultFont, 12)
+	dc.FillText(title, vg.Point{X: w / 2, Y: h - titleH + 6}, opts.Title)
+	for k, i := range sorted {
+		r, col := k/cols, k%cols
+		x0 := vg.Length(cellW*float64(col) + (cellW-imgSide)/2)
+		yTop := h - vg.Length(titleH+(imgSide+labelH+3)*float64(r))
+		dc.FillText(small, vg.Point{X: x0 + imgSide/2, Y: yTop - labelH + 1}, fmt.Sprintf("%d (%.4f)", ds.Labels[i], scores[i]))
+		rect := vg.Rectangle{Min: vg.Point{X: x0, Y: yTop - labelH - imgSide}, Max: vg.Point{X: x0 + imgSide, Y: yTop - labelH}}
+		dc.DrawImage(rect, digitImage(ds, i, 2))
+	}
+	return writeCanvas(path, c)
+}
+
+// digitImage returns image i of ds, white on black, upscaled by an integer factor (nearest neighbour).
+func digitImage(ds *Dataset, i, up int) image.Image {
+	img := image.NewGray(image.Rect(0, 0, ImageSide*up, ImageSide*up))
+	px := ds.Pixels[i*ImagePixels : (i+1)*ImagePixels]
+	for y := 0; y < ImageSide*up; y++ {
+		for x := 0; x < ImageSide*up; x++ {
+			img.Pix[y*img.Stride+x] = px[(y/up)*ImageSide+x/up]
+		}
+	}
+	return img
+}
+
+// ScoreCurve plots the scores sorted in decreasing order against their rank, with a log y axis (the
+// seed's distribution plot). Zero scores cannot be drawn on a log axis; their count goes in the legend.
+func ScoreCurve(path string, scores []float64, title string) error {
+	sorted := slices.Clone(scores)
+	slices.SortFunc(sorted, func(a, b float64) int { return cmp.Compare(b, a) })
+	pts := make(plotter.XYs, 0, len(sorted))
+	zeros := 0
+	for i, s := range sorted {
+		if s <= 0 {
+			zeros++
+			continue
+		}
+		pts = append(pts, plotter.XY{X: float64(i + 1), Y: s})
+	}
+	p := plot.New()
+	p.Title.Text = title
+	p.X.Label.Text = "rank (1 = highest leverage)"
+	p.Y.Label.Text = "leverage score"
+	p.Y.Scale = plot.LogScale{}
+	p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
+	p.Add(plotter.NewGrid())
+	if len(pts) > 0 {
+		line, err := plotter.NewLine(pts)
+		if err != nil {
+			return fmt.Errorf("figure %s: %w", path, err)
+		}
+		line.Color = color.RGBA{R: 31, G: 119, B: 180, A: 255}
+		line.Width = vg.Points(1.5)
+		p.Add(line)
+		label := fmt.Sprintf("sorted scores (N = %d, Σ = %.2f)", len(scores), sumFloats(scores))
+		if zeros > 0 {
+			label += fmt.Sprintf("; %d zeros not shown", zeros)
+		}
+		p.Legend.Add(label, line)
+		p.Legend.Top = true
+	}
+	c, err := draw.NewFormattedCanvas(7*vg.Inch, 4.5*vg.Inch, formatOf(path))
+	if err != nil {
+		return fmt.Errorf("figure %s: %w", path, err)
+	}
+	p.Draw(draw.New(c))
+	return writeCanvas(path, c)
+}
+
+func sumFloats(a []float64) float64 {
+	s := 0.0
+	for _, v := range a {
+		s += v
+	}
+	if math.IsNaN(s) {
+		return 0
+	}
+	return s
+}
+
+func formatOf(path string) string {
+	return strings.TrimPrefix(strings.ToLower(filepath.Ext(path)), ".")
+}
+
+func writeCanvas(path string, c vg.CanvasWriterTo) error {
+	var buf bytes.Buffer
+	if _, err := c.WriteTo(&buf); err != nil {
+		return fmt.Errorf("figure %s: %w", path, err)
+	}
+	return WriteAtomic(path, func(w io.Writer) error {
+		_, err := buf.WriteTo(w)
+		return err
+	})
+}
+

@@ -1,0 +1,50 @@
+package levlib
+
+import (
+	"context"
+	"fmt"
+
+	"gonum.org/v1/gonum/lapack/gonum"
+)
+
+// qrLeverage computes ℓ_i = ‖Q(i,:)‖² from the thin Householder QR of x (gonum LAPACK Dgeqrf, then
+// Dorgqr to form only the N×min(N,D) Q in place), as torch.linalg.qr(X, mode="reduced") does.
+func qrLeverage(ctx context.Context, x *Matrix, opts LeverageOptions) (*LeverageResult, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	n, d := x.Rows, x.Cols
+	k := min(n, d)
+	a := make([]float64, len(x.Data))
+	copy(a, x.Data)
+	var impl gonum.Implementation
+	tau := make([]float64, k)
+	work := []float64{0}
+	impl.Dgeqrf(n, d, a, d, tau, work, -1)
+	lwork := int(work[0])
+	impl.Dorgqr(n, k, k, a, d, tau, work, -1)
+	lwork = max(lwork, int(work[0]), 1)
+	work = make([]float64, lwork)
+	report := func(done int) {
+		if opts.Progress != nil {
+			opts.Progress(Progress{Stage: "Householder QR", Done: done, Total: 2})
+		}
+	}
+	impl.Dgeqrf(n, d, a, d, tau, work, lwork)
+	report(1)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	impl.Dorgqr(n, k, k, a, d, tau, work, lwork)
+	report(2)
+	res := &LeverageResult{Method: QR, Rank: k, Scores: make([]float64, n)}
+	for i := 0; i < n; i++ {
+		var s float64
+		for _, q := range a[i*d : i*d+k] {
+			s += q * q
+		}
+		res.Scores[i] = min(s, 1)
+	}
+	res.Warnings = append(res.Warnings, fmt.Errorf("method qr treats all %d columns as independent (Σℓ = %d); use exact for rank-deficient bases", k, k))
+	return res, nil
+}
