@@ -167,4 +167,3 @@ func writeCanvas(path string, c vg.CanvasWriterTo) error {
 		return err
 	})
 }
-

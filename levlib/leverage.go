@@ -62,11 +62,30 @@ type LeverageOptions struct {
 	// RelTolerance is the rank tolerance relative to the largest singular value: singular values
 	// σ_i ≤ RelTolerance·σ_max count as zero. 0 means numpy.linalg.matrix_rank's max(N, D)·eps64.
 	RelTolerance float64
-	// SkipRefinement skips the second Gram pass of the exact method (for measurements only: without it
-	// the rank and the scores of ill-conditioned bases are wrong).
-	SkipRefinement bool
+	// Refinement controls the second Gram pass of the exact method. The zero value, RefineAuto, skips
+	// it when the first pass shows a condition number κ ≤ 1e4 after column equilibration (then the
+	// error is about eps·κ² ≤ 1e-8 and the basis has full rank).
+	Refinement Refinement
 	// Progress, if not nil, is called after each chunk.
 	Progress func(Progress)
+}
+
+// Refinement selects when the exact method makes its refinement pass.
+type Refinement int
+
+const (
+	// RefineAuto refines unless the first pass shows a well-conditioned, full-rank basis.
+	RefineAuto Refinement = iota
+	// RefineAlways always makes the refinement pass.
+	RefineAlways
+	// RefineNever never does (for measurements only: the rank and the scores of ill-conditioned or
+	// rank-deficient bases are then wrong).
+	RefineNever
+)
+
+// String returns "auto", "always" or "never".
+func (r Refinement) String() string {
+	return [...]string{"auto", "always", "never"}[r]
 }
 
 // LeverageResult holds the leverage scores of a basis.
@@ -81,6 +100,8 @@ type LeverageResult struct {
 	Tolerance float64
 	// Method used.
 	Method Method
+	// Refined reports whether the exact method made its refinement pass.
+	Refined bool
 	// Warnings lists problems that do not stop the analysis (rank deficiency, zero columns, an
 	// ill-determined rank).
 	Warnings []error
@@ -101,7 +122,8 @@ var ErrRankDeficient = errors.New("rank-deficient basis")
 //
 //  1. G = XᵀX; columns are equilibrated by powers of two (exact), G = VΛVᵀ, W₁ = S⁻¹V diag(λ)^(-1/2)
 //     with eigenvalues floored at λ_max·D·eps so that Y = XW₁ has columns of norm ≤ 1.
-//  2. Refinement (as in CholeskyQR2, Fukaya et al. 2014): G₂ = YᵀY = V₂Λ₂V₂ᵀ gives an orthonormal
+//  2. Refinement (as in CholeskyQR2, Fukaya et al. 2014; skipped by RefineAuto when pass 1 shows
+//     κ ≤ 1e4): G₂ = YᵀY = V₂Λ₂V₂ᵀ gives an orthonormal
 //     Q₂ = YV₂Λ₂^(-1/2) and X = Q₂R with R = Λ₂^(1/2)V₂ᵀ diag(λ)^(1/2) VᵀS. The SVD R = U_R Σ V_Rᵀ gives
 //     the singular values of X; rank r = #{σ_i > σ_max·max(N,D)·eps64} (numpy's matrix_rank).
 //  3. ℓ_i = ‖(X M)(i,:)‖² with M = W₁V₂Λ₂^(-1/2) U_R(:, :r).
@@ -137,7 +159,7 @@ func exactLeverage(ctx context.Context, b backends.Backend, x *Matrix, opts Leve
 	c := chunkRows(n, d, opts.ChunkRows)
 	chunks := (n + c - 1) / c
 	passes := 3
-	if opts.SkipRefinement {
+	if opts.Refinement == RefineNever {
 		passes = 2
 	}
 	done := 0
@@ -221,9 +243,14 @@ func exactLeverage(ctx context.Context, b backends.Backend, x *Matrix, opts Leve
 		}
 	}
 
+	refine := opts.Refinement == RefineAlways || (opts.Refinement == RefineAuto && lam[0] < lamMax*1e-8)
+	if !refine && passes == 3 {
+		passes = 2 // the progress total shrinks: the last pass follows at once
+	}
+	res.Refined = refine
 	var v2 *mat.Dense
 	var s2 []float64
-	if opts.SkipRefinement {
+	if !refine {
 		v2 = identity(d)
 		s2 = make([]float64, d)
 		for i := range s2 {

@@ -154,23 +154,54 @@ func synthCases() []synthCase {
 func TestLeverageMatchesSVD(t *testing.T) {
 	sel := testBackend(t)
 	for _, tc := range synthCases() {
-		t.Run(tc.name, func(t *testing.T) {
-			ref, refRank := svdLeverage(t, tc.x)
-			if refRank != tc.wantRank {
-				t.Fatalf("reference rank %d, constructed %d", refRank, tc.wantRank)
-			}
-			res, err := levlib.LeverageScores(context.Background(), sel.Backend, tc.x, levlib.LeverageOptions{ChunkRows: 128})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if res.Rank != refRank {
-				t.Errorf("rank %d, want %d", res.Rank, refRank)
-			}
-			if d, i := maxAbsDiff(res.Scores, ref); d > 1e-7 {
-				t.Errorf("max |ℓ - ℓ_svd| = %.3g at row %d (ℓ=%.12f, ref %.12f), want ≤ 1e-7", d, i, res.Scores[i], ref[i])
-			}
-			checkProperties(t, res)
-		})
+		ref, refRank := svdLeverage(t, tc.x)
+		if refRank != tc.wantRank {
+			t.Fatalf("%s: reference rank %d, constructed %d", tc.name, refRank, tc.wantRank)
+		}
+		for _, refine := range []levlib.Refinement{levlib.RefineAuto, levlib.RefineAlways} {
+			t.Run(tc.name+"/refine="+refine.String(), func(t *testing.T) {
+				res, err := levlib.LeverageScores(context.Background(), sel.Backend, tc.x, levlib.LeverageOptions{ChunkRows: 128, Refinement: refine})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if res.Rank != refRank {
+					t.Errorf("rank %d, want %d", res.Rank, refRank)
+				}
+				if d, i := maxAbsDiff(res.Scores, ref); d > 1e-7 {
+					t.Errorf("max |ℓ - ℓ_svd| = %.3g at row %d (ℓ=%.12f, ref %.12f), want ≤ 1e-7", d, i, res.Scores[i], ref[i])
+				}
+				checkProperties(t, res)
+			})
+		}
+	}
+}
+
+// TestRefinementNeeded shows what the refinement pass buys: without it, a basis with condition number
+// 1e8 is off by more than 1e-3 (measured: 3.8e-2) and a rank-deficient one gets full rank; RefineAuto
+// refines exactly those and skips the well-conditioned one.
+func TestRefinementNeeded(t *testing.T) {
+	sel := testBackend(t)
+	cases := synthCases()
+	for _, tc := range []struct {
+		c          synthCase
+		wantRefine bool
+	}{{cases[0], false}, {cases[3], true}, {cases[4], true}} {
+		ref, _ := svdLeverage(t, tc.c.x)
+		never, err := levlib.LeverageScores(context.Background(), sel.Backend, tc.c.x, levlib.LeverageOptions{Refinement: levlib.RefineNever})
+		if err != nil {
+			t.Fatal(err)
+		}
+		auto, _ := levlib.LeverageScores(context.Background(), sel.Backend, tc.c.x, levlib.LeverageOptions{})
+		if auto.Refined != tc.wantRefine {
+			t.Errorf("%s: auto refined = %t, want %t", tc.c.name, auto.Refined, tc.wantRefine)
+		}
+		d, _ := maxAbsDiff(never.Scores, ref)
+		if tc.wantRefine && d < 1e-3 && never.Rank == tc.c.wantRank {
+			t.Errorf("%s: without refinement error %.3g and rank %d: the test matrix is too easy", tc.c.name, d, never.Rank)
+		}
+		if !tc.wantRefine && d > 1e-12 {
+			t.Errorf("%s: well-conditioned, unrefined error %.3g", tc.c.name, d)
+		}
 	}
 }
 

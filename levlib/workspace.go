@@ -42,6 +42,7 @@ type leverageMeta struct {
 	SingularValues []float64 `json:"singular_values,omitempty"`
 	Warnings       []string  `json:"warnings,omitempty"`
 	RankDeficient  bool      `json:"rank_deficient"`
+	Refined        bool      `json:"refined"`
 }
 
 // cachedWarning restores a warning read from the cache, keeping errors.Is(w, ErrRankDeficient).
@@ -58,8 +59,8 @@ func (c cachedWarning) Is(target error) bool {
 // Leverage returns the leverage scores of basis spec on w.Data with opts.Method, from the cache when
 // an entry for the same data, basis and method exists, else computed and cached.
 func (w *Workspace) Leverage(ctx context.Context, spec BasisSpec, opts LeverageOptions) (*LeverageResult, error) {
-	key := fmt.Sprintf("leverage %s basis=%s method=%s rtol=%g refine=%t", dataKey(w.Data), spec, opts.Method,
-		opts.RelTolerance, !opts.SkipRefinement)
+	key := fmt.Sprintf("leverage %s basis=%s method=%s rtol=%g refine=%s", dataKey(w.Data), spec, opts.Method,
+		opts.RelTolerance, opts.Refinement)
 	var meta leverageMeta
 	m, err := w.Cache.Load("leverage", key, &meta)
 	switch {
@@ -67,7 +68,7 @@ func (w *Workspace) Leverage(ctx context.Context, spec BasisSpec, opts LeverageO
 		w.warn(fmt.Errorf("recomputing: %w", err))
 	case m != nil:
 		res := &LeverageResult{Scores: m.Data, Rank: meta.Rank, Tolerance: meta.Tolerance,
-			SingularValues: meta.SingularValues, Method: opts.Method}
+			SingularValues: meta.SingularValues, Method: opts.Method, Refined: meta.Refined}
 		for _, s := range meta.Warnings {
 			res.Warnings = append(res.Warnings, cachedWarning{s, meta.RankDeficient})
 		}
@@ -84,7 +85,7 @@ func (w *Workspace) Leverage(ctx context.Context, spec BasisSpec, opts LeverageO
 	if err != nil {
 		return nil, fmt.Errorf("leverage of basis %s: %w", spec, err)
 	}
-	meta = leverageMeta{Rank: res.Rank, Tolerance: res.Tolerance, SingularValues: res.SingularValues}
+	meta = leverageMeta{Rank: res.Rank, Tolerance: res.Tolerance, SingularValues: res.SingularValues, Refined: res.Refined}
 	for _, wr := range res.Warnings {
 		meta.Warnings = append(meta.Warnings, wr.Error())
 		meta.RankDeficient = meta.RankDeficient || errors.Is(wr, ErrRankDeficient)

@@ -1,0 +1,151 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/levstudy/levstudy/levlib"
+)
+
+func dataDir(t *testing.T) string {
+	dir := levlib.DefaultDataDir()
+	if _, err := os.Stat(filepath.Join(dir, levlib.MNISTFiles[0].Name)); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("MNIST data missing in %s under CI: run `make data`", dir)
+		}
+		t.Skipf("MNIST data not installed in %s: run `make data`", dir)
+	}
+	return dir
+}
+
+func runCLI(t *testing.T, args ...string) (string, string, error) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	t.Setenv("GOMLX_BACKEND", "go")
+	err := run(context.Background(), &stdout, &stderr, args)
+	return stdout.String(), stderr.String(), err
+}
+
+func TestLeverageCommand(t *testing.T) {
+	data, dir := dataDir(t), t.TempDir()
+	cache := filepath.Join(dir, "cache")
+	out := filepath.Join(dir, "raw.csv")
+	stdout, stderr, err := runCLI(t, "leverage", "-data", data, "-cache", cache, "-rows", "300", "-basis", "raw", "-out", out)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	if !strings.Contains(stdout, "wrote "+out) || !strings.Contains(stderr, "rank ") {
+		t.Errorf("stdout %q stderr %q", stdout, stderr)
+	}
+	tab, err := levlib.ReadLeverageCSV(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := 0.0
+	for _, v := range tab.Scores {
+		s += v
+	}
+	if len(tab.Scores) != 300 || tab.Label[0] != 5 || tab.Split[299] != "train" {
+		t.Errorf("%d rows, label[0]=%d", len(tab.Scores), tab.Label[0])
+	}
+	// Σℓ equals the printed rank.
+	var rank int
+	for _, f := range strings.Fields(stderr[strings.Index(stderr, "rank "):]) {
+		if n, err := strconv.Atoi(strings.TrimSuffix(f, ",")); err == nil {
+			rank = n
+			break
+		}
+	}
+	if rank == 0 || abs(s-float64(rank)) > 1e-8 {
+		t.Errorf("Σℓ = %v, printed rank %d", s, rank)
+	}
+	// The relu basis and the qr method to stdout.
+	stdout, stderr, err = runCLI(t, "leverage", "-data", data, "-cache", "", "-rows", "100", "-basis", "relu",
+		"-relu-features", "50", "-relu-seed", "2", "-method", "qr", "-out", "-")
+	if err != nil || !strings.HasPrefix(stdout, "index,split,label,leverage\n0,train,5,") {
+		t.Errorf("relu to stdout: %v %q %s", err, stdout[:min(80, len(stdout))], stderr)
+	}
+	if !strings.Contains(stderr, "relu:F=50,seed=2") {
+		t.Errorf("stderr does not name the basis: %s", stderr)
+	}
+}
+
+func TestFiguresCommand(t *testing.T) {
+	data, dir := dataDir(t), t.TempDir()
+	stdout, stderr, err := runCLI(t, "figures", "-data", data, "-cache", "", "-rows", "400", "-k", "50", "-out", dir)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	for _, f := range []string{"raw_exact_top50.png", "raw_exact_bottom50.svg", "raw_exact_scores.png", "raw_exact_scores.svg"} {
+		st, err := os.Stat(filepath.Join(dir, f))
+		if err != nil || st.Size() < 1000 {
+			t.Errorf("%s: %v", f, err)
+		}
+		if !strings.Contains(stdout, f) {
+			t.Errorf("stdout does not list %s", f)
+		}
+	}
+}
+
+func TestCommandErrors(t *testing.T) {
+	empty := t.TempDir()
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"no command", nil, ""},
+		{"unknown command", []string{"levrage"}, ""},
+		{"unknown basis", []string{"leverage", "-basis", "cnn2", "-out", "x.csv"}, `flag -basis: unknown basis "cnn2"`},
+		{"bad relu parameter", []string{"leverage", "-basis", "relu:F=0", "-out", "x.csv"}, "F must be in 1..65536"},
+		{"unknown method", []string{"leverage", "-method", "svd", "-out", "x.csv"}, `flag -method: unknown leverage method "svd"`},
+		{"missing out", []string{"leverage"}, "flag -out: missing"},
+		{"negative rows", []string{"leverage", "-rows", "-5", "-out", "x.csv"}, "flag -rows: -5"},
+		{"missing data", []string{"leverage", "-data", empty, "-out", "x.csv"}, "looked in " + empty},
+		{"bad k", []string{"figures", "-k", "15", "-out", empty}, "flag -k: 15"},
+		{"bad backend", []string{"leverage", "-data", "", "-backend", "tpu9", "-out", "x.csv"}, ""},
+		{"install without from", []string{"install-data"}, "flag -from: missing"},
+		{"extra argument", []string{"leverage", "-out", "x.csv", "extra"}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, stderr, err := runCLI(t, tc.args...)
+			if err == nil {
+				t.Fatal("no error")
+			}
+			if tc.want != "" && !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %q, want it to contain %q", err, tc.want)
+			}
+			if tc.want == "" && !errors.Is(err, errUsage) && !strings.Contains(err.Error(), "backend") && !strings.Contains(err.Error(), "looked in") {
+				t.Errorf("error %v; stderr %s", err, stderr)
+			}
+			if exitCode(err) == 0 {
+				t.Error("exit code 0")
+			}
+		})
+	}
+}
+
+func TestBackendError(t *testing.T) {
+	dataDir(t)
+	_, _, err := runCLI(t, "leverage", "-rows", "10", "-backend", "tpu9", "-out", filepath.Join(t.TempDir(), "x.csv"))
+	if err == nil || !strings.Contains(err.Error(), `flag -backend: backend "tpu9"`) {
+		t.Errorf("got %v", err)
+	}
+	_, _, err = runCLI(t, "leverage", "-rows", "10", "-backend", "xla:cuda", "-out", filepath.Join(t.TempDir(), "x.csv"))
+	if err == nil || !strings.Contains(err.Error(), "PJRT") {
+		t.Errorf("xla:cuda without a plugin: got %v", err)
+	}
+}
+
+func abs(x float64) float64 {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
