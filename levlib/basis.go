@@ -18,12 +18,18 @@ import (
 //	raw                      pixels / 255 (N×784)
 //	relu                     relu(X W)/sqrt(F), W ~ N(0,1) 784×F, F = 784, seed 1
 //	relu:F=2000,seed=7       the same with other parameters
+//	cnn:A1                   200-d embedding of MnistConvNet A1 (group A, init seed 1; see TrainCNN)
+//	torch:PATH.pth           200-d embedding of a PyTorch MnistConvNet state_dict (LoadTorchCNN)
 type BasisSpec struct {
-	// Kind is "raw" or "relu".
+	// Kind is "raw", "relu", "cnn" or "torch".
 	Kind string
+	// Group and Seed name a CNN (cnn).
+	Group Group
+	// Path is the .pth file (torch).
+	Path string
 	// Features is F for relu (0 means 784).
 	Features int
-	// Seed seeds W for relu (0 means 1).
+	// Seed seeds W for relu (0 means 1) and is the init seed of a CNN.
 	Seed uint64
 }
 
@@ -58,8 +64,26 @@ func ParseBasis(s string) (BasisSpec, error) {
 				return spec, fmt.Errorf("basis %q: unknown parameter %q (want F or seed)", s, k)
 			}
 		}
+	case "cnn":
+		if len(params) < 2 {
+			return spec, fmt.Errorf("basis %q: want cnn:GROUP SEED, e.g. cnn:A1", s)
+		}
+		g, err := ParseGroup(params[:1])
+		if err != nil {
+			return spec, fmt.Errorf("basis %q: %w", s, err)
+		}
+		n, err := strconv.ParseUint(params[1:], 10, 64)
+		if err != nil || n == 0 || n > 1e6 {
+			return spec, fmt.Errorf("basis %q: seed %q, want 1..1000000", s, params[1:])
+		}
+		spec.Group, spec.Seed = g, n
+	case "torch":
+		if params == "" {
+			return spec, fmt.Errorf("basis %q: want torch:PATH to a .pth state_dict", s)
+		}
+		spec.Path = params
 	default:
-		return spec, fmt.Errorf("unknown basis %q (want raw or relu[:F=N,seed=N])", s)
+		return spec, fmt.Errorf("unknown basis %q (want raw, relu[:F=N,seed=N], cnn:A1…C5 or torch:PATH.pth)", s)
 	}
 	return spec.Normalized(), nil
 }
@@ -80,8 +104,13 @@ func (s BasisSpec) Normalized() BasisSpec {
 // String returns the canonical name, e.g. "raw" or "relu:F=784,seed=1".
 func (s BasisSpec) String() string {
 	s = s.Normalized()
-	if s.Kind == "relu" {
+	switch s.Kind {
+	case "relu":
 		return fmt.Sprintf("relu:F=%d,seed=%d", s.Features, s.Seed)
+	case "cnn":
+		return fmt.Sprintf("cnn:%c%d", s.Group, s.Seed)
+	case "torch":
+		return "torch:" + s.Path
 	}
 	return s.Kind
 }

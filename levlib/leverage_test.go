@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/gomlx/gomlx/backends"
 	"github.com/levstudy/levstudy/levlib"
 	"github.com/levstudy/levstudy/levlib/backend"
 	"gonum.org/v1/gonum/mat"
@@ -350,4 +351,12 @@ func TestLeverageBadInput(t *testing.T) {
 	if _, err := levlib.LeverageScores(ctx, sel.Backend, y, levlib.LeverageOptions{}); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled context: got %v", err)
 	}
+}
+
+func testBackendCfg(cfg string) (backends.Backend, error) {
+	sel, err := backend.New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return sel.Backend, nil
 }

@@ -2,8 +2,11 @@ package levlib
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"os"
 
 	"github.com/gomlx/gomlx/backends"
 )
@@ -15,6 +18,9 @@ type Workspace struct {
 	Data     *Dataset
 	Cache    *Cache
 	Progress func(Progress)
+	// CNNRecipe is how cnn bases are trained (Group and Seed are ignored; the zero value is the original
+	// study's 5 epochs, batch 64, Adam 1e-3 on all training rows).
+	CNNRecipe CNNTrainOptions
 	// Warn, if not nil, receives problems that do not stop the work (e.g. a corrupt cache entry that is
 	// being recomputed).
 	Warn func(error)
@@ -26,9 +32,21 @@ func (w *Workspace) warn(err error) {
 	}
 }
 
-// Basis builds the basis matrix of spec for w.Data.
+// Basis builds the basis matrix of spec for w.Data (training or loading a CNN as needed).
 func (w *Workspace) Basis(ctx context.Context, spec BasisSpec) (*Matrix, error) {
-	m, err := spec.Build(ctx, w.Backend, w.Data, w.Progress)
+	spec = spec.Normalized()
+	var m *Matrix
+	var err error
+	switch spec.Kind {
+	case "raw":
+		m = RawBasis(w.Data)
+	case "relu":
+		m, err = ReLUBasis(ctx, w.Backend, w.Data, ReLUOptions{Features: spec.Features, Seed: spec.Seed, Progress: w.Progress})
+	case "cnn", "torch":
+		m, err = w.Embedding(ctx, spec)
+	default:
+		err = fmt.Errorf("unknown basis kind %q", spec.Kind)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("basis %s: %w", spec, err)
 	}
@@ -59,7 +77,19 @@ func (c cachedWarning) Is(target error) bool {
 // Leverage returns the leverage scores of basis spec on w.Data with opts.Method, from the cache when
 // an entry for the same data, basis and method exists, else computed and cached.
 func (w *Workspace) Leverage(ctx context.Context, spec BasisSpec, opts LeverageOptions) (*LeverageResult, error) {
-	key := fmt.Sprintf("leverage %s basis=%s method=%s rtol=%g refine=%s", dataKey(w.Data), spec, opts.Method,
+	id := spec.String()
+	switch spec.Kind {
+	case "cnn": // the recipe, not only the name, identifies the network
+		id = w.recipe(spec.Group, spec.Seed).key(w.Data)
+	case "torch": // the file's content, not its name
+		b, err := os.ReadFile(spec.Path)
+		if err != nil {
+			return nil, fmt.Errorf("basis %s: %w", spec, err)
+		}
+		sum := sha256.Sum256(b)
+		id = "torch sha256=" + hex.EncodeToString(sum[:])
+	}
+	key := fmt.Sprintf("leverage %s basis=%s method=%s rtol=%g refine=%s", dataKey(w.Data), id, opts.Method,
 		opts.RelTolerance, opts.Refinement)
 	var meta leverageMeta
 	m, err := w.Cache.Load("leverage", key, &meta)

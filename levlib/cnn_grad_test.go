@@ -1,0 +1,162 @@
+package levlib
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/gomlx/gomlx/backends"
+	_ "github.com/gomlx/gomlx/backends/simplego"
+	"github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/gomlx/pkg/core/tensors"
+)
+
+// gradCheckSetup returns float64 parameters (InitCNN(7) scaled up so that units are active), a batch
+// of 6 random images with labels, and a function computing (loss, hand-written gradients, stock
+// autodiff gradients of the dense parameters 4–7) for a group.
+func gradCheck(t *testing.T, group Group) {
+	b, err := backends.NewWithConfig("go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := InitCNN(7)
+	rng := rand.New(rand.NewPCG(1, 2))
+	params := make([]*tensors.Tensor, 8)
+	raw := make([][]float64, 8)
+	for i, p := range w.Params {
+		raw[i] = make([]float64, len(p))
+		for j, v := range p {
+			raw[i][j] = 3 * float64(v)
+		}
+		params[i] = tensors.FromFlatDataAndDimensions(raw[i], CNNParamShapes[i]...)
+	}
+	const batch = 6
+	// Dense random images: no two activations of a pooling window tie, so the loss is differentiable
+	// (ties are tested on their own in TestPoolGradTies).
+	x := make([]uint8, batch*ImagePixels)
+	for i := range x {
+		x[i] = uint8(1 + rng.IntN(255))
+	}
+	y := []int32{3, 1, 4, 1, 5, 9}
+	xt := tensors.FromFlatDataAndDimensions(x, batch, ImageSide, ImageSide)
+	yt := tensors.FromFlatDataAndDimensions(y, batch)
+
+	exec, err := graph.NewExec(b, func(in []*graph.Node) []*graph.Node {
+		p := in[:8]
+		acts := cnnForward(p, in[8], Im2Col)
+		loss, dLogits := lossAndGrad(group, acts.logits, in[9])
+		out := append([]*graph.Node{loss}, cnnBackward(p, acts, dLogits)...)
+		// Stock reverse-mode autodiff of the loss, for the dense layers (the convolutions' Slice VJP
+		// needs Pad, which the pure-Go backend lacks).
+		return append(out, graph.Gradient(loss, p[4], p[5], p[6], p[7])...)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lossAt := func() float64 {
+		args := []any{}
+		for _, p := range params {
+			args = append(args, p)
+		}
+		out, err := exec.Exec(append(args, xt, yt)...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tensors.ToScalar[float64](out[0])
+	}
+	args := []any{}
+	for _, p := range params {
+		args = append(args, p)
+	}
+	out, err := exec.Exec(append(args, xt, yt)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	grads := make([][]float64, 12)
+	for i := range grads {
+		grads[i] = tensors.MustCopyFlatData[float64](out[i+1])
+	}
+	// Stock autodiff agrees with the hand-written gradients of the dense layers.
+	for i := 4; i < 8; i++ {
+		for j, g := range grads[i] {
+			if s := grads[i+4][j]; math.Abs(g-s) > 1e-12*(1+math.Abs(s)) {
+				t.Fatalf("%s[%d]: hand-written %.15g, autodiff %.15g", CNNParamNames[i], j, g, s)
+			}
+		}
+	}
+	// Central finite differences agree with the hand-written gradients of every parameter.
+	const h = 1e-5
+	checked := 0
+	for i := range raw {
+		for k := 0; k < 6; k++ {
+			j := rng.IntN(len(raw[i]))
+			orig := raw[i][j]
+			set := func(v float64) {
+				raw[i][j] = v
+				params[i] = tensors.FromFlatDataAndDimensions(raw[i], CNNParamShapes[i]...)
+			}
+			set(orig + h)
+			lp := lossAt()
+			set(orig - h)
+			lm := lossAt()
+			set(orig)
+			fd := (lp - lm) / (2 * h)
+			if g := grads[i][j]; math.Abs(g-fd) > 1e-6*(1+math.Abs(fd))+1e-8 {
+				t.Errorf("%s[%d]: hand-written %.10g, finite difference %.10g", CNNParamNames[i], j, g, fd)
+			}
+			if grads[i][j] != 0 {
+				checked++
+			}
+		}
+	}
+	if checked < 24 {
+		t.Errorf("only %d of the sampled gradients are non-zero: the check is too weak", checked)
+	}
+}
+
+// TestCNNGradients checks the hand-written backward pass of MnistConvNet in float64 against stock
+// GoMLX autodiff (dense layers) and central finite differences (all 8 parameters), for both losses.
+func TestCNNGradients(t *testing.T) {
+	for _, g := range []Group{GroupA, GroupB} {
+		t.Run(string(g), func(t *testing.T) { gradCheck(t, g) })
+	}
+}
+
+// TestPoolGradTies checks PyTorch's rule for ties in max-pooling: the gradient goes to the first
+// maximum of the window in row-major order, once.
+func TestPoolGradTies(t *testing.T) {
+	b, err := backends.NewWithConfig("go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// One 4×4 single-channel image: windows [[1 1][1 1]], [[0 2][2 1]], [[3 0][0 3]], [[0 0][0 5]].
+	a := []float32{
+		1, 1, 0, 2,
+		1, 1, 2, 1,
+		3, 0, 0, 0,
+		0, 3, 0, 5,
+	}
+	dp := []float32{10, 20, 30, 40}
+	exec, err := graph.NewExec(b, func(a, dp *graph.Node) *graph.Node {
+		return poolGrad(a, pool2(a), dp)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Exec(tensors.FromFlatDataAndDimensions(a, 1, 4, 4, 1), tensors.FromFlatDataAndDimensions(dp, 1, 2, 2, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := tensors.MustCopyFlatData[float32](out[0])
+	want := []float32{
+		10, 0, 0, 20,
+		0, 0, 0, 0,
+		30, 0, 0, 0,
+		0, 0, 0, 40,
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("got %v, want %v", got, want)
+		}
+	}
+}
