@@ -40,3 +40,30 @@ func BenchmarkLeverage(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkCNN measures MnistConvNet throughput on the pure-Go backend: training (batch 64, one
+// forward+backward+Adam graph per step, 1280 images) and embedding (batches of 128, 5000 images).
+func BenchmarkCNN(b *testing.B) {
+	ds, err := levlib.LoadMNIST(mnistDir(b), 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	be := testBackend(b).Backend
+	b.Run("train", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := levlib.TrainCNN(context.Background(), be, ds, levlib.CNNTrainOptions{Group: levlib.GroupA, Seed: 1, Epochs: 1, TrainRows: 1280, EvalRows: -1}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(1280*float64(b.N)/b.Elapsed().Seconds(), "images/s")
+	})
+	w := levlib.InitCNN(1)
+	b.Run("embed", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := levlib.ForwardCNN(context.Background(), be, ds, w, levlib.ForwardOptions{Hi: 5000}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(5000*float64(b.N)/b.Elapsed().Seconds(), "images/s")
+	})
+}

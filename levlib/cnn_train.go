@@ -312,7 +312,8 @@ func execSafe(exec *graph.Exec, args []any) (out []*tensors.Tensor, err error) {
 type ForwardOptions struct {
 	// Lo and Hi select rows [Lo, Hi) of the dataset (Hi = 0 means all rows).
 	Lo, Hi int
-	// BatchSize of each backend call (0 means 500).
+	// BatchSize of each backend call (0 means 128; measured on the pure-Go backend: 388 images/s at 100,
+	// 334 at 500).
 	BatchSize int
 	// Impl is Im2Col (zero value) or NativeConv.
 	Impl ConvImpl
@@ -364,7 +365,7 @@ func ForwardCNN(ctx context.Context, b backends.Backend, ds *Dataset, w *CNNWeig
 	}
 	bs := opts.BatchSize
 	if bs <= 0 {
-		bs = 500
+		bs = 128
 	}
 	bs = min(bs, hi-lo)
 	exec, err := newExec(b, func(in []*graph.Node) []*graph.Node {

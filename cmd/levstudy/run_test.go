@@ -149,3 +149,53 @@ func abs(x float64) float64 {
 	}
 	return x
 }
+
+func TestCNNCommands(t *testing.T) {
+	data, dir := dataDir(t), t.TempDir()
+	cache := filepath.Join(dir, "cache")
+	stdout, stderr, err := runCLI(t, "train-cnn", "-data", data, "-cache", cache, "-rows", "300", "-group", "B", "-seed", "2", "-epochs", "1", "-train-rows", "128")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	if !strings.Contains(stdout, "epoch 1: loss") || !strings.Contains(stdout, "mnist-cnn-B2-") {
+		t.Errorf("train-cnn stdout %q", stdout)
+	}
+	npy := filepath.Join(dir, "b2.npy")
+	stdout, stderr, err = runCLI(t, "embed", "-data", data, "-cache", cache, "-rows", "300", "-basis", "cnn:B2", "-epochs", "1", "-train-rows", "128", "-out", npy)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	b, err := os.ReadFile(npy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hl := int(b[8]) | int(b[9])<<8
+	if string(b[:6]) != "\x93NUMPY" || !strings.Contains(string(b[10:10+hl]), "'shape': (300, 200)") || len(b) != 10+hl+300*200*4 || (10+hl)%64 != 0 {
+		t.Errorf("bad .npy: header %q, %d bytes", b[:10+hl], len(b))
+	}
+	// The same network is found in the cache, not retrained.
+	stdout, _, err = runCLI(t, "train-cnn", "-data", data, "-cache", cache, "-rows", "300", "-group", "B", "-seed", "2", "-epochs", "1", "-train-rows", "128")
+	if err != nil || !strings.Contains(stdout, "(0.") {
+		t.Errorf("second train-cnn: %v %q", err, stdout)
+	}
+	if _, _, err := runCLI(t, "embed", "-data", data, "-basis", "raw", "-out", npy); err == nil || !strings.Contains(err.Error(), "not a CNN basis") {
+		t.Errorf("embed raw: %v", err)
+	}
+	if _, _, err := runCLI(t, "train-cnn", "-data", data, "-group", "D"); err == nil || !strings.Contains(err.Error(), "flag -group") {
+		t.Errorf("group D: %v", err)
+	}
+	files, _ := filepath.Glob("../../../shared/original-study/networks/mnist-cnn-C1-*.pth")
+	if len(files) == 0 {
+		t.Skip("../shared/original-study is absent: skipping the torch: basis")
+	}
+	out := filepath.Join(dir, "c1.csv")
+	_, stderr, err = runCLI(t, "leverage", "-data", data, "-cache", cache, "-rows", "300", "-basis", "torch:"+files[0], "-out", out)
+	if err != nil || !strings.Contains(stderr, "300 rows × 200 columns") {
+		t.Errorf("torch basis: %v\n%s", err, stderr)
+	}
+	bad := filepath.Join(dir, "bad.pth")
+	os.WriteFile(bad, []byte("nope"), 0o644)
+	if _, _, err := runCLI(t, "leverage", "-data", data, "-rows", "30", "-basis", "torch:"+bad, "-out", out); err == nil || !strings.Contains(err.Error(), bad) {
+		t.Errorf("bad .pth: %v", err)
+	}
+}
