@@ -9,11 +9,31 @@ import (
 	"github.com/levstudy/levstudy/levlib"
 )
 
-// BenchmarkLeverage times leverage scores of Gaussian N×D bases on the pure-Go backend. The GFLOP/s
-// metric counts 8·N·D² for the exact method (three passes: Gram, refined Gram, projection) and
-// 4·N·D² for Householder QR plus forming the thin Q.
+// BenchmarkLeverage times leverage scores of Gaussian N×D bases (well conditioned: the exact method
+// skips its refinement pass) and of the real MNIST RAW basis (rank-deficient: refined) on the pure-Go
+// backend. GFLOP/s counts the passes made: 2ND² for a Gram pass, 4ND² for the refinement (product and
+// Gram), 2NDr for the projection; 4ND² for Householder QR plus forming the thin Q.
 func BenchmarkLeverage(b *testing.B) {
 	sel := testBackend(b)
+	run := func(b *testing.B, x *levlib.Matrix, m levlib.Method) {
+		b.ReportAllocs()
+		var res *levlib.LeverageResult
+		for b.Loop() {
+			var err error
+			if res, err = levlib.LeverageScores(context.Background(), sel.Backend, x, levlib.LeverageOptions{Method: m}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		n, d := float64(x.Rows), float64(x.Cols)
+		flops := 4 * n * d * d
+		if m == levlib.Exact {
+			flops = 2*n*d*d + 2*n*d*float64(res.Rank)
+			if res.Refined {
+				flops += 4 * n * d * d
+			}
+		}
+		b.ReportMetric(flops/1e9/(b.Elapsed().Seconds()/float64(b.N)), "GFLOP/s")
+	}
 	for _, n := range []int{10000, 70000} {
 		for _, d := range []int{200, 784} {
 			rng := rand.New(rand.NewPCG(uint64(n), uint64(d)))
@@ -22,22 +42,17 @@ func BenchmarkLeverage(b *testing.B) {
 				x.Data[i] = rng.NormFloat64()
 			}
 			for _, m := range []levlib.Method{levlib.Exact, levlib.QR} {
-				b.Run(fmt.Sprintf("method=%s/n=%d/d=%d", m, n, d), func(b *testing.B) {
-					b.ReportAllocs()
-					for b.Loop() {
-						if _, err := levlib.LeverageScores(context.Background(), sel.Backend, x, levlib.LeverageOptions{Method: m}); err != nil {
-							b.Fatal(err)
-						}
-					}
-					flops := 8.0
-					if m == levlib.QR {
-						flops = 4
-					}
-					flops *= float64(n) * float64(d) * float64(d)
-					b.ReportMetric(flops/1e9/(b.Elapsed().Seconds()/float64(b.N)), "GFLOP/s")
-				})
+				b.Run(fmt.Sprintf("gaussian/method=%s/n=%d/d=%d", m, n, d), func(b *testing.B) { run(b, x, m) })
 			}
 		}
+	}
+	ds, err := levlib.LoadMNIST(mnistDir(b), 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	raw := levlib.RawBasis(ds)
+	for _, m := range []levlib.Method{levlib.Exact, levlib.QR} {
+		b.Run(fmt.Sprintf("mnist-raw/method=%s/n=70000/d=784", m), func(b *testing.B) { run(b, raw, m) })
 	}
 }
 

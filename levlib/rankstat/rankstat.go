@@ -1,0 +1,347 @@
+// Package rankstat compares rankings: Kendall's tau-b in O(n log n), the normalized swap distance,
+// Spearman's rho, Vigna's weighted tau, their null distributions under random permutation, and the
+// overlap of top-k sets. It stands alone (no dependency on the rest of levstudy).
+//
+// Every function takes two score vectors of equal length (a higher score ranks first), rejects NaN
+// with an error naming the vector and position, and handles ties as scipy.stats does (the tests check
+// against scipy 1.10's kendalltau, spearmanr and weightedtau).
+package rankstat
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+)
+
+// ErrNaN is wrapped by the error for a NaN score.
+var ErrNaN = errors.New("NaN score")
+
+// ErrLength is wrapped by the error for vectors of different lengths.
+var ErrLength = errors.New("score vectors differ in length")
+
+func check(x, y []float64) error {
+	if len(x) != len(y) {
+		return fmt.Errorf("%w: %d and %d", ErrLength, len(x), len(y))
+	}
+	for i := range x {
+		if math.IsNaN(x[i]) {
+			return fmt.Errorf("%w: x[%d]", ErrNaN, i)
+		}
+		if math.IsNaN(y[i]) {
+			return fmt.Errorf("%w: y[%d]", ErrNaN, i)
+		}
+	}
+	return nil
+}
+
+// Kendall holds Kendall's rank correlation of two vectors and its ingredients. Pair counts are exact
+// (float64 holds integers up to 2^53; n(n−1)/2 < 2^53 for n < 1.3e8).
+type Kendall struct {
+	N int
+	// Pairs = n(n−1)/2; TiesX, TiesY: pairs tied in x, in y; TiesXY: pairs tied in both.
+	Pairs, TiesX, TiesY, TiesXY float64
+	// Concordant and Discordant pairs (pairs tied in x or y are neither).
+	Concordant, Discordant float64
+	// TauB = (C − D) / sqrt((Pairs − TiesX)(Pairs − TiesY)), NaN when x or y is constant.
+	TauB float64
+	// SwapDistance = D / Pairs, the normalized Kendall tau distance: the fraction of pairs that a
+	// bubble sort of one ranking into the other must swap. Without ties, TauB = 1 − 2·SwapDistance.
+	SwapDistance float64
+}
+
+// KendallTauB computes Kendall's tau-b with Knight's O(n log n) algorithm (W. R. Knight, "A computer
+// method for calculating Kendall's tau with ungrouped data", JASA 61, 1966): sort by (x, y), count
+// ties, then count the discordant pairs as the exchanges of a merge sort by y.
+func KendallTauB(x, y []float64) (Kendall, error) {
+	if err := check(x, y); err != nil {
+		return Kendall{}, err
+	}
+	r := weightedCounts(x, y, nil)
+	k := Kendall{N: len(x), Pairs: r.tot, TiesX: r.tiesX, TiesY: r.tiesY, TiesXY: r.tiesXY, Discordant: r.discordant}
+	k.Concordant = r.tot - r.tiesX - r.tiesY + r.tiesXY - r.discordant
+	k.TauB = (k.Concordant - k.Discordant) / math.Sqrt(r.tot-r.tiesX) / math.Sqrt(r.tot-r.tiesY)
+	if r.tot > 0 {
+		k.SwapDistance = k.Discordant / r.tot
+	} else {
+		k.SwapDistance = math.NaN()
+	}
+	return k, nil
+}
+
+// counts are pair totals, each pair (i, j) weighted w_i + w_j (or 1 when the weights are nil).
+type counts struct {
+	tot, tiesX, tiesY, tiesXY, discordant float64
+}
+
+// weightedCounts sorts by (x, y) ascending, sums the weights of tied pairs, and counts (weighted)
+// discordant pairs as inversions of a stable merge sort by y.
+func weightedCounts(x, y, w []float64) counts {
+	n := len(x)
+	wt := func(i int) float64 {
+		if w == nil {
+			return 0.5 // pair weight w_i + w_j = 1
+		}
+		return w[i]
+	}
+	perm := make([]int, n)
+	for i := range perm {
+		perm[i] = i
+	}
+	slices.SortFunc(perm, func(a, b int) int {
+		if c := cmpF(x[a], x[b]); c != 0 {
+			return c
+		}
+		return cmpF(y[a], y[b])
+	})
+	var c counts
+	sumW := 0.0
+	for i := 0; i < n; i++ {
+		sumW += wt(i)
+	}
+	c.tot = float64(n-1) * sumW
+	// Groups of equal x (and within them of equal (x, y)) are contiguous in perm.
+	groupTies := func(same func(a, b int) bool) float64 {
+		t := 0.0
+		for s := 0; s < n; {
+			e, gw := s+1, wt(perm[s])
+			for e < n && same(perm[s], perm[e]) {
+				gw += wt(perm[e])
+				e++
+			}
+			t += float64(e-s-1) * gw
+			s = e
+		}
+		return t
+	}
+	c.tiesX = groupTies(func(a, b int) bool { return x[a] == x[b] })
+	c.tiesXY = groupTies(func(a, b int) bool { return x[a] == x[b] && y[a] == y[b] })
+	c.discordant = mergeInversions(perm, y, wt)
+	// perm is now sorted by y (stable): count ties in y.
+	c.tiesY = groupTies(func(a, b int) bool { return y[a] == y[b] })
+	return c
+}
+
+// mergeInversions sorts perm by y (stable, bottom-up merge sort) and returns the weighted number of
+// inversions: pairs i before j with y_i > y_j, each weighing wt(i) + wt(j).
+func mergeInversions(perm []int, y []float64, wt func(int) float64) float64 {
+	n := len(perm)
+	buf := make([]int, n)
+	inv := 0.0
+	for width := 1; width < n; width *= 2 {
+		for lo := 0; lo < n-width; lo += 2 * width {
+			mid, hi := lo+width, min(lo+2*width, n)
+			// Weight still waiting in the left run, for weighted counting.
+			leftW := 0.0
+			for k := lo; k < mid; k++ {
+				leftW += wt(perm[k])
+			}
+			i, j, o := lo, mid, lo
+			for i < mid && j < hi {
+				if y[perm[i]] <= y[perm[j]] {
+					leftW -= wt(perm[i])
+					buf[o] = perm[i]
+					i++
+				} else {
+					// perm[j] jumps over the mid−i elements left in the left run.
+					inv += float64(mid-i)*wt(perm[j]) + leftW
+					buf[o] = perm[j]
+					j++
+				}
+				o++
+			}
+			o += copy(buf[o:], perm[i:mid])
+			copy(buf[o:], perm[j:hi])
+			copy(perm[lo:hi], buf[lo:hi])
+		}
+	}
+	return inv
+}
+
+func cmpF(a, b float64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// Ranks returns the ranks of x, 1-based, averaged over ties (scipy.stats.rankdata's "average").
+func Ranks(x []float64) []float64 {
+	n := len(x)
+	idx := make([]int, n)
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortStableFunc(idx, func(a, b int) int { return cmpF(x[a], x[b]) })
+	r := make([]float64, n)
+	for s := 0; s < n; {
+		e := s + 1
+		for e < n && x[idx[e]] == x[idx[s]] {
+			e++
+		}
+		avg := float64(s+e+1) / 2 // mean of ranks s+1 … e
+		for k := s; k < e; k++ {
+			r[idx[k]] = avg
+		}
+		s = e
+	}
+	return r
+}
+
+// Spearman returns Spearman's rho: the Pearson correlation of the average ranks (NaN when a vector
+// is constant).
+func Spearman(x, y []float64) (float64, error) {
+	if err := check(x, y); err != nil {
+		return 0, err
+	}
+	rx, ry := Ranks(x), Ranks(y)
+	n := float64(len(x))
+	mean := (n + 1) / 2
+	var sxy, sxx, syy float64
+	for i := range rx {
+		dx, dy := rx[i]-mean, ry[i]-mean
+		sxy += dx * dy
+		sxx += dx * dx
+		syy += dy * dy
+	}
+	return sxy / math.Sqrt(sxx*syy), nil
+}
+
+// WeightedTau returns Vigna's weighted Kendall tau with the hyperbolic weigher and additive weights,
+// as scipy.stats.weightedtau(x, y) with its defaults (S. Vigna, "A weighted correlation index for
+// rankings with ties", WWW 2015): a pair (i, j) weighs 1/(r_i+1) + 1/(r_j+1), where r is the 0-based
+// rank of an element when sorted by decreasing (x, y) lexicographically, so that agreement at the top
+// of the ranking counts most; the result is the mean of that and the same with (y, x).
+func WeightedTau(x, y []float64) (float64, error) {
+	if err := check(x, y); err != nil {
+		return 0, err
+	}
+	return (weightedTauRanked(x, y, x, y) + weightedTauRanked(x, y, y, x)) / 2, nil
+}
+
+// weightedTauRanked is weighted tau with weights from the decreasing lexicographic order of (p, q).
+func weightedTauRanked(x, y, p, q []float64) float64 {
+	n := len(x)
+	perm := make([]int, n)
+	for i := range perm {
+		perm[i] = i
+	}
+	// numpy's lexsort((q, p)) is a stable ascending sort by p then q; scipy reverses it.
+	slices.SortStableFunc(perm, func(a, b int) int {
+		if c := cmpF(p[a], p[b]); c != 0 {
+			return c
+		}
+		return cmpF(q[a], q[b])
+	})
+	w := make([]float64, n)
+	for k, i := range perm {
+		rank := n - 1 - k
+		w[i] = 1 / float64(rank+1)
+	}
+	c := weightedCounts(x, y, w)
+	return ((c.tot - (c.tiesX + c.tiesY - c.tiesXY)) - 2*c.discordant) / math.Sqrt(c.tot-c.tiesX) / math.Sqrt(c.tot-c.tiesY)
+}
+
+// KendallNullSD is the standard deviation of Kendall's tau between a ranking of n distinct items
+// and a uniformly random permutation: Var(τ) = 2(2n+5) / (9n(n−1)) (Kendall 1938).
+func KendallNullSD(n int) float64 {
+	if n < 2 {
+		return math.NaN()
+	}
+	f := float64(n)
+	return math.Sqrt(2 * (2*f + 5) / (9 * f * (f - 1)))
+}
+
+// Overlap compares the top-k sets A and B of two score vectors (TopK order: highest first, ties to the
+// smaller index).
+type Overlap struct {
+	K int
+	// Shared = |A∩B|; Fraction = |A∩B|/k; Jaccard = |A∩B|/|A∪B|.
+	Shared   int
+	Fraction float64
+	Jaccard  float64
+	// Expected values for two independent uniformly random k-subsets of n items (hypergeometric):
+	// E[|A∩B|/k] = k/n and E|A∩B| = k²/n; ExpectedJaccard is (k²/n)/(2k − k²/n).
+	ExpectedFraction, ExpectedJaccard float64
+}
+
+// TopKOverlap returns the overlap of the top-k sets of x and y for each k (clipped to [1, n]).
+func TopKOverlap(x, y []float64, ks []int) ([]Overlap, error) {
+	if err := check(x, y); err != nil {
+		return nil, err
+	}
+	n := len(x)
+	if n == 0 {
+		return nil, errors.New("empty score vectors")
+	}
+	ox, oy := order(x), order(y)
+	out := make([]Overlap, 0, len(ks))
+	for _, k := range ks {
+		if k < 1 || k > n {
+			return nil, fmt.Errorf("k = %d outside 1..%d", k, n)
+		}
+		in := make(map[int]bool, k)
+		for _, i := range ox[:k] {
+			in[i] = true
+		}
+		shared := 0
+		for _, i := range oy[:k] {
+			if in[i] {
+				shared++
+			}
+		}
+		e := float64(k) * float64(k) / float64(n)
+		out = append(out, Overlap{K: k, Shared: shared, Fraction: float64(shared) / float64(k),
+			Jaccard: float64(shared) / float64(2*k-shared), ExpectedFraction: float64(k) / float64(n),
+			ExpectedJaccard: e / (2*float64(k) - e)})
+	}
+	return out, nil
+}
+
+// order returns indices by decreasing score, ties to the smaller index.
+func order(x []float64) []int {
+	idx := make([]int, len(x))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortStableFunc(idx, func(a, b int) int { return cmpF(x[b], x[a]) })
+	return idx
+}
+
+// NullBand summarizes Kendall's tau-b between x and seeded random shuffles of y: the empirical null.
+type NullBand struct {
+	N            int     // shuffles
+	Mean, SD     float64 // of tau-b
+	Lo, Hi       float64 // 2.5% and 97.5% quantiles
+	ClosedFormSD float64 // KendallNullSD(len(x))
+}
+
+// ShuffleNull computes tau-b(x, shuffle(y)) for n shuffles drawn from rand.NewPCG(seed, seed).
+func ShuffleNull(x, y []float64, n int, seed uint64) (NullBand, error) {
+	if err := check(x, y); err != nil {
+		return NullBand{}, err
+	}
+	if n < 2 {
+		return NullBand{}, fmt.Errorf("%d shuffles, want ≥ 2", n)
+	}
+	rng := rand.New(rand.NewPCG(seed, seed))
+	taus := make([]float64, n)
+	ys := append([]float64(nil), y...)
+	var s, s2 float64
+	for i := range taus {
+		rng.Shuffle(len(ys), func(a, b int) { ys[a], ys[b] = ys[b], ys[a] })
+		k, _ := KendallTauB(x, ys)
+		taus[i] = k.TauB
+		s += k.TauB
+		s2 += k.TauB * k.TauB
+	}
+	slices.Sort(taus)
+	mean := s / float64(n)
+	q := func(p float64) float64 { return taus[min(n-1, int(p*float64(n)))] }
+	return NullBand{N: n, Mean: mean, SD: math.Sqrt(math.Max(0, s2/float64(n)-mean*mean)), Lo: q(0.025), Hi: q(0.975),
+		ClosedFormSD: KendallNullSD(len(x))}, nil
+}
