@@ -3,7 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -197,5 +199,60 @@ func TestCNNCommands(t *testing.T) {
 	os.WriteFile(bad, []byte("nope"), 0o644)
 	if _, _, err := runCLI(t, "leverage", "-data", data, "-rows", "30", "-basis", "torch:"+bad, "-out", out); err == nil || !strings.Contains(err.Error(), bad) {
 		t.Errorf("bad .pth: %v", err)
+	}
+}
+
+func TestRankCorrAndQ2Commands(t *testing.T) {
+	data, dir := dataDir(t), t.TempDir()
+	cache := filepath.Join(dir, "cache")
+	a, b := filepath.Join(dir, "a.csv"), filepath.Join(dir, "b.csv")
+	for _, x := range [][2]string{{"raw", a}, {"relu:F=200,seed=3", b}} {
+		if _, stderr, err := runCLI(t, "leverage", "-data", data, "-cache", cache, "-rows", "400", "-basis", x[0], "-out", x[1]); err != nil {
+			t.Fatalf("%v\n%s", err, stderr)
+		}
+	}
+	stdout, _, err := runCLI(t, "rankcorr", "-json", "-k", "10,50", a, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got rankCorrJSON
+	if err := json.Unmarshal([]byte(stdout), &got); err != nil {
+		t.Fatalf("%v: %s", err, stdout)
+	}
+	if got.N != 400 || got.KendallTauB <= 0 || got.KendallTauB > 1 || len(got.Overlap) != 2 || got.Overlap[1].K != 50 ||
+		math.Abs(got.NullSD-math.Sqrt(2*805.0/(9*400*399))) > 1e-15 {
+		t.Errorf("rankcorr: %+v", got)
+	}
+	for _, key := range []string{`"kendall_tau_b"`, `"spearman"`, `"weighted_tau"`, `"swap_distance"`, `"null_sd"`, `"overlap"`, `"jaccard"`} {
+		if !strings.Contains(stdout, key) {
+			t.Errorf("rankcorr JSON lacks %s", key)
+		}
+	}
+	short := filepath.Join(dir, "short.csv")
+	runCLI(t, "leverage", "-data", data, "-cache", cache, "-rows", "300", "-basis", "raw", "-out", short)
+	if _, _, err := runCLI(t, "rankcorr", a, short); err == nil || !strings.Contains(err.Error(), "400 rows") {
+		t.Errorf("different lengths: %v", err)
+	}
+	if _, _, err := runCLI(t, "rankcorr", a); !errors.Is(err, errUsage) {
+		t.Errorf("one file: %v", err)
+	}
+	out := filepath.Join(dir, "q2")
+	stdout, stderr, err := runCLI(t, "q2", "-data", data, "-cache", cache, "-rows", "400", "-bases", "raw,relu:F=200,seed=3,cnn:C1,cnn:C2", "-k", "20,100", "-out", out)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	if !strings.Contains(stdout, "tau-b C–C") || !strings.Contains(stdout, "pairs.csv") {
+		t.Errorf("q2 stdout: %s", stdout)
+	}
+	for _, f := range []string{"pairs.csv", "summary.json", "figures/q2_kendall_tau_b.png", "figures/q2_consensus_C_top100.svg"} {
+		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+			t.Error(err)
+		}
+	}
+	if _, _, err := runCLI(t, "q2", "-data", data, "-bases", "raw", "-out", out); err == nil || !strings.Contains(err.Error(), "at least 2") {
+		t.Errorf("one basis: %v", err)
+	}
+	if _, _, err := runCLI(t, "q2", "-data", data, "-bases", "raw,relu", "-k", "10,x", "-out", out); err == nil || !strings.Contains(err.Error(), "flag -k") {
+		t.Errorf("bad k: %v", err)
 	}
 }

@@ -86,13 +86,22 @@ func fallback(why string) (*Selection, error) {
 		Note: fmt.Sprintf("levstudy: %s; using the pure-Go GoMLX backend (set -backend or GOMLX_BACKEND to choose)", why)}, nil
 }
 
-// newWithConfig calls backends.NewWithConfig, turning its panics (unknown backend) into errors.
+// newWithConfig calls backends.NewWithConfig, turning its panics (unknown backend) into errors. The
+// pure-Go backend prints "parallelism set to N" on standard output when given that option, which
+// would corrupt output written there (leverage -out -): standard output is muted meanwhile.
 func newWithConfig(config string) (b backends.Backend, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("%v", r)
 		}
 	}()
+	if strings.Contains(config, "parallelism=") {
+		if null, err := os.Open(os.DevNull); err == nil {
+			stdout := os.Stdout
+			os.Stdout = null
+			defer func() { os.Stdout = stdout; null.Close() }()
+		}
+	}
 	return backends.NewWithConfig(config)
 }
 

@@ -259,14 +259,15 @@ func KendallNullSD(n int) float64 {
 // Overlap compares the top-k sets A and B of two score vectors (TopK order: highest first, ties to the
 // smaller index).
 type Overlap struct {
-	K int
+	K int `json:"k"`
 	// Shared = |A∩B|; Fraction = |A∩B|/k; Jaccard = |A∩B|/|A∪B|.
-	Shared   int
-	Fraction float64
-	Jaccard  float64
+	Shared   int     `json:"shared"`
+	Fraction float64 `json:"fraction"`
+	Jaccard  float64 `json:"jaccard"`
 	// Expected values for two independent uniformly random k-subsets of n items (hypergeometric):
 	// E[|A∩B|/k] = k/n and E|A∩B| = k²/n; ExpectedJaccard is (k²/n)/(2k − k²/n).
-	ExpectedFraction, ExpectedJaccard float64
+	ExpectedFraction float64 `json:"expected_fraction"`
+	ExpectedJaccard  float64 `json:"expected_jaccard"`
 }
 
 // TopKOverlap returns the overlap of the top-k sets of x and y for each k (clipped to [1, n]).
@@ -314,10 +315,12 @@ func order(x []float64) []int {
 
 // NullBand summarizes Kendall's tau-b between x and seeded random shuffles of y: the empirical null.
 type NullBand struct {
-	N            int     // shuffles
-	Mean, SD     float64 // of tau-b
-	Lo, Hi       float64 // 2.5% and 97.5% quantiles
-	ClosedFormSD float64 // KendallNullSD(len(x))
+	N            int     `json:"shuffles"`
+	Mean         float64 `json:"mean"` // of tau-b
+	SD           float64 `json:"sd"`
+	Lo           float64 `json:"q025"` // 2.5% and 97.5% quantiles
+	Hi           float64 `json:"q975"`
+	ClosedFormSD float64 `json:"closed_form_sd"` // KendallNullSD(len(x))
 }
 
 // ShuffleNull computes tau-b(x, shuffle(y)) for n shuffles drawn from rand.NewPCG(seed, seed).

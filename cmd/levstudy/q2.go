@@ -1,0 +1,208 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/levstudy/levstudy/levlib"
+	"github.com/levstudy/levstudy/levlib/rankstat"
+)
+
+// parseInts parses a comma-separated list of positive integers for flag name.
+func parseInts(name, s string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		v, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || v < 1 {
+			return nil, fmt.Errorf("flag -%s: %q is not a positive integer", name, f)
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+func intsString(v []int) string {
+	s := make([]string, len(v))
+	for i, x := range v {
+		s[i] = strconv.Itoa(x)
+	}
+	return strings.Join(s, ",")
+}
+
+// rankCorrJSON is the output of rankcorr -json.
+type rankCorrJSON struct {
+	A            string             `json:"a"`
+	B            string             `json:"b"`
+	N            int                `json:"n"`
+	KendallTauB  float64            `json:"kendall_tau_b"`
+	Spearman     float64            `json:"spearman"`
+	WeightedTau  float64            `json:"weighted_tau"`
+	SwapDistance float64            `json:"swap_distance"`
+	NullSD       float64            `json:"null_sd"`
+	Overlap      []rankstat.Overlap `json:"overlap"`
+}
+
+func cmdRankCorr(stdout, stderr io.Writer, args []string) error {
+	fs := newFlagSet("rankcorr", stderr, "[-json] [-k 100,1000,…] A.csv B.csv")
+	asJSON := fs.Bool("json", false, "print JSON")
+	kFlag := fs.String("k", intsString(levlib.DefaultOverlapK), "top-k grid for overlaps")
+	if err := fs.Parse(args); err != nil {
+		if helped(args) {
+			return nil
+		}
+		return errUsage
+	}
+	if fs.NArg() != 2 {
+		fmt.Fprintf(stderr, "levstudy rankcorr: want two leverage CSV files, got %d arguments\n", fs.NArg())
+		fs.Usage()
+		return errUsage
+	}
+	ks, err := parseInts("k", *kFlag)
+	if err != nil {
+		return err
+	}
+	a, b := fs.Arg(0), fs.Arg(1)
+	ta, err := levlib.ReadLeverageCSV(a)
+	if err != nil {
+		return err
+	}
+	tb, err := levlib.ReadLeverageCSV(b)
+	if err != nil {
+		return err
+	}
+	if len(ta.Scores) != len(tb.Scores) {
+		return fmt.Errorf("%s has %d rows and %s has %d: compare leverage of the same rows", a, len(ta.Scores), b, len(tb.Scores))
+	}
+	for i := range ta.Label {
+		if ta.Label[i] != tb.Label[i] {
+			return fmt.Errorf("%s and %s differ at row %d (labels %d and %d): not the same data", a, b, i, ta.Label[i], tb.Label[i])
+		}
+	}
+	p, err := levlib.ComparePair(a, b, ta.Scores, tb.Scores, ks)
+	if err != nil {
+		return err
+	}
+	out := rankCorrJSON{A: a, B: b, N: len(ta.Scores), KendallTauB: p.KendallTauB, Spearman: p.Spearman,
+		WeightedTau: p.WeightedTau, SwapDistance: p.SwapDistance, NullSD: rankstat.KendallNullSD(len(ta.Scores)), Overlap: p.Overlap}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(out)
+	}
+	fmt.Fprintf(stdout, "n = %d\nKendall tau-b  %.4f   (random permutation: 0 ± %.4f)\nswap distance  %.4f\nSpearman rho   %.4f\nweighted tau   %.4f\n",
+		out.N, out.KendallTauB, out.NullSD, out.SwapDistance, out.Spearman, out.WeightedTau)
+	fmt.Fprintf(stdout, "%8s %8s %9s %9s %9s\n", "k", "shared", "|A∩B|/k", "random", "Jaccard")
+	for _, o := range out.Overlap {
+		fmt.Fprintf(stdout, "%8d %8d %9.4f %9.4f %9.4f\n", o.K, o.Shared, o.Fraction, o.ExpectedFraction, o.Jaccard)
+	}
+	return nil
+}
+
+func cmdQ2(ctx context.Context, stdout, stderr io.Writer, args []string) error {
+	var c common
+	var out, bases, kFlag string
+	var shuffles int
+	fs := newFlagSet("q2", stderr, "-bases raw,relu,cnn:A1,… [-k 1000,10000] -out DIR")
+	c.register(fs)
+	fs.StringVar(&bases, "bases", "raw,relu", "comma-separated bases (see -basis); torch:DIR/*.pth globs are expanded")
+	fs.StringVar(&kFlag, "k", intsString(levlib.DefaultOverlapK), "top-k grid for overlaps and consistently chosen samples")
+	fs.IntVar(&shuffles, "shuffles", 20, "seeded shuffles for the empirical null band of tau-b")
+	fs.StringVar(&out, "out", "", "output folder")
+	if err := parse(fs, args); err != nil || helped(args) {
+		return err
+	}
+	if out == "" {
+		return fmt.Errorf("flag -out: missing (the folder to write pairs.csv, summary.json and figures to)")
+	}
+	ks, err := parseInts("k", kFlag)
+	if err != nil {
+		return err
+	}
+	specs, err := parseBases(bases)
+	if err != nil {
+		return err
+	}
+	ws, _, _, err := c.workspace(stderr)
+	if err != nil {
+		return err
+	}
+	res, err := levlib.Q2(ctx, ws, specs, levlib.Q2Options{K: ks, Shuffles: shuffles, FigureDir: filepath.Join(out, "figures")})
+	ws.Progress(levlib.Progress{})
+	if err != nil {
+		return err
+	}
+	if err := levlib.WriteQ2(out, res); err != nil {
+		return err
+	}
+	printQ2(stdout, res)
+	fmt.Fprintf(stdout, "wrote %s (pairs.csv, summary.json, %d figures)\n", out, len(res.Figures))
+	return nil
+}
+
+// parseBases parses a comma-separated basis list, expanding globs in torch: paths. A parameter of a
+// relu basis belongs to it: "raw,relu:F=200,seed=3" is two bases.
+func parseBases(s string) ([]levlib.BasisSpec, error) {
+	var names []string
+	for _, b := range strings.Split(s, ",") {
+		b = strings.TrimSpace(b)
+		if len(names) > 0 && strings.Contains(b, "=") && !strings.Contains(b, ":") {
+			names[len(names)-1] += "," + b
+			continue
+		}
+		names = append(names, b)
+	}
+	var specs []levlib.BasisSpec
+	for _, b := range names {
+		if strings.HasPrefix(b, "torch:") && strings.ContainsAny(b, "*?[") {
+			files, err := filepath.Glob(strings.TrimPrefix(b, "torch:"))
+			if err != nil || len(files) == 0 {
+				return nil, fmt.Errorf("flag -bases: %s matches no file", b)
+			}
+			for _, f := range files {
+				specs = append(specs, levlib.BasisSpec{Kind: "torch", Path: f})
+			}
+			continue
+		}
+		spec, err := levlib.ParseBasis(b)
+		if err != nil {
+			return nil, fmt.Errorf("flag -bases: %w", err)
+		}
+		specs = append(specs, spec)
+	}
+	return specs, nil
+}
+
+func printQ2(w io.Writer, r *levlib.Q2Result) {
+	fmt.Fprintf(w, "Kendall tau-b between leverage rankings (random permutation: 0 ± %.4f; %d shuffles: [%.4f, %.4f])\n",
+		r.NullSD, r.NullBand.N, r.NullBand.Lo, r.NullBand.Hi)
+	fmt.Fprintf(w, "%-9s", "")
+	for _, b := range r.Bases {
+		fmt.Fprintf(w, " %8s", b)
+	}
+	fmt.Fprintln(w)
+	tau := map[[2]string]float64{}
+	for _, p := range r.Pairs {
+		tau[[2]string{p.A, p.B}], tau[[2]string{p.B, p.A}] = p.KendallTauB, p.KendallTauB
+	}
+	for _, a := range r.Bases {
+		fmt.Fprintf(w, "%-9s", a)
+		for _, b := range r.Bases {
+			if a == b {
+				fmt.Fprintf(w, " %8s", "1")
+			} else {
+				fmt.Fprintf(w, " %8.3f", tau[[2]string{a, b}])
+			}
+		}
+		fmt.Fprintln(w)
+	}
+	for _, s := range r.Summaries {
+		if s.Statistic == "kendall_tau_b" {
+			fmt.Fprintf(w, "tau-b %s–%s: mean %.3f (sd %.3f, %d pairs, range %.3f–%.3f)\n", s.GroupA, s.GroupB, s.Mean, s.SD, s.Pairs, s.Min, s.Max)
+		}
+	}
+}

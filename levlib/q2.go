@@ -1,0 +1,303 @@
+package levlib
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/levstudy/levstudy/levlib/rankstat"
+)
+
+// DefaultOverlapK is the k grid of top-k overlaps.
+var DefaultOverlapK = []int{100, 200, 500, 1000, 2000, 5000, 10000, 20000}
+
+// PairStats compares the leverage rankings of two bases.
+type PairStats struct {
+	A            string             `json:"a"`
+	B            string             `json:"b"`
+	KendallTauB  float64            `json:"kendall_tau_b"`
+	SwapDistance float64            `json:"swap_distance"`
+	Spearman     float64            `json:"spearman"`
+	WeightedTau  float64            `json:"weighted_tau"`
+	Overlap      []rankstat.Overlap `json:"overlap"`
+}
+
+// ComparePair computes PairStats for two score vectors over the k grid ks (values above len(x) are
+// dropped).
+func ComparePair(a, b string, x, y []float64, ks []int) (*PairStats, error) {
+	k, err := rankstat.KendallTauB(x, y)
+	if err != nil {
+		return nil, fmt.Errorf("%s vs %s: %w", a, b, err)
+	}
+	rho, err := rankstat.Spearman(x, y)
+	if err != nil {
+		return nil, err
+	}
+	wt, err := rankstat.WeightedTau(x, y)
+	if err != nil {
+		return nil, err
+	}
+	var valid []int
+	for _, kk := range ks {
+		if kk >= 1 && kk <= len(x) {
+			valid = append(valid, kk)
+		}
+	}
+	ov, err := rankstat.TopKOverlap(x, y, valid)
+	if err != nil {
+		return nil, err
+	}
+	return &PairStats{A: a, B: b, KendallTauB: k.TauB, SwapDistance: k.SwapDistance, Spearman: rho, WeightedTau: wt, Overlap: ov}, nil
+}
+
+// Q2Options configures Q2. The zero value uses DefaultOverlapK, 20 shuffles with seed 1 for the null
+// band and no figures.
+type Q2Options struct {
+	// K is the top-k grid for overlaps and consistently chosen samples.
+	K []int
+	// Shuffles and ShuffleSeed make the empirical null band of tau-b.
+	Shuffles    int
+	ShuffleSeed uint64
+	// FigureDir, if set, receives the heatmaps, overlap curves and galleries (PNG and SVG).
+	FigureDir string
+	// Gallery is the largest number of digits drawn in each gallery (0 means 100).
+	Gallery int
+}
+
+// GroupSummary summarizes a statistic over the pairs within a group or between two groups.
+type GroupSummary struct {
+	GroupA    string  `json:"group_a"`
+	GroupB    string  `json:"group_b"`
+	Statistic string  `json:"statistic"`
+	Pairs     int     `json:"pairs"`
+	Mean      float64 `json:"mean"`
+	SD        float64 `json:"sd"`
+	Min       float64 `json:"min"`
+	Max       float64 `json:"max"`
+}
+
+// Consensus counts the rows that all members of a group put in their top-k (Chosen) and that none
+// does (Never), against the counts expected if the members chose independently at random:
+// N·(k/N)^m and N·(1−k/N)^m for m members.
+type Consensus struct {
+	Group          string  `json:"group"`
+	Members        int     `json:"members"`
+	K              int     `json:"k"`
+	Chosen         []int   `json:"chosen"`
+	ExpectedChosen float64 `json:"expected_chosen"`
+	Never          int     `json:"never"`
+	ExpectedNever  float64 `json:"expected_never"`
+	// ChosenLabels is the class histogram of the Chosen rows.
+	ChosenLabels [10]int `json:"chosen_labels"`
+}
+
+// Q2Result is the analysis of Question 2.
+type Q2Result struct {
+	Bases     []string          `json:"bases"`
+	Groups    map[string]string `json:"groups"` // basis → group
+	Ranks     map[string]int    `json:"ranks"`
+	Pairs     []*PairStats      `json:"pairs"`
+	NullSD    float64           `json:"null_sd"`   // closed-form SD of tau under random permutation
+	NullBand  rankstat.NullBand `json:"null_band"` // empirical, from shuffles
+	Summaries []GroupSummary    `json:"summaries"`
+	Consensus []Consensus       `json:"consensus"`
+	Figures   []string          `json:"figures,omitempty"`
+	Warnings  []string          `json:"warnings,omitempty"`
+	scores    map[string][]float64
+}
+
+// torchFile matches the original study's file names; their letters differ from ours (see README of
+// shared/original-study): file A = untrained (our C), B = regression (B), C = classification (our A).
+var torchFile = regexp.MustCompile(`mnist-cnn-([ABC])(\d+)-`)
+
+// BasisLabel returns a short display name and the group of a basis: raw, relu, A1…C5 for trained
+// CNNs (group "A", "B", "C"), and orig-A1… for the original study's .pth files (group "orig-A", …,
+// translated to our letters).
+func BasisLabel(spec BasisSpec) (label, group string) {
+	switch spec.Kind {
+	case "cnn":
+		return fmt.Sprintf("%c%d", spec.Group, spec.Seed), string(spec.Group)
+	case "torch":
+		if m := torchFile.FindStringSubmatch(filepath.Base(spec.Path)); m != nil {
+			ours := map[string]string{"A": "C", "B": "B", "C": "A"}[m[1]]
+			return "orig-" + ours + m[2], "orig-" + ours
+		}
+		return strings.TrimSuffix(filepath.Base(spec.Path), ".pth"), "torch"
+	case "relu":
+		if spec.Features == ImagePixels && spec.Seed == 1 {
+			return "relu", "relu"
+		}
+		return spec.String(), "relu"
+	}
+	return spec.String(), spec.Kind
+}
+
+// Q2 computes the leverage of each basis (cached) on the workspace's data and compares every pair of
+// rankings: Kendall tau-b, swap distance, Spearman, weighted tau and top-k overlaps, with the null
+// distribution of tau; summaries within and between groups; and the rows that every member of a group
+// puts in its top-k.
+func Q2(ctx context.Context, ws *Workspace, bases []BasisSpec, opts Q2Options) (*Q2Result, error) {
+	if len(bases) < 2 {
+		return nil, fmt.Errorf("q2 needs at least 2 bases, got %d", len(bases))
+	}
+	if len(opts.K) == 0 {
+		opts.K = DefaultOverlapK
+	}
+	if opts.Shuffles == 0 {
+		opts.Shuffles = 20
+	}
+	if opts.ShuffleSeed == 0 {
+		opts.ShuffleSeed = 1
+	}
+	if opts.Gallery == 0 {
+		opts.Gallery = 100
+	}
+	res := &Q2Result{Groups: map[string]string{}, Ranks: map[string]int{}, scores: map[string][]float64{}}
+	for _, spec := range bases {
+		label, group := BasisLabel(spec)
+		if _, dup := res.scores[label]; dup {
+			return nil, fmt.Errorf("basis %s given twice", label)
+		}
+		lev, err := ws.Leverage(ctx, spec, LeverageOptions{})
+		if err != nil {
+			return nil, err
+		}
+		res.Bases = append(res.Bases, label)
+		res.Groups[label] = group
+		res.Ranks[label] = lev.Rank
+		res.scores[label] = lev.Scores
+		for _, w := range lev.Warnings {
+			res.Warnings = append(res.Warnings, label+": "+w.Error())
+		}
+	}
+	n := ws.Data.N()
+	for i, a := range res.Bases {
+		for _, b := range res.Bases[i+1:] {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+			p, err := ComparePair(a, b, res.scores[a], res.scores[b], opts.K)
+			if err != nil {
+				return nil, err
+			}
+			res.Pairs = append(res.Pairs, p)
+		}
+	}
+	res.NullSD = rankstat.KendallNullSD(n)
+	first := res.scores[res.Bases[0]]
+	band, err := rankstat.ShuffleNull(first, first, opts.Shuffles, opts.ShuffleSeed)
+	if err != nil {
+		return nil, err
+	}
+	res.NullBand = band
+	res.Summaries = summarize(res)
+	res.Consensus = consensus(res, ws.Data, opts.K)
+	if opts.FigureDir != "" {
+		figs, err := q2Figures(res, ws.Data, opts)
+		if err != nil {
+			return nil, err
+		}
+		res.Figures = figs
+	}
+	return res, nil
+}
+
+// Scores returns the leverage scores of a basis by label.
+func (r *Q2Result) Scores(label string) []float64 { return r.scores[label] }
+
+func summarize(r *Q2Result) []GroupSummary {
+	groups := []string{}
+	for _, b := range r.Bases {
+		if g := r.Groups[b]; !slices.Contains(groups, g) {
+			groups = append(groups, g)
+		}
+	}
+	stats := []struct {
+		name string
+		get  func(p *PairStats) float64
+	}{
+		{"kendall_tau_b", func(p *PairStats) float64 { return p.KendallTauB }},
+		{"spearman", func(p *PairStats) float64 { return p.Spearman }},
+		{"weighted_tau", func(p *PairStats) float64 { return p.WeightedTau }},
+	}
+	var out []GroupSummary
+	for i, ga := range groups {
+		for _, gb := range groups[i:] {
+			for _, st := range stats {
+				var vals []float64
+				for _, p := range r.Pairs {
+					a, b := r.Groups[p.A], r.Groups[p.B]
+					if (a == ga && b == gb) || (a == gb && b == ga) {
+						vals = append(vals, st.get(p))
+					}
+				}
+				if len(vals) == 0 {
+					continue
+				}
+				s := GroupSummary{GroupA: ga, GroupB: gb, Statistic: st.name, Pairs: len(vals), Min: math.Inf(1), Max: math.Inf(-1)}
+				for _, v := range vals {
+					s.Mean += v / float64(len(vals))
+					s.Min, s.Max = math.Min(s.Min, v), math.Max(s.Max, v)
+				}
+				for _, v := range vals {
+					s.SD += (v - s.Mean) * (v - s.Mean)
+				}
+				if len(vals) > 1 {
+					s.SD = math.Sqrt(s.SD / float64(len(vals)-1))
+				}
+				out = append(out, s)
+			}
+		}
+	}
+	return out
+}
+
+func consensus(r *Q2Result, ds *Dataset, ks []int) []Consensus {
+	members := map[string][]string{}
+	var groups []string
+	for _, b := range r.Bases {
+		g := r.Groups[b]
+		if _, ok := members[g]; !ok {
+			groups = append(groups, g)
+		}
+		members[g] = append(members[g], b)
+	}
+	n := ds.N()
+	var out []Consensus
+	for _, g := range groups {
+		m := members[g]
+		if len(m) < 2 {
+			continue
+		}
+		for _, k := range ks {
+			if k > n {
+				continue
+			}
+			count := make([]int, n)
+			for _, b := range m {
+				for _, i := range TopK(r.scores[b], k) {
+					count[i]++
+				}
+			}
+			c := Consensus{Group: g, Members: len(m), K: k, Chosen: []int{}}
+			p := float64(k) / float64(n)
+			c.ExpectedChosen = float64(n) * math.Pow(p, float64(len(m)))
+			c.ExpectedNever = float64(n) * math.Pow(1-p, float64(len(m)))
+			for i, cnt := range count {
+				switch cnt {
+				case len(m):
+					c.Chosen = append(c.Chosen, i)
+					c.ChosenLabels[ds.Labels[i]]++
+				case 0:
+					c.Never++
+				}
+			}
+			out = append(out, c)
+		}
+	}
+	return out
+}

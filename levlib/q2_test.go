@@ -1,0 +1,111 @@
+package levlib_test
+
+import (
+	"context"
+	"encoding/json"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/levstudy/levstudy/levlib"
+)
+
+// TestQ2 runs the Question 2 analysis on 600 rows with two ReLU bases (a group of 2), RAW and two
+// untrained CNNs, and checks the statistics against direct computations and the files written.
+func TestQ2(t *testing.T) {
+	ds, err := levlib.LoadMNIST(mnistDir(t), 600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws := &levlib.Workspace{Backend: testBackend(t).Backend, Data: ds, Cache: &levlib.Cache{Dir: t.TempDir()}}
+	bases := []levlib.BasisSpec{
+		{Kind: "raw"},
+		{Kind: "relu", Features: 300, Seed: 1}, {Kind: "relu", Features: 300, Seed: 2},
+		{Kind: "cnn", Group: levlib.GroupC, Seed: 1}, {Kind: "cnn", Group: levlib.GroupC, Seed: 2},
+	}
+	dir := t.TempDir()
+	res, err := levlib.Q2(context.Background(), ws, bases, levlib.Q2Options{K: []int{10, 50, 100}, FigureDir: filepath.Join(dir, "figures")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Pairs) != 10 || strings.Join(res.Bases, " ") != "raw relu:F=300,seed=1 relu:F=300,seed=2 C1 C2" {
+		t.Fatalf("bases %v, %d pairs", res.Bases, len(res.Pairs))
+	}
+	if math.Abs(res.NullSD-math.Sqrt(2*(2*600.0+5)/(9*600*599))) > 1e-15 {
+		t.Errorf("null sd %v", res.NullSD)
+	}
+	// Untrained nets of the same architecture agree far beyond chance (tau ≫ null SD).
+	for _, p := range res.Pairs {
+		if p.A == "C1" && p.B == "C2" && p.KendallTauB < 10*res.NullSD {
+			t.Errorf("C1–C2 tau-b %.3f, not above the null", p.KendallTauB)
+		}
+	}
+	// Consensus counts agree with a direct count.
+	for _, c := range res.Consensus {
+		if c.Group != "C" || c.K != 50 {
+			continue
+		}
+		a, b := levlib.TopK(res.Scores("C1"), 50), levlib.TopK(res.Scores("C2"), 50)
+		in := map[int]bool{}
+		for _, i := range a {
+			in[i] = true
+		}
+		both := 0
+		for _, i := range b {
+			if in[i] {
+				both++
+			}
+		}
+		if len(c.Chosen) != both || math.Abs(c.ExpectedChosen-600*(50.0/600)*(50.0/600)) > 1e-12 {
+			t.Errorf("consensus %d (expected %.2f), direct count %d", len(c.Chosen), c.ExpectedChosen, both)
+		}
+	}
+	var found bool
+	for _, s := range res.Summaries {
+		if s.GroupA == "C" && s.GroupB == "C" && s.Statistic == "kendall_tau_b" && s.Pairs == 1 {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("no within-C summary: %+v", res.Summaries)
+	}
+	if err := levlib.WriteQ2(dir, res); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(filepath.Join(dir, "pairs.csv"))
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if lines[0] != "a,b,statistic,k,value" || len(lines) != 1+10*(4+2*3) || !strings.HasPrefix(lines[1], "raw,relu:F=300,seed=1,kendall_tau_b,,") {
+		t.Errorf("pairs.csv: %d lines, %q", len(lines), lines[:2])
+	}
+	var back map[string]any
+	b, _ = os.ReadFile(filepath.Join(dir, "summary.json"))
+	if err := json.Unmarshal(b, &back); err != nil || back["null_sd"] == nil || back["pairs"] == nil {
+		t.Errorf("summary.json: %v", err)
+	}
+	for _, f := range []string{"q2_kendall_tau_b.png", "q2_weighted_tau.svg", "q2_jaccard_top100.png", "q2_overlap_vs_k.png", "q2_consensus_C_top100.png"} {
+		if st, err := os.Stat(filepath.Join(dir, "figures", f)); err != nil || st.Size() < 1000 {
+			t.Errorf("figure %s: %v", f, err)
+		}
+	}
+}
+
+func TestBasisLabel(t *testing.T) {
+	for _, tc := range []struct {
+		spec         levlib.BasisSpec
+		label, group string
+	}{
+		{levlib.BasisSpec{Kind: "raw"}, "raw", "raw"},
+		{levlib.BasisSpec{Kind: "relu", Features: 784, Seed: 1}, "relu", "relu"},
+		{levlib.BasisSpec{Kind: "cnn", Group: levlib.GroupB, Seed: 4}, "B4", "B"},
+		// The original study's file letters: C = classification (our A), A = untrained (our C).
+		{levlib.BasisSpec{Kind: "torch", Path: "x/mnist-cnn-C3-abc.pth"}, "orig-A3", "orig-A"},
+		{levlib.BasisSpec{Kind: "torch", Path: "x/mnist-cnn-A2-abc.pth"}, "orig-C2", "orig-C"},
+		{levlib.BasisSpec{Kind: "torch", Path: "x/mine.pth"}, "mine", "torch"},
+	} {
+		if l, g := levlib.BasisLabel(tc.spec); l != tc.label || g != tc.group {
+			t.Errorf("%v: %s %s, want %s %s", tc.spec, l, g, tc.label, tc.group)
+		}
+	}
+}
