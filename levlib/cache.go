@@ -152,5 +152,5 @@ func dataKey(ds *Dataset) string {
 	for _, f := range MNISTFiles {
 		parts = append(parts, ds.SHA256[f.Name][:16])
 	}
-	return fmt.Sprintf("mnist[%s] rows=%d", strings.Join(parts, ","), ds.N())
+	return fmt.Sprintf("mnist[%s] rows=%d train=%d", strings.Join(parts, ","), ds.N(), ds.NumTrain)
 }

@@ -214,3 +214,14 @@ func InstallMNIST(src, dst string) error {
 	}
 	return nil
 }
+
+// Sample returns the first train training rows and the first test test rows of d (each clipped to
+// what d has), keeping the split: for quick runs that still have a test set.
+func (d *Dataset) Sample(train, test int) *Dataset {
+	train = min(max(train, 0), d.NumTrain)
+	test = min(max(test, 0), d.N()-d.NumTrain)
+	s := &Dataset{NumTrain: train, SHA256: d.SHA256}
+	s.Pixels = append(append([]byte{}, d.Pixels[:train*ImagePixels]...), d.Pixels[d.NumTrain*ImagePixels:(d.NumTrain+test)*ImagePixels]...)
+	s.Labels = append(append([]uint8{}, d.Labels[:train]...), d.Labels[d.NumTrain:d.NumTrain+test]...)
+	return s
+}

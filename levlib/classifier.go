@@ -1,0 +1,274 @@
+package levlib
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+
+	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/gomlx/pkg/core/tensors"
+	"gonum.org/v1/gonum/mat"
+)
+
+// LinearModel predicts digits as argmax(x·W + b) in the original feature space.
+type LinearModel struct {
+	D int
+	W []float64 // D×10, row-major
+	B [10]float64
+}
+
+// Predict returns the predicted digit of rows [lo, hi) of x.
+func (m *LinearModel) Predict(x *Matrix, lo, hi int) []uint8 {
+	out := make([]uint8, hi-lo)
+	var z [10]float64
+	for i := lo; i < hi; i++ {
+		z = m.B
+		row := x.Row(i)
+		for j, v := range row {
+			if v == 0 {
+				continue
+			}
+			w := m.W[j*10 : j*10+10]
+			for c := range z {
+				z[c] += v * w[c]
+			}
+		}
+		best := 0
+		for c := 1; c < 10; c++ {
+			if z[c] > z[best] {
+				best = c
+			}
+		}
+		out[i-lo] = uint8(best)
+	}
+	return out
+}
+
+// standardize returns the selected rows of x with each column centred and scaled to unit standard
+// deviation over those rows (columns constant on them are only centred), and the means and scales.
+func standardize(x *Matrix, rows []int) (*Matrix, []float64, []float64) {
+	d := x.Cols
+	mean, sd := make([]float64, d), make([]float64, d)
+	for _, r := range rows {
+		for j, v := range x.Row(r) {
+			mean[j] += v
+		}
+	}
+	k := float64(len(rows))
+	for j := range mean {
+		mean[j] /= k
+	}
+	for _, r := range rows {
+		for j, v := range x.Row(r) {
+			sd[j] += (v - mean[j]) * (v - mean[j])
+		}
+	}
+	for j := range sd {
+		sd[j] = math.Sqrt(sd[j] / k)
+		if sd[j] < 1e-12 {
+			sd[j] = 1
+		}
+	}
+	z := NewMatrix(len(rows), d)
+	for i, r := range rows {
+		zr := z.Row(i)
+		for j, v := range x.Row(r) {
+			zr[j] = (v - mean[j]) / sd[j]
+		}
+	}
+	return z, mean, sd
+}
+
+// unstandardize maps weights of standardized features back: W_j/sd_j and b − Σ_j mean_j W_j/sd_j.
+func unstandardize(w []float64, b [10]float64, mean, sd []float64) *LinearModel {
+	m := &LinearModel{D: len(mean), W: make([]float64, len(w)), B: b}
+	for j := range mean {
+		for c := 0; c < 10; c++ {
+			wj := w[j*10+c] / sd[j]
+			m.W[j*10+c] = wj
+			m.B[c] -= mean[j] * wj
+		}
+	}
+	return m
+}
+
+// LinearOptions configures FitLinear. The zero value is 300 full-batch Adam steps with learning rate
+// 0.01 and an L2 penalty of 1e-4.
+type LinearOptions struct {
+	Steps        int
+	LearningRate float64
+	L2           float64
+}
+
+// FitLinear trains multinomial logistic (softmax) regression on the given rows of x: features
+// standardized on those rows; loss = mean cross-entropy + (L2/2)·‖W‖² (the bias is not penalized),
+// minimized by full-batch Adam (PyTorch's defaults β = (0.9, 0.999), ε = 1e-8) for a fixed number of
+// steps on backend b, in float64. The penalty keeps the problem well posed when the selected rows are
+// separable (small k). Measured on RAW: all 60,000 training rows give 0.9247 test accuracy (9 min on the
+// pure-Go backend while sharing 2 cores), 1000 random rows 0.854, the 1000 top-leverage rows 0.710.
+func FitLinear(ctx context.Context, b backends.Backend, x *Matrix, rows []int, labels []uint8, opts LinearOptions) (*LinearModel, error) {
+	if opts.Steps == 0 {
+		opts.Steps = 300
+	}
+	if opts.LearningRate == 0 {
+		opts.LearningRate = 0.01
+	}
+	if opts.L2 == 0 {
+		opts.L2 = 1e-4
+	}
+	if len(rows) == 0 {
+		return nil, errors.New("fit linear: no rows")
+	}
+	z, mean, sd := standardize(x, rows)
+	d := x.Cols
+	y := make([]int32, len(rows))
+	for i, r := range rows {
+		y[i] = int32(labels[r])
+	}
+	l2 := opts.L2
+	step, err := newExec(b, func(in []*graph.Node) []*graph.Node {
+		w, bias, mw, vw, mb, vb := in[0], in[1], in[2], in[3], in[4], in[5]
+		xs, ys, c1, c2 := in[6], in[7], in[8], in[9]
+		k := float64(xs.Shape().Dimensions[0])
+		logits := graph.Add(graph.DotGeneral(xs, []int{1}, nil, w, []int{0}, nil), graph.Reshape(bias, 1, 10))
+		oneHot := graph.OneHot(ys, 10, logits.DType())
+		dLogits := graph.DivScalar(graph.Sub(graph.Softmax(logits, 1), oneHot), k)
+		gw := graph.Add(graph.DotGeneral(xs, []int{0}, nil, dLogits, []int{0}, nil), graph.MulScalar(w, l2))
+		gb := graph.ReduceSum(dLogits, 0)
+		var out []*graph.Node
+		for _, t := range [][4]*graph.Node{{w, gw, mw, vw}, {bias, gb, mb, vb}} {
+			p, g, m, v := t[0], t[1], t[2], t[3]
+			m = graph.Add(graph.MulScalar(m, adamBeta1), graph.MulScalar(g, 1-adamBeta1))
+			v = graph.Add(graph.MulScalar(v, adamBeta2), graph.MulScalar(graph.Mul(g, g), 1-adamBeta2))
+			den := graph.AddScalar(graph.Mul(graph.Sqrt(v), c2), adamEps)
+			out = append(out, graph.Sub(p, graph.Mul(c1, graph.Div(m, den))), m, v)
+		}
+		return []*graph.Node{out[0], out[3], out[1], out[2], out[4], out[5]}
+	})
+	if err != nil {
+		return nil, err
+	}
+	defer step.Finalize()
+	state := []*tensors.Tensor{
+		tensors.FromFlatDataAndDimensions(make([]float64, d*10), d, 10), tensors.FromFlatDataAndDimensions(make([]float64, 10), 10),
+		tensors.FromFlatDataAndDimensions(make([]float64, d*10), d, 10), tensors.FromFlatDataAndDimensions(make([]float64, d*10), d, 10),
+		tensors.FromFlatDataAndDimensions(make([]float64, 10), 10), tensors.FromFlatDataAndDimensions(make([]float64, 10), 10),
+	}
+	xt := tensorFromMatrix(z)
+	yt := tensors.FromFlatDataAndDimensions(y, len(y))
+	defer xt.FinalizeAll()
+	defer yt.FinalizeAll()
+	for t := 1; t <= opts.Steps; t++ {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		c1 := opts.LearningRate / (1 - math.Pow(adamBeta1, float64(t)))
+		c2 := 1 / math.Sqrt(1-math.Pow(adamBeta2, float64(t)))
+		args := []any{state[0], state[1], state[2], state[3], state[4], state[5], xt, yt, c1, c2}
+		out, err := execSafe(step, args)
+		if err != nil {
+			return nil, fmt.Errorf("fit linear: %w", err)
+		}
+		for i := range state {
+			state[i].FinalizeAll()
+			state[i] = out[i]
+		}
+	}
+	w := tensors.MustCopyFlatData[float64](state[0])
+	bv := tensors.MustCopyFlatData[float64](state[1])
+	for _, t := range state {
+		t.FinalizeAll()
+	}
+	var bias [10]float64
+	copy(bias[:], bv)
+	return unstandardize(w, bias, mean, sd), nil
+}
+
+// FitRidge fits least squares to one-hot targets with a ridge penalty: on features standardized over
+// the given rows (and targets centred, so the intercept is the targets' mean and unpenalized),
+// W = (ZᵀZ + λI)⁻¹ ZᵀY, solved on the host in float64 by Cholesky; ZᵀZ and ZᵀY are accumulated over
+// row chunks on backend b. lambda = 0 means 1e-3. Measured: on all 60,000 RAW training rows it reaches
+// 0.8603 test accuracy in 15 s (plain least squares in numpy: 0.853).
+func FitRidge(ctx context.Context, b backends.Backend, x *Matrix, rows []int, labels []uint8, lambda float64) (*LinearModel, error) {
+	if lambda == 0 {
+		lambda = 1e-3
+	}
+	if len(rows) == 0 {
+		return nil, errors.New("fit ridge: no rows")
+	}
+	z, mean, sd := standardize(x, rows)
+	d := x.Cols
+	k := len(rows)
+	// Centred one-hot targets, appended as 10 extra columns so that one chunked pass gives both
+	// [Z Y]ᵀ[Z Y] blocks.
+	var ybar [10]float64
+	for _, r := range rows {
+		ybar[labels[r]] += 1 / float64(k)
+	}
+	zy := NewMatrix(k, d+10)
+	for i, r := range rows {
+		copy(zy.Row(i), z.Row(i))
+		for c := 0; c < 10; c++ {
+			t := -ybar[c]
+			if int(labels[r]) == c {
+				t++
+			}
+			zy.Data[i*(d+10)+d+c] = t
+		}
+	}
+	gram, err := newExec(b, func(xc *graph.Node) *graph.Node {
+		return graph.DotGeneral(xc, []int{0}, nil, xc, []int{0}, nil)
+	})
+	if err != nil {
+		return nil, err
+	}
+	defer gram.Finalize()
+	dd := d + 10
+	g := make([]float64, dd*dd)
+	err = execChunks(ctx, gram, zy, chunkRows(k, dd, 0), nil, nil, func(lo, hi int, out []*tensors.Tensor) error {
+		return tensors.ConstFlatData(out[0], func(flat []float64) {
+			for i := range g {
+				g[i] += flat[i]
+			}
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	a := mat.NewSymDense(d, nil)
+	rhs := mat.NewDense(d, 10, nil)
+	for i := 0; i < d; i++ {
+		for j := i; j < d; j++ {
+			v := g[i*dd+j]
+			if i == j {
+				v += lambda
+			}
+			a.SetSym(i, j, v)
+		}
+		for c := 0; c < 10; c++ {
+			rhs.Set(i, c, g[i*dd+d+c])
+		}
+	}
+	var chol mat.Cholesky
+	if !chol.Factorize(a) {
+		return nil, fmt.Errorf("fit ridge: ZᵀZ + %gI is not positive definite", lambda)
+	}
+	var w mat.Dense
+	if err := chol.SolveTo(&w, rhs); err != nil {
+		return nil, fmt.Errorf("fit ridge: %w", err)
+	}
+	return unstandardize(denseData(&w), ybar, mean, sd), nil
+}
+
+// Accuracy returns the fraction of rows whose prediction equals the label.
+func Accuracy(pred []uint8, labels []uint8) float64 {
+	right := 0
+	for i, p := range pred {
+		if p == labels[i] {
+			right++
+		}
+	}
+	return float64(right) / float64(len(pred))
+}
