@@ -25,9 +25,10 @@ deps:
 	bash scripts/install-deps.sh
 
 # GoNB (the Jupyter Go kernel) and goimports, pinned in tools/go.mod, and the kernel spec of this user.
+# gopls (autocompletion only) is left to the Docker image: --force_deps installs the kernel without it.
 gonb:
 	cd tools && $(GO) install github.com/janpfeifer/gonb golang.org/x/tools/cmd/goimports
-	PATH="$$PATH:$(GOBIN)" $(GOBIN)/gonb --install --raw_error >/dev/null
+	PATH="$$PATH:$(GOBIN)" $(GOBIN)/gonb --install --raw_error --force_deps 2>/dev/null
 
 # The main job: the whole study (preset quick: ~10 min on 2 CPU cores) with an HTML report in out/study/.
 run: data

@@ -153,7 +153,7 @@ func TrainCNN(ctx context.Context, b backends.Backend, ds *Dataset, opts CNNTrai
 
 	step, err := newExec(b, func(in []*graph.Node) []*graph.Node {
 		p, m, v := in[0:8], in[8:16], in[16:24]
-		x, y, c1, c2 := in[24], in[25], in[26], in[27]
+		x, y, c1, c2, lossSum := in[24], in[25], in[26], in[27], in[28]
 		acts := cnnForward(p, x, Im2Col)
 		loss, dLogits := lossAndGrad(opts.Group, acts.logits, y)
 		grads := cnnBackward(p, acts, dLogits)
@@ -168,7 +168,8 @@ func TrainCNN(ctx context.Context, b backends.Backend, ds *Dataset, opts CNNTrai
 		}
 		out = append(out, newM...)
 		out = append(out, newV...)
-		return append(out, loss)
+		// The epoch's loss is summed on the device: no host round trip per step.
+		return append(out, graph.Add(lossSum, graph.ConvertDType(loss, lossSum.DType())))
 	})
 	if err != nil {
 		return nil, err
@@ -198,13 +199,27 @@ func TrainCNN(ctx context.Context, b backends.Backend, ds *Dataset, opts CNNTrai
 	}
 	xb := make([]uint8, bs*ImagePixels)
 	yb := make([]int32, bs)
+	lossSum := tensors.FromScalar(ck.LossSum)
+	readLoss := func() error {
+		v, err := tensors.CopyFlatData[float64](lossSum)
+		if err != nil {
+			return err
+		}
+		ck.LossSum = v[0]
+		if math.IsNaN(ck.LossSum) {
+			return fmt.Errorf("train CNN %c%d: loss is NaN in epoch %d", opts.Group, opts.Seed, ck.Epoch+1)
+		}
+		return nil
+	}
 	for ck.Epoch < opts.Epochs {
 		perm := rand.New(rand.NewPCG(opts.Seed, uint64(ck.Epoch))).Perm(n)
 		epochStart := time.Now()
 		trained := 0
 		for ck.Step < stepsPerEpoch {
 			if err := ctx.Err(); err != nil {
-				save()
+				if readLoss() == nil {
+					save()
+				}
 				return nil, err
 			}
 			lo := ck.Step * bs
@@ -222,7 +237,7 @@ func TrainCNN(ctx context.Context, b backends.Backend, ds *Dataset, opts CNNTrai
 			for _, t := range state {
 				args = append(args, t)
 			}
-			args = append(args, xt, yt, c1, c2)
+			args = append(args, xt, yt, c1, c2, lossSum)
 			out, err := execSafe(step, args)
 			xt.FinalizeAll()
 			yt.FinalizeAll()
@@ -233,22 +248,24 @@ func TrainCNN(ctx context.Context, b backends.Backend, ds *Dataset, opts CNNTrai
 				state[i].FinalizeAll()
 				state[i] = out[i]
 			}
-			loss := tensors.ToScalar[float32](out[24])
-			out[24].FinalizeAll()
-			if math.IsNaN(float64(loss)) {
-				return nil, fmt.Errorf("train CNN %c%d: loss is NaN at epoch %d step %d", opts.Group, opts.Seed, ck.Epoch+1, ck.Step+1)
-			}
-			ck.LossSum += float64(loss)
+			lossSum.FinalizeAll()
+			lossSum = out[24]
 			ck.Step++
 			trained += len(rows)
 			if opts.Progress != nil {
 				opts.Progress(Progress{Stage: fmt.Sprintf("train %c%d", opts.Group, opts.Seed), Done: ck.Epoch*stepsPerEpoch + ck.Step, Total: totalSteps})
 			}
 			if time.Since(lastSave) > opts.CheckpointEvery {
+				if err := readLoss(); err != nil {
+					return nil, err
+				}
 				if err := save(); err != nil {
 					return nil, err
 				}
 			}
+		}
+		if err := readLoss(); err != nil {
+			return nil, err
 		}
 		secs := time.Since(epochStart).Seconds()
 		st := EpochStats{Epoch: ck.Epoch + 1, Loss: ck.LossSum / float64(stepsPerEpoch), TestAcc: -1, Seconds: secs,
@@ -271,6 +288,8 @@ func TrainCNN(ctx context.Context, b backends.Backend, ds *Dataset, opts CNNTrai
 		ck.History = append(ck.History, st)
 		ck.Epoch++
 		ck.Step, ck.LossSum = 0, 0
+		lossSum.FinalizeAll()
+		lossSum = tensors.FromScalar(0.0)
 		if err := save(); err != nil {
 			return nil, err
 		}

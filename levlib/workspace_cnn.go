@@ -157,7 +157,11 @@ func (w *Workspace) Embedding(ctx context.Context, spec BasisSpec) (*Matrix, err
 	if m != nil {
 		return m, nil
 	}
-	out, err := ForwardCNN(ctx, w.Backend, w.Data, wts, ForwardOptions{Impl: w.convImpl(), Progress: w.Progress})
+	bs := 0 // the pure-Go backend's best (128)
+	if w.convImpl() == NativeConv {
+		bs = 2048 // fill an accelerator
+	}
+	out, err := ForwardCNN(ctx, w.Backend, w.Data, wts, ForwardOptions{Impl: w.convImpl(), BatchSize: bs, Progress: w.Progress})
 	if err != nil {
 		return nil, err
 	}
