@@ -82,3 +82,25 @@ func BenchmarkCNN(b *testing.B) {
 		b.ReportMetric(5000*float64(b.N)/b.Elapsed().Seconds(), "images/s")
 	})
 }
+
+// BenchmarkQ1Sweep times one Question 1 sweep per basis on the pure-Go backend, from an empty cache:
+// building the basis, the training rows' leverage, then the quick preset's grid (k = 100, 300, 1000;
+// top, bottom, sampled, balanced and 3 random seeds; linear classifier) on all 70,000 rows.
+func BenchmarkQ1Sweep(b *testing.B) {
+	ds, err := levlib.LoadMNIST(mnistDir(b), 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	be := testBackend(b).Backend
+	for _, spec := range []levlib.BasisSpec{{Kind: "raw"}, {Kind: "relu", Features: 784, Seed: 1}} {
+		label, _ := levlib.BasisLabel(spec)
+		b.Run("basis="+label, func(b *testing.B) {
+			for b.Loop() {
+				ws := &levlib.Workspace{Backend: be, Data: ds, Cache: &levlib.Cache{Dir: b.TempDir()}}
+				if _, err := levlib.Q1(context.Background(), ws, []levlib.BasisSpec{spec}, levlib.Q1Options{K: []int{100, 300, 1000}, RandomSeeds: 3}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
