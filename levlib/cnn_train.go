@@ -349,24 +349,11 @@ type CNNOutputs struct {
 
 // Accuracy returns the fraction of rows whose argmax logit is the label.
 func (o *CNNOutputs) Accuracy(ds *Dataset) float64 {
-	n := len(o.Logits) / 10
-	if n == 0 {
+	p := o.Predictions()
+	if len(p) == 0 {
 		return math.NaN()
 	}
-	right := 0
-	for i := 0; i < n; i++ {
-		l := o.Logits[10*i : 10*i+10]
-		best := 0
-		for k := 1; k < 10; k++ {
-			if l[k] > l[best] {
-				best = k
-			}
-		}
-		if uint8(best) == ds.Labels[o.Lo+i] {
-			right++
-		}
-	}
-	return float64(right) / float64(n)
+	return Accuracy(p, ds.Labels[o.Lo:o.Lo+len(p)])
 }
 
 // ForwardCNN runs MnistConvNet with weights w over rows of ds and returns the embeddings (as float64)

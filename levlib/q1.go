@@ -269,6 +269,22 @@ func q1Fit(ctx context.Context, ws *Workspace, x *Matrix, basisID string, sel []
 	return row, nil
 }
 
+// describe returns the mean, sample standard deviation (0 for one value), min and max of v (not empty).
+func describe(v []float64) (mean, sd, lo, hi float64) {
+	for _, x := range v {
+		mean += x / float64(len(v))
+	}
+	for _, x := range v {
+		sd += (x - mean) * (x - mean)
+	}
+	if len(v) > 1 {
+		sd = math.Sqrt(sd / float64(len(v)-1))
+	} else {
+		sd = 0
+	}
+	return mean, sd, slices.Min(v), slices.Max(v)
+}
+
 // Subset returns a dataset of the given rows, all counted as training rows (for training a CNN on a
 // selection).
 func (d *Dataset) Subset(rows []int) *Dataset {
@@ -331,16 +347,8 @@ func (r *Q1Result) Summarize() []Q1Summary {
 	out := make([]Q1Summary, 0, len(order))
 	for _, k := range order {
 		v := vals[k]
-		s := Q1Summary{Basis: k.b, Strategy: k.s, K: k.k, Classifier: k.cl, Seeds: len(v), Min: slices.Min(v), Max: slices.Max(v)}
-		for _, x := range v {
-			s.Mean += x / float64(len(v))
-		}
-		for _, x := range v {
-			s.SD += (x - s.Mean) * (x - s.Mean)
-		}
-		if len(v) > 1 {
-			s.SD = math.Sqrt(s.SD / float64(len(v)-1))
-		}
+		s := Q1Summary{Basis: k.b, Strategy: k.s, K: k.k, Classifier: k.cl, Seeds: len(v)}
+		s.Mean, s.SD, s.Min, s.Max = describe(v)
 		out = append(out, s)
 	}
 	return out

@@ -238,17 +238,8 @@ func summarize(r *Q2Result) []GroupSummary {
 				if len(vals) == 0 {
 					continue
 				}
-				s := GroupSummary{GroupA: ga, GroupB: gb, Statistic: st.name, Pairs: len(vals), Min: math.Inf(1), Max: math.Inf(-1)}
-				for _, v := range vals {
-					s.Mean += v / float64(len(vals))
-					s.Min, s.Max = math.Min(s.Min, v), math.Max(s.Max, v)
-				}
-				for _, v := range vals {
-					s.SD += (v - s.Mean) * (v - s.Mean)
-				}
-				if len(vals) > 1 {
-					s.SD = math.Sqrt(s.SD / float64(len(vals)-1))
-				}
+				s := GroupSummary{GroupA: ga, GroupB: gb, Statistic: st.name, Pairs: len(vals)}
+				s.Mean, s.SD, s.Min, s.Max = describe(vals)
 				out = append(out, s)
 			}
 		}

@@ -9,6 +9,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/levstudy/levstudy/internal/imgcheck"
 )
 
 // TestRunTiny runs `levstudy run -preset tiny` end to end and checks the report like a user would:
@@ -78,31 +80,10 @@ func TestRunTiny(t *testing.T) {
 	checkNotBlank(t, shot)
 }
 
-// checkNotBlank fails unless the PNG has many distinct colours and a fair share of non-white pixels.
+// checkNotBlank fails unless the PNG looks like a rendered page (imgcheck.NotBlank).
 func checkNotBlank(t *testing.T, path string) {
 	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	img, err := png.Decode(bytes.NewReader(b))
-	if err != nil {
-		t.Fatal(err)
-	}
-	colors := map[uint32]bool{}
-	nonWhite, total := 0, 0
-	bd := img.Bounds()
-	for y := bd.Min.Y; y < bd.Max.Y; y += 4 {
-		for x := bd.Min.X; x < bd.Max.X; x += 4 {
-			r, g, bl, _ := img.At(x, y).RGBA()
-			colors[(r>>8)<<16|(g>>8)<<8|bl>>8] = true
-			if r < 0xf000 || g < 0xf000 || bl < 0xf000 {
-				nonWhite++
-			}
-			total++
-		}
-	}
-	if len(colors) < 50 || nonWhite < total/20 {
-		t.Errorf("%s looks blank: %d colours, %d of %d pixels not white", path, len(colors), nonWhite, total)
+	if _, err := imgcheck.NotBlank(path); err != nil {
+		t.Error(err)
 	}
 }
