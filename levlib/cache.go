@@ -1,15 +1,12 @@
 package levlib
 
 import (
-	"bufio"
-	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"math"
 	"os"
@@ -79,19 +76,11 @@ func (c *Cache) Load(kind, key string, meta any) (*Matrix, error) {
 		return nil, err
 	}
 	corrupt := func(why string) error { return fmt.Errorf("%s: %w: %s", path, ErrCacheCorrupt, why) }
-	if !bytes.HasPrefix(b, []byte(cacheMagic)) {
-		return nil, corrupt("bad magic")
-	}
-	b = b[len(cacheMagic):]
-	nl := bytes.IndexByte(b, '\n')
-	if nl < 0 {
-		return nil, corrupt("no header")
-	}
 	var h cacheHeader
-	if err := json.Unmarshal(b[:nl], &h); err != nil {
-		return nil, corrupt("header: " + err.Error())
+	payload, why := splitFramed(b, cacheMagic, &h)
+	if why != "" {
+		return nil, corrupt(why)
 	}
-	payload := b[nl+1:]
 	if h.Key != key || h.Version != cacheVersion {
 		return nil, nil // a hash collision or an older version: not this entry
 	}
@@ -132,18 +121,7 @@ func (c *Cache) Save(kind, key string, m *Matrix, meta any) error {
 		}
 		h.Meta = mb
 	}
-	hb, err := json.Marshal(h)
-	if err != nil {
-		return err
-	}
-	return WriteAtomic(c.Path(kind, key), func(w io.Writer) error {
-		bw := bufio.NewWriter(w)
-		bw.WriteString(cacheMagic)
-		bw.Write(hb)
-		bw.WriteByte('\n')
-		bw.Write(payload)
-		return bw.Flush()
-	})
+	return writeFramed(c.Path(kind, key), cacheMagic, h, payload)
 }
 
 // dataKey identifies the rows of a dataset: the files' checksums and the row count.

@@ -1,7 +1,6 @@
 package levlib
 
 import (
-	"bufio"
 	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
@@ -9,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"os"
 )
@@ -48,18 +46,7 @@ func writeF32Bundle(path string, names []string, shapes [][]int, arrays [][]floa
 		}
 		h.Meta = mb
 	}
-	hb, err := json.Marshal(h)
-	if err != nil {
-		return err
-	}
-	return WriteAtomic(path, func(w io.Writer) error {
-		bw := bufio.NewWriter(w)
-		bw.WriteString(f32Magic)
-		bw.Write(hb)
-		bw.WriteByte('\n')
-		bw.Write(payload.Bytes())
-		return bw.Flush()
-	})
+	return writeFramed(path, f32Magic, h, payload.Bytes())
 }
 
 func readF32Bundle(path string, meta any) (*f32Bundle, error) {
@@ -68,19 +55,13 @@ func readF32Bundle(path string, meta any) (*f32Bundle, error) {
 		return nil, err
 	}
 	bad := func(why string) error { return fmt.Errorf("%s: %w: %s", path, ErrBadWeightsFile, why) }
-	if !bytes.HasPrefix(b, []byte(f32Magic)) {
-		return nil, bad("not a levstudy weights file")
-	}
-	b = b[len(f32Magic):]
-	nl := bytes.IndexByte(b, '\n')
-	if nl < 0 {
-		return nil, bad("no header")
-	}
 	var h f32Bundle
-	if err := json.Unmarshal(b[:nl], &h); err != nil {
-		return nil, bad("header: " + err.Error())
+	payload, why := splitFramed(b, f32Magic, &h)
+	if why == "bad magic" {
+		return nil, bad("not a levstudy weights file")
+	} else if why != "" {
+		return nil, bad(why)
 	}
-	payload := b[nl+1:]
 	sum := sha256.Sum256(payload)
 	if hex.EncodeToString(sum[:]) != h.SHA256 {
 		return nil, bad("sha256 mismatch (damaged or partial file)")
