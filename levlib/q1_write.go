@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 
 	"os"
 	"path/filepath"
@@ -99,10 +100,10 @@ func Q1Figures(dir string, r *Q1Result) ([]string, error) {
 	var bases []string
 	var classifiers []Classifier
 	for _, s := range sum {
-		if !containsString(bases, s.Basis) {
+		if !slices.Contains(bases, s.Basis) {
 			bases = append(bases, s.Basis)
 		}
-		if !containsString(classStrings(classifiers), string(s.Classifier)) {
+		if !slices.Contains(classifiers, s.Classifier) {
 			classifiers = append(classifiers, s.Classifier)
 		}
 	}
@@ -161,14 +162,6 @@ func Q1Figures(dir string, r *Q1Result) ([]string, error) {
 		}
 	}
 	return files, nil
-}
-
-func classStrings(c []Classifier) []string {
-	s := make([]string, len(c))
-	for i, x := range c {
-		s[i] = string(x)
-	}
-	return s
 }
 
 // fileStem turns a label into a file-name stem.

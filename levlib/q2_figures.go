@@ -5,6 +5,7 @@ import (
 	"image/color"
 	"math"
 	"path/filepath"
+	"slices"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/font"
@@ -205,7 +206,7 @@ func q2Figures(r *Q2Result, ds *Dataset, opts Q2Options) ([]string, error) {
 		var curves []Curve
 		groups := []string{}
 		for _, b := range r.Bases {
-			if g := r.Groups[b]; !containsString(groups, g) {
+			if g := r.Groups[b]; !slices.Contains(groups, g) {
 				groups = append(groups, g)
 			}
 		}
@@ -280,15 +281,6 @@ func q2Figures(r *Q2Result, ds *Dataset, opts Q2Options) ([]string, error) {
 		}
 	}
 	return files, nil
-}
-
-func containsString(s []string, v string) bool {
-	for _, x := range s {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }
 
 // meanScores returns the mean leverage over the members of a group.
