@@ -8,9 +8,9 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/gomlx/gomlx/backends"
-	"github.com/gomlx/gomlx/pkg/core/graph"
-	"github.com/gomlx/gomlx/pkg/core/tensors"
+	"github.com/gomlx/compute"
+	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
 )
 
 // BasisSpec names a feature basis of the MNIST images.
@@ -116,7 +116,7 @@ func (s BasisSpec) String() string {
 }
 
 // Build computes the basis matrix of ds on backend b.
-func (s BasisSpec) Build(ctx context.Context, b backends.Backend, ds *Dataset, progress func(Progress)) (*Matrix, error) {
+func (s BasisSpec) Build(ctx context.Context, b compute.Backend, ds *Dataset, progress func(Progress)) (*Matrix, error) {
 	s = s.Normalized()
 	switch s.Kind {
 	case "raw":
@@ -160,7 +160,7 @@ func ReLUWeights(features int, seed uint64) *Matrix {
 // ReLUBasis returns the random-features basis relu(X W)/sqrt(F) of the pixels X = RawBasis(ds), with
 // W = ReLUWeights(F, seed) (Rahimi & Recht, "Random features for large-scale kernel machines", 2007;
 // with ReLU this approximates the arc-cosine kernel of Cho & Saul, 2009). It runs in float64 on b.
-func ReLUBasis(ctx context.Context, b backends.Backend, ds *Dataset, opts ReLUOptions) (*Matrix, error) {
+func ReLUBasis(ctx context.Context, b compute.Backend, ds *Dataset, opts ReLUOptions) (*Matrix, error) {
 	f := opts.Features
 	if f <= 0 {
 		return nil, fmt.Errorf("relu basis: %d features, want > 0", f)

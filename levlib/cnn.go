@@ -8,9 +8,9 @@ import (
 	"math"
 	"math/rand/v2"
 
-	"github.com/gomlx/gomlx/pkg/core/dtypes"
-	. "github.com/gomlx/gomlx/pkg/core/graph" //nolint:revive // graph building reads better unqualified
-	"github.com/gomlx/gomlx/pkg/core/shapes"
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
+	"github.com/gomlx/gomlx/core/graph"
 )
 
 // The MnistConvNet of the original study (mnist_embeddings.py), parameters in PyTorch's state_dict
@@ -113,50 +113,50 @@ const (
 
 // cnnActs are the intermediate values of a forward pass that the backward pass needs.
 type cnnActs struct {
-	patches1, z1, a1, p1 *Node // [B,28,28,9], [B,28,28,32] ×2, [B,14,14,32]
-	patches2, z2, a2, p2 *Node // [B,14,14,288], [B,14,14,64] ×2, [B,7,7,64]
-	flat, h, emb, logits *Node // [B,3136], [B,200] ×2, [B,10]
-	w1m, w2m             *Node // conv weights as [9·Cin, Cout]
+	patches1, z1, a1, p1 *graph.Node // [B,28,28,9], [B,28,28,32] ×2, [B,14,14,32]
+	patches2, z2, a2, p2 *graph.Node // [B,14,14,288], [B,14,14,64] ×2, [B,7,7,64]
+	flat, h, emb, logits *graph.Node // [B,3136], [B,200] ×2, [B,10]
+	w1m, w2m             *graph.Node // conv weights as [9·Cin, Cout]
 }
 
 // pad1 zero-pads the two spatial axes of x [B,H,W,C] by 1 on each side (by concatenation: the pure-Go
 // backend has no Pad).
-func pad1(x *Node) *Node {
+func pad1(x *graph.Node) *graph.Node {
 	d := x.Shape().Dimensions
-	zh := Zeros(x.Graph(), shapes.Make(x.DType(), d[0], 1, d[2], d[3]))
-	x = Concatenate([]*Node{zh, x, zh}, 1)
-	zw := Zeros(x.Graph(), shapes.Make(x.DType(), d[0], d[1]+2, 1, d[3]))
-	return Concatenate([]*Node{zw, x, zw}, 2)
+	zh := graph.Zeros(x.Graph(), shapes.Make(x.DType(), d[0], 1, d[2], d[3]))
+	x = graph.Concatenate([]*graph.Node{zh, x, zh}, 1)
+	zw := graph.Zeros(x.Graph(), shapes.Make(x.DType(), d[0], d[1]+2, 1, d[3]))
+	return graph.Concatenate([]*graph.Node{zw, x, zw}, 2)
 }
 
 // im2col returns the 3×3 patches of x [B,H,W,C] (zero padding 1) as [B,H,W,9C], channel index
 // (kh·3+kw)·C + c.
-func im2col(x *Node) *Node {
+func im2col(x *graph.Node) *graph.Node {
 	d := x.Shape().Dimensions
 	xp := pad1(x)
-	parts := make([]*Node, 0, 9)
+	parts := make([]*graph.Node, 0, 9)
 	for kh := 0; kh < 3; kh++ {
 		for kw := 0; kw < 3; kw++ {
-			parts = append(parts, Slice(xp, AxisRange(), AxisRange(kh, kh+d[1]), AxisRange(kw, kw+d[2]), AxisRange()))
+			parts = append(parts, graph.Slice(xp, graph.AxisRange(), graph.AxisRange(kh, kh+d[1]), graph.AxisRange(kw, kw+d[2]), graph.AxisRange()))
 		}
 	}
-	return Concatenate(parts, 3)
+	return graph.Concatenate(parts, 3)
 }
 
 // col2im is the adjoint of im2col: it maps dPatches [B,H,W,9C] to dX [B,H,W,C].
-func col2im(dp *Node) *Node {
+func col2im(dp *graph.Node) *graph.Node {
 	d := dp.Shape().Dimensions
 	c := d[3] / 9
 	dpp := pad1(dp)
-	var sum *Node
+	var sum *graph.Node
 	for kh := 0; kh < 3; kh++ {
 		for kw := 0; kw < 3; kw++ {
 			k := kh*3 + kw
-			s := Slice(dpp, AxisRange(), AxisRange(2-kh, 2-kh+d[1]), AxisRange(2-kw, 2-kw+d[2]), AxisRange(k*c, (k+1)*c))
+			s := graph.Slice(dpp, graph.AxisRange(), graph.AxisRange(2-kh, 2-kh+d[1]), graph.AxisRange(2-kw, 2-kw+d[2]), graph.AxisRange(k*c, (k+1)*c))
 			if sum == nil {
 				sum = s
 			} else {
-				sum = Add(sum, s)
+				sum = graph.Add(sum, s)
 			}
 		}
 	}
@@ -164,126 +164,126 @@ func col2im(dp *Node) *Node {
 }
 
 // convMatrix turns a PyTorch conv weight [Cout,Cin,3,3] into the im2col matrix [9·Cin, Cout].
-func convMatrix(w *Node) *Node {
+func convMatrix(w *graph.Node) *graph.Node {
 	d := w.Shape().Dimensions
-	return Reshape(TransposeAllAxes(w, 2, 3, 1, 0), 9*d[1], d[0])
+	return graph.Reshape(graph.TransposeAllAxes(w, 2, 3, 1, 0), 9*d[1], d[0])
 }
 
 // convMatrixGrad maps a gradient of the im2col matrix back to the PyTorch layout.
-func convMatrixGrad(dm *Node, cin, cout int) *Node {
-	return TransposeAllAxes(Reshape(dm, 3, 3, cin, cout), 3, 2, 0, 1)
+func convMatrixGrad(dm *graph.Node, cin, cout int) *graph.Node {
+	return graph.TransposeAllAxes(graph.Reshape(dm, 3, 3, cin, cout), 3, 2, 0, 1)
 }
 
-func pool2(x *Node) *Node {
+func pool2(x *graph.Node) *graph.Node {
 	d := x.Shape().Dimensions
-	return ReduceMax(Reshape(x, d[0], d[1]/2, 2, d[2]/2, 2, d[3]), 2, 4)
+	return graph.ReduceMax(graph.Reshape(x, d[0], d[1]/2, 2, d[2]/2, 2, d[3]), 2, 4)
 }
 
 // unpool2 repeats each element of x [B,h,w,C] over a 2×2 block: [B,2h,2w,C].
-func unpool2(x *Node) *Node {
+func unpool2(x *graph.Node) *graph.Node {
 	d := x.Shape().Dimensions
-	x = BroadcastToDims(Reshape(x, d[0], d[1], 1, d[2], 1, d[3]), d[0], d[1], 2, d[2], 2, d[3])
-	return Reshape(x, d[0], 2*d[1], 2*d[2], d[3])
+	x = graph.BroadcastToDims(graph.Reshape(x, d[0], d[1], 1, d[2], 1, d[3]), d[0], d[1], 2, d[2], 2, d[3])
+	return graph.Reshape(x, d[0], 2*d[1], 2*d[2], d[3])
 }
 
 // poolGrad routes the gradient dp of p = pool2(a) to the position of the maximum of each 2×2 window
 // of a; on ties, to the first in row-major order, as PyTorch's max_pool2d does (ties are common: a
 // blank region gives equal activations).
-func poolGrad(a, p, dp *Node) *Node {
+func poolGrad(a, p, dp *graph.Node) *graph.Node {
 	d := a.Shape().Dimensions
 	b, h, w, c := d[0], d[1]/2, d[2]/2, d[3]
-	eq := ConvertDType(Equal(a, unpool2(p)), a.DType())
-	eq = Reshape(eq, b, h, 2, w, 2, c)
-	at := func(i, j int) *Node {
-		return Slice(eq, AxisRange(), AxisRange(), AxisElem(i), AxisRange(), AxisElem(j), AxisRange())
+	eq := graph.ConvertDType(graph.Equal(a, unpool2(p)), a.DType())
+	eq = graph.Reshape(eq, b, h, 2, w, 2, c)
+	at := func(i, j int) *graph.Node {
+		return graph.Slice(eq, graph.AxisRange(), graph.AxisRange(), graph.AxisElem(i), graph.AxisRange(), graph.AxisElem(j), graph.AxisRange())
 	}
 	e00, e01, e10, e11 := at(0, 0), at(0, 1), at(1, 0), at(1, 1)
-	notYet := OneMinus(e00)
-	m01 := Mul(e01, notYet)
-	notYet = Mul(notYet, OneMinus(e01))
-	m10 := Mul(e10, notYet)
-	notYet = Mul(notYet, OneMinus(e10))
-	m11 := Mul(e11, notYet)
-	mask := Concatenate([]*Node{Concatenate([]*Node{e00, m01}, 4), Concatenate([]*Node{m10, m11}, 4)}, 2)
-	return Mul(Reshape(mask, d...), unpool2(dp))
+	notYet := graph.OneMinus(e00)
+	m01 := graph.Mul(e01, notYet)
+	notYet = graph.Mul(notYet, graph.OneMinus(e01))
+	m10 := graph.Mul(e10, notYet)
+	notYet = graph.Mul(notYet, graph.OneMinus(e10))
+	m11 := graph.Mul(e11, notYet)
+	mask := graph.Concatenate([]*graph.Node{graph.Concatenate([]*graph.Node{e00, m01}, 4), graph.Concatenate([]*graph.Node{m10, m11}, 4)}, 2)
+	return graph.Mul(graph.Reshape(mask, d...), unpool2(dp))
 }
 
-func relu(x *Node) *Node { return Max(x, ZerosLike(x)) }
+func relu(x *graph.Node) *graph.Node { return graph.Max(x, graph.ZerosLike(x)) }
 
 // addBias adds b [C] along the last axis of x.
-func addBias(x, b *Node) *Node {
+func addBias(x, b *graph.Node) *graph.Node {
 	dims := make([]int, x.Rank())
 	for i := range dims {
 		dims[i] = 1
 	}
 	dims[len(dims)-1] = b.Shape().Dimensions[0]
-	return Add(x, Reshape(b, dims...))
+	return graph.Add(x, graph.Reshape(b, dims...))
 }
 
 // normalizeImages maps uint8 pixels [B,28,28] to ((p/255 − mean)/std) as [B,28,28,1] of dtype dt.
-func normalizeImages(x *Node, dt dtypes.DType) *Node {
-	xf := DivScalar(ConvertDType(x, dt), 255.0)
-	xf = DivScalar(SubScalar(xf, MNISTMean), MNISTStd)
+func normalizeImages(x *graph.Node, dt dtypes.DType) *graph.Node {
+	xf := graph.DivScalar(graph.ConvertDType(x, dt), 255.0)
+	xf = graph.DivScalar(graph.SubScalar(xf, MNISTMean), MNISTStd)
 	d := x.Shape().Dimensions
-	return Reshape(xf, d[0], d[1], d[2], 1)
+	return graph.Reshape(xf, d[0], d[1], d[2], 1)
 }
 
 // cnnForward builds the forward pass; p are the 8 parameters in CNNParamNames order (float32, or
 // float64 for gradient checks).
-func cnnForward(p []*Node, x *Node, impl ConvImpl) *cnnActs {
+func cnnForward(p []*graph.Node, x *graph.Node, impl ConvImpl) *cnnActs {
 	a := &cnnActs{}
 	xn := normalizeImages(x, p[0].DType())
 	b := xn.Shape().Dimensions[0]
 	a.w1m, a.w2m = convMatrix(p[0]), convMatrix(p[2])
 	if impl == NativeConv {
-		k1 := TransposeAllAxes(p[0], 2, 3, 1, 0)
-		a.z1 = addBias(Convolve(xn, k1).Strides(1).PadSame().Done(), p[1])
+		k1 := graph.TransposeAllAxes(p[0], 2, 3, 1, 0)
+		a.z1 = addBias(graph.Convolve(xn, k1).Strides(1).PadSame().Done(), p[1])
 		a.a1 = relu(a.z1)
-		a.p1 = MaxPool(a.a1).Window(2).Done()
-		k2 := TransposeAllAxes(p[2], 2, 3, 1, 0)
-		a.z2 = addBias(Convolve(a.p1, k2).Strides(1).PadSame().Done(), p[3])
+		a.p1 = graph.MaxPool(a.a1).Window(2).Done()
+		k2 := graph.TransposeAllAxes(p[2], 2, 3, 1, 0)
+		a.z2 = addBias(graph.Convolve(a.p1, k2).Strides(1).PadSame().Done(), p[3])
 		a.a2 = relu(a.z2)
-		a.p2 = MaxPool(a.a2).Window(2).Done()
+		a.p2 = graph.MaxPool(a.a2).Window(2).Done()
 	} else {
 		a.patches1 = im2col(xn)
-		a.z1 = addBias(DotGeneral(a.patches1, []int{3}, nil, a.w1m, []int{0}, nil), p[1])
+		a.z1 = addBias(graph.DotGeneral(a.patches1, []int{3}, nil, a.w1m, []int{0}, nil), p[1])
 		a.a1 = relu(a.z1)
 		a.p1 = pool2(a.a1)
 		a.patches2 = im2col(a.p1)
-		a.z2 = addBias(DotGeneral(a.patches2, []int{3}, nil, a.w2m, []int{0}, nil), p[3])
+		a.z2 = addBias(graph.DotGeneral(a.patches2, []int{3}, nil, a.w2m, []int{0}, nil), p[3])
 		a.a2 = relu(a.z2)
 		a.p2 = pool2(a.a2)
 	}
-	a.flat = Reshape(TransposeAllAxes(a.p2, 0, 3, 1, 2), b, 3136) // PyTorch's (C,H,W) order
-	a.h = addBias(DotGeneral(a.flat, []int{1}, nil, p[4], []int{1}, nil), p[5])
+	a.flat = graph.Reshape(graph.TransposeAllAxes(a.p2, 0, 3, 1, 2), b, 3136) // PyTorch's (C,H,W) order
+	a.h = addBias(graph.DotGeneral(a.flat, []int{1}, nil, p[4], []int{1}, nil), p[5])
 	a.emb = relu(a.h)
-	a.logits = addBias(DotGeneral(a.emb, []int{1}, nil, p[6], []int{1}, nil), p[7])
+	a.logits = addBias(graph.DotGeneral(a.emb, []int{1}, nil, p[6], []int{1}, nil), p[7])
 	return a
 }
 
 // cnnBackward returns the gradients of the 8 parameters given dLogits = ∂loss/∂logits, written out by
 // hand (the pure-Go backend cannot differentiate convolutions, and GoMLX's generic DotGeneral VJP
 // materializes a broadcast product): every gradient is one DotGeneral or an elementwise op.
-func cnnBackward(p []*Node, a *cnnActs, dLogits *Node) []*Node {
-	g := make([]*Node, 8)
-	g[6] = DotGeneral(dLogits, []int{0}, nil, a.emb, []int{0}, nil) // [10,200]
-	g[7] = ReduceSum(dLogits, 0)
-	dEmb := DotGeneral(dLogits, []int{1}, nil, p[6], []int{0}, nil) // [B,200]
-	dH := Where(GreaterThan(a.h, ZerosLike(a.h)), dEmb, ZerosLike(dEmb))
-	g[4] = DotGeneral(dH, []int{0}, nil, a.flat, []int{0}, nil) // [200,3136]
-	g[5] = ReduceSum(dH, 0)
-	dFlat := DotGeneral(dH, []int{1}, nil, p[4], []int{0}, nil) // [B,3136]
+func cnnBackward(p []*graph.Node, a *cnnActs, dLogits *graph.Node) []*graph.Node {
+	g := make([]*graph.Node, 8)
+	g[6] = graph.DotGeneral(dLogits, []int{0}, nil, a.emb, []int{0}, nil) // [10,200]
+	g[7] = graph.ReduceSum(dLogits, 0)
+	dEmb := graph.DotGeneral(dLogits, []int{1}, nil, p[6], []int{0}, nil) // [B,200]
+	dH := graph.Where(graph.GreaterThan(a.h, graph.ZerosLike(a.h)), dEmb, graph.ZerosLike(dEmb))
+	g[4] = graph.DotGeneral(dH, []int{0}, nil, a.flat, []int{0}, nil) // [200,3136]
+	g[5] = graph.ReduceSum(dH, 0)
+	dFlat := graph.DotGeneral(dH, []int{1}, nil, p[4], []int{0}, nil) // [B,3136]
 	b := dFlat.Shape().Dimensions[0]
-	dP2 := TransposeAllAxes(Reshape(dFlat, b, 64, 7, 7), 0, 2, 3, 1)
+	dP2 := graph.TransposeAllAxes(graph.Reshape(dFlat, b, 64, 7, 7), 0, 2, 3, 1)
 	dA2 := poolGrad(a.a2, a.p2, dP2)
-	dZ2 := Where(GreaterThan(a.z2, ZerosLike(a.z2)), dA2, ZerosLike(dA2))
-	g[2] = convMatrixGrad(DotGeneral(a.patches2, []int{0, 1, 2}, nil, dZ2, []int{0, 1, 2}, nil), 32, 64)
-	g[3] = ReduceSum(dZ2, 0, 1, 2)
-	dP1 := col2im(DotGeneral(dZ2, []int{3}, nil, a.w2m, []int{1}, nil)) // [B,14,14,32]
+	dZ2 := graph.Where(graph.GreaterThan(a.z2, graph.ZerosLike(a.z2)), dA2, graph.ZerosLike(dA2))
+	g[2] = convMatrixGrad(graph.DotGeneral(a.patches2, []int{0, 1, 2}, nil, dZ2, []int{0, 1, 2}, nil), 32, 64)
+	g[3] = graph.ReduceSum(dZ2, 0, 1, 2)
+	dP1 := col2im(graph.DotGeneral(dZ2, []int{3}, nil, a.w2m, []int{1}, nil)) // [B,14,14,32]
 	dA1 := poolGrad(a.a1, a.p1, dP1)
-	dZ1 := Where(GreaterThan(a.z1, ZerosLike(a.z1)), dA1, ZerosLike(dA1))
-	g[0] = convMatrixGrad(DotGeneral(a.patches1, []int{0, 1, 2}, nil, dZ1, []int{0, 1, 2}, nil), 1, 32)
-	g[1] = ReduceSum(dZ1, 0, 1, 2)
+	dZ1 := graph.Where(graph.GreaterThan(a.z1, graph.ZerosLike(a.z1)), dA1, graph.ZerosLike(dA1))
+	g[0] = convMatrixGrad(graph.DotGeneral(a.patches1, []int{0, 1, 2}, nil, dZ1, []int{0, 1, 2}, nil), 1, 32)
+	g[1] = graph.ReduceSum(dZ1, 0, 1, 2)
 	return g
 }
 
@@ -310,21 +310,21 @@ func ParseGroup(s string) (Group, error) {
 // lossAndGrad returns the mean loss and ∂loss/∂logits for a batch: cross-entropy (group A) or
 // SmoothL1 with β = 1 against one-hot targets, averaged over the B·10 outputs (group B), as PyTorch's
 // CrossEntropyLoss and SmoothL1Loss with reduction "mean".
-func lossAndGrad(group Group, logits, labels *Node) (*Node, *Node) {
+func lossAndGrad(group Group, logits, labels *graph.Node) (*graph.Node, *graph.Node) {
 	d := logits.Shape().Dimensions
-	oneHot := OneHot(labels, d[1], logits.DType())
+	oneHot := graph.OneHot(labels, d[1], logits.DType())
 	if group == GroupA {
-		logp := LogSoftmax(logits, 1)
-		loss := DivScalar(Neg(ReduceAllSum(Mul(oneHot, logp))), float64(d[0]))
-		grad := DivScalar(Sub(Exp(logp), oneHot), float64(d[0]))
+		logp := graph.LogSoftmax(logits, 1)
+		loss := graph.DivScalar(graph.Neg(graph.ReduceAllSum(graph.Mul(oneHot, logp))), float64(d[0]))
+		grad := graph.DivScalar(graph.Sub(graph.Exp(logp), oneHot), float64(d[0]))
 		return loss, grad
 	}
-	diff := Sub(logits, oneHot)
-	ad := Abs(diff)
-	small := LessThan(ad, OnesLike(ad))
-	elem := Where(small, MulScalar(Mul(diff, diff), 0.5), SubScalar(ad, 0.5))
+	diff := graph.Sub(logits, oneHot)
+	ad := graph.Abs(diff)
+	small := graph.LessThan(ad, graph.OnesLike(ad))
+	elem := graph.Where(small, graph.MulScalar(graph.Mul(diff, diff), 0.5), graph.SubScalar(ad, 0.5))
 	n := float64(d[0] * d[1])
-	loss := DivScalar(ReduceAllSum(elem), n)
-	grad := DivScalar(Where(small, diff, Sign(diff)), n)
+	loss := graph.DivScalar(graph.ReduceAllSum(elem), n)
+	grad := graph.DivScalar(graph.Where(small, diff, graph.Sign(diff)), n)
 	return loss, grad
 }

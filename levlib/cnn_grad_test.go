@@ -5,17 +5,17 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"github.com/gomlx/gomlx/backends"
-	_ "github.com/gomlx/gomlx/backends/simplego"
-	"github.com/gomlx/gomlx/pkg/core/graph"
-	"github.com/gomlx/gomlx/pkg/core/tensors"
+	"github.com/gomlx/compute"
+	_ "github.com/gomlx/compute/gobackend"
+	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
 )
 
 // gradCheckSetup returns float64 parameters (InitCNN(7) scaled up so that units are active), a batch
 // of 6 random images with labels, and a function computing (loss, hand-written gradients, stock
 // autodiff gradients of the dense parameters 4–7) for a group.
 func gradCheck(t *testing.T, group Group) {
-	b, err := backends.NewWithConfig("go")
+	b, err := compute.NewWithConfig("go")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,7 +125,7 @@ func TestCNNGradients(t *testing.T) {
 // TestPoolGradTies checks PyTorch's rule for ties in max-pooling: the gradient goes to the first
 // maximum of the window in row-major order, once.
 func TestPoolGradTies(t *testing.T) {
-	b, err := backends.NewWithConfig("go")
+	b, err := compute.NewWithConfig("go")
 	if err != nil {
 		t.Fatal(err)
 	}

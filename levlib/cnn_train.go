@@ -10,9 +10,9 @@ import (
 	"os"
 	"time"
 
-	"github.com/gomlx/gomlx/backends"
-	"github.com/gomlx/gomlx/pkg/core/graph"
-	"github.com/gomlx/gomlx/pkg/core/tensors"
+	"github.com/gomlx/compute"
+	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
 )
 
 // Adam's hyperparameters, as PyTorch's defaults.
@@ -101,7 +101,7 @@ func (o CNNTrainOptions) key(ds *Dataset) string {
 // in batches (the last one smaller). Forward and backward passes run as one GoMLX graph per step, with
 // the gradients written out by hand (so the pure-Go backend can train it) and Adam's update in the same
 // graph; parameters stay on the device between steps.
-func TrainCNN(ctx context.Context, b backends.Backend, ds *Dataset, opts CNNTrainOptions) (*CNNTrainResult, error) {
+func TrainCNN(ctx context.Context, b compute.Backend, ds *Dataset, opts CNNTrainOptions) (*CNNTrainResult, error) {
 	opts = opts.withDefaults()
 	if opts.Group != GroupA && opts.Group != GroupB && opts.Group != GroupC {
 		return nil, fmt.Errorf("train CNN: unknown group %q", opts.Group)
@@ -358,7 +358,7 @@ func (o *CNNOutputs) Accuracy(ds *Dataset) float64 {
 
 // ForwardCNN runs MnistConvNet with weights w over rows of ds and returns the embeddings (as float64)
 // and the logits.
-func ForwardCNN(ctx context.Context, b backends.Backend, ds *Dataset, w *CNNWeights, opts ForwardOptions) (*CNNOutputs, error) {
+func ForwardCNN(ctx context.Context, b compute.Backend, ds *Dataset, w *CNNWeights, opts ForwardOptions) (*CNNOutputs, error) {
 	if err := w.validate("CNN weights"); err != nil {
 		return nil, err
 	}

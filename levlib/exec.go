@@ -4,9 +4,9 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/gomlx/gomlx/backends"
-	"github.com/gomlx/gomlx/pkg/core/graph"
-	"github.com/gomlx/gomlx/pkg/core/tensors"
+	"github.com/gomlx/compute"
+	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
 )
 
 // defaultChunkElems bounds one row chunk sent to the backend: 4Mi float64 values (32 MiB).
@@ -73,7 +73,7 @@ func execChunks(ctx context.Context, exec *graph.Exec, m *Matrix, c int, extra [
 }
 
 // newExec wraps graph.NewExec, turning a panic into an error.
-func newExec[F graph.ExecGraphFn](b backends.Backend, fn F) (e *graph.Exec, err error) {
+func newExec[F graph.ExecGraphFn](b compute.Backend, fn F) (e *graph.Exec, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("building computation: %v", r)

@@ -7,9 +7,9 @@ import (
 	"math"
 	"sort"
 
-	"github.com/gomlx/gomlx/backends"
-	"github.com/gomlx/gomlx/pkg/core/graph"
-	"github.com/gomlx/gomlx/pkg/core/tensors"
+	"github.com/gomlx/compute"
+	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -139,7 +139,7 @@ var ErrRankDeficient = errors.New("rank-deficient basis")
 // makes column j of Q equal e_j, so row j gets leverage 1.
 //
 // x must be finite; ctx is checked between chunks (the QR method cannot be interrupted).
-func LeverageScores(ctx context.Context, b backends.Backend, x *Matrix, opts LeverageOptions) (*LeverageResult, error) {
+func LeverageScores(ctx context.Context, b compute.Backend, x *Matrix, opts LeverageOptions) (*LeverageResult, error) {
 	if err := x.validate("X"); err != nil {
 		return nil, err
 	}
@@ -154,7 +154,7 @@ func LeverageScores(ctx context.Context, b backends.Backend, x *Matrix, opts Lev
 
 const eps64 = 0x1p-52
 
-func exactLeverage(ctx context.Context, b backends.Backend, x *Matrix, opts LeverageOptions) (*LeverageResult, error) {
+func exactLeverage(ctx context.Context, b compute.Backend, x *Matrix, opts LeverageOptions) (*LeverageResult, error) {
 	n, d := x.Rows, x.Cols
 	c := chunkRows(n, d, opts.ChunkRows)
 	chunks := (n + c - 1) / c

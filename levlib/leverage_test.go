@@ -8,7 +8,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/compute"
 	"github.com/levstudy/levstudy/levlib"
 	"github.com/levstudy/levstudy/levlib/backend"
 	"gonum.org/v1/gonum/mat"
@@ -353,7 +353,7 @@ func TestLeverageBadInput(t *testing.T) {
 	}
 }
 
-func testBackendCfg(cfg string) (backends.Backend, error) {
+func testBackendCfg(cfg string) (compute.Backend, error) {
 	sel, err := backend.New(cfg)
 	if err != nil {
 		return nil, err

@@ -8,13 +8,13 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/gomlx/gomlx/backends"
+	"github.com/gomlx/compute"
 )
 
 // Workspace ties together what the study's computations share: a backend, the data, a cache and a
 // progress callback. The zero Cache caches nothing; a nil Progress is silent.
 type Workspace struct {
-	Backend  backends.Backend
+	Backend  compute.Backend
 	Data     *Dataset
 	Cache    *Cache
 	Progress func(Progress)

@@ -206,7 +206,8 @@ func TestRankCorrAndQ2Commands(t *testing.T) {
 	data, dir := dataDir(t), t.TempDir()
 	cache := filepath.Join(dir, "cache")
 	a, b := filepath.Join(dir, "a.csv"), filepath.Join(dir, "b.csv")
-	for _, x := range [][2]string{{"raw", a}, {"relu:F=200,seed=3", b}} {
+	// Two random-feature bases with N > D (raw on 400 rows has rank 400: every ℓ = 1, no ranking).
+	for _, x := range [][2]string{{"relu:F=100,seed=2", a}, {"relu:F=200,seed=3", b}} {
 		if _, stderr, err := runCLI(t, "leverage", "-data", data, "-cache", cache, "-rows", "400", "-basis", x[0], "-out", x[1]); err != nil {
 			t.Fatalf("%v\n%s", err, stderr)
 		}

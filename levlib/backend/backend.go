@@ -19,9 +19,9 @@ import (
 	"runtime"
 	"strings"
 
-	"github.com/gomlx/gomlx/backends"
-	_ "github.com/gomlx/gomlx/backends/simplego" // registers "go"
-	"github.com/gomlx/gomlx/backends/xla"        // registers "xla"
+	"github.com/gomlx/compute"
+	_ "github.com/gomlx/compute/gobackend" // registers "go"
+	"github.com/gomlx/go-xla/compute/xla"  // registers "xla"
 )
 
 func init() {
@@ -33,10 +33,11 @@ func init() {
 
 // Selection is the chosen backend.
 type Selection struct {
-	Backend backends.Backend
+	Backend compute.Backend
 	// Config is the configuration string that created Backend (e.g. "go", "xla:cuda").
 	Config string
-	// Note, if not empty, is one line to show the user: why this backend was chosen over the default.
+	// Note, if not empty, is one line to show the user: why this backend was chosen over the default,
+	// and for the pure-Go backend which matrix-product kernels it uses (MatMulPath).
 	Note string
 }
 
@@ -45,7 +46,7 @@ type Selection struct {
 // explicit configuration that fails is an error that says what was looked for.
 func New(config string) (*Selection, error) {
 	if config == "" {
-		config = os.Getenv(backends.ConfigEnvVar)
+		config = os.Getenv(compute.ConfigEnvVar)
 	}
 	if config == "go" {
 		config = pureGo()
@@ -55,7 +56,11 @@ func New(config string) (*Selection, error) {
 		if err != nil {
 			return nil, explain(config, err)
 		}
-		return &Selection{Backend: b, Config: config}, nil
+		sel := &Selection{Backend: b, Config: config}
+		if strings.HasPrefix(config, "go") {
+			sel.Note = "levstudy: pure-Go GoMLX backend, " + MatMulPath()
+		}
+		return sel, nil
 	}
 	if plugins := xla.GetAvailablePlugins(); len(plugins) > 0 {
 		cfg := "xla:" + plugins[0]
@@ -83,13 +88,14 @@ func fallback(why string) (*Selection, error) {
 		return nil, err
 	}
 	return &Selection{Backend: b, Config: cfg,
-		Note: fmt.Sprintf("levstudy: %s; using the pure-Go GoMLX backend (set -backend or GOMLX_BACKEND to choose)", why)}, nil
+		Note: fmt.Sprintf("levstudy: %s; using the pure-Go GoMLX backend, %s (set -backend or GOMLX_BACKEND to choose)",
+			why, MatMulPath())}, nil
 }
 
-// newWithConfig calls backends.NewWithConfig, turning its panics (unknown backend) into errors. The
+// newWithConfig calls compute.NewWithConfig, turning its panics (unknown backend) into errors. The
 // pure-Go backend prints "parallelism set to N" on standard output when given that option, which
 // would corrupt output written there (leverage -out -): standard output is muted meanwhile.
-func newWithConfig(config string) (b backends.Backend, err error) {
+func newWithConfig(config string) (b compute.Backend, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("%v", r)
@@ -102,7 +108,7 @@ func newWithConfig(config string) (b backends.Backend, err error) {
 			defer func() { os.Stdout = stdout; null.Close() }()
 		}
 	}
-	return backends.NewWithConfig(config)
+	return compute.NewWithConfig(config)
 }
 
 func explain(config string, err error) error {
