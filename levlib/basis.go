@@ -179,12 +179,13 @@ func ReLUBasis(ctx context.Context, b compute.Backend, ds *Dataset, opts ReLUOpt
 	out := NewMatrix(x.Rows, f)
 	wt := tensorFromMatrix(w)
 	defer wt.FinalizeAll()
-	c := chunkRows(x.Rows, max(f, x.Cols), 0)
-	chunks, done := (x.Rows+c-1)/c, 0
-	err = execChunks(ctx, exec, x, c, []any{wt}, func() {
+	ch := newChunker(b, x, 0)
+	ch.Rows = chunkRows(x.Rows, max(f, x.Cols), 0)
+	done := 0
+	err = ch.run(ctx, exec, []any{wt}, func() {
 		done++
 		if opts.Progress != nil {
-			opts.Progress(Progress{Stage: "ReLU features", Done: done, Total: chunks})
+			opts.Progress(Progress{Stage: "ReLU features", Done: done, Total: ch.Chunks()})
 		}
 	}, func(lo, hi int, o []*tensors.Tensor) error {
 		return tensors.ConstFlatData(o[0], func(flat []float64) {

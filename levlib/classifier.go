@@ -218,24 +218,16 @@ func FitRidge(ctx context.Context, b compute.Backend, x *Matrix, rows []int, lab
 			zy.Data[i*(d+10)+d+c] = t
 		}
 	}
-	gram, err := newExec(b, func(xc *graph.Node) *graph.Node {
-		return graph.DotGeneral(xc, []int{0}, nil, xc, []int{0}, nil)
-	})
+	dd := d + 10
+	gm, err := gramPass(ctx, b, newChunker(b, zy, 0), nil)
 	if err != nil {
 		return nil, err
 	}
-	defer gram.Finalize()
-	dd := d + 10
 	g := make([]float64, dd*dd)
-	err = execChunks(ctx, gram, zy, chunkRows(k, dd, 0), nil, nil, func(lo, hi int, out []*tensors.Tensor) error {
-		return tensors.ConstFlatData(out[0], func(flat []float64) {
-			for i := range g {
-				g[i] += flat[i]
-			}
-		})
-	})
-	if err != nil {
-		return nil, err
+	for i := 0; i < dd; i++ {
+		for j := i; j < dd; j++ {
+			g[i*dd+j] = gm.At(i, j)
+		}
 	}
 	a := mat.NewSymDense(d, nil)
 	rhs := mat.NewDense(d, 10, nil)

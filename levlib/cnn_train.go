@@ -317,16 +317,6 @@ func weightsFromState(state []*tensors.Tensor) (*CNNWeights, error) {
 	return w, nil
 }
 
-// execSafe runs exec, turning GoMLX panics into errors.
-func execSafe(exec *graph.Exec, args []any) (out []*tensors.Tensor, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("backend computation failed: %v", r)
-		}
-	}()
-	return exec.Exec(args...)
-}
-
 // ForwardOptions selects the rows and the graph formulation of ForwardCNN.
 type ForwardOptions struct {
 	// Lo and Hi select rows [Lo, Hi) of the dataset (Hi = 0 means all rows).

@@ -5,11 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"sort"
 
 	"github.com/gomlx/compute"
-	"github.com/gomlx/gomlx/core/graph"
-	"github.com/gomlx/gomlx/core/tensors"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -53,7 +50,7 @@ type Progress struct {
 }
 
 // LeverageOptions configures LeverageScores. The zero value is the exact method with automatic chunks,
-// numpy's rank tolerance and no progress reports.
+// numpy's rank tolerance, no ridge and no progress reports.
 type LeverageOptions struct {
 	// Method is Exact (zero value) or QR.
 	Method Method
@@ -62,24 +59,27 @@ type LeverageOptions struct {
 	// RelTolerance is the rank tolerance relative to the largest singular value: singular values
 	// σ_i ≤ RelTolerance·σ_max count as zero. 0 means numpy.linalg.matrix_rank's max(N, D)·eps64.
 	RelTolerance float64
-	// Refinement controls the second Gram pass of the exact method. The zero value, RefineAuto, skips
-	// it when the first pass shows a condition number κ ≤ 1e4 after column equilibration (then the
-	// error is about eps·κ² ≤ 1e-8 and the basis has full rank).
+	// Refinement selects the exact method's path (see LeverageScores). The zero value, RefineAuto,
+	// takes the two-pass path when its accuracy is certified and refines otherwise.
 	Refinement Refinement
+	// Ridge is λ ≥ 0 of ridge leverage ℓ_i(λ) = x_iᵀ(XᵀX + λI)⁻¹x_i (Exact only); 0 gives the exact,
+	// rank-aware scores.
+	Ridge float64
 	// Progress, if not nil, is called after each chunk.
 	Progress func(Progress)
 }
 
-// Refinement selects when the exact method makes its refinement pass.
+// Refinement selects the path of the exact method.
 type Refinement int
 
 const (
-	// RefineAuto refines unless the first pass shows a well-conditioned, full-rank basis.
+	// RefineAuto takes the two-pass path when the pivoted Cholesky factor is well conditioned and the
+	// dropped directions are certified below the rank tolerance, and refines otherwise.
 	RefineAuto Refinement = iota
-	// RefineAlways always makes the refinement pass.
+	// RefineAlways always takes the refined (CholeskyQR2) path.
 	RefineAlways
-	// RefineNever never does (for measurements only: the rank and the scores of ill-conditioned or
-	// rank-deficient bases are then wrong).
+	// RefineNever always takes the two-pass path without checks (for measurements only: ill-conditioned
+	// bases then get wrong scores).
 	RefineNever
 )
 
@@ -92,331 +92,373 @@ func (r Refinement) String() string {
 type LeverageResult struct {
 	// Scores has one leverage score per row, each in [0, 1] (values above 1 by rounding are clamped).
 	Scores []float64
+	// Rows and Cols are N and D.
+	Rows, Cols int
 	// Rank is the numerical rank r (Exact) or min(N, D) (QR, which does not detect rank).
 	Rank int
-	// SingularValues of X in decreasing order (Exact only), as recovered from the factorization.
+	// SingularValues of X·S in decreasing order, where S scales each column to unit norm by a power of
+	// two, so that neither the rank nor the scores depend on the features' units (the refined path
+	// only: the two-pass path skips the eigendecomposition and reports the three values below).
 	SingularValues []float64
+	// SigmaMax is σ_1 of X·S.
+	SigmaMax float64
 	// Tolerance is the absolute singular value threshold used for the rank (Exact only).
 	Tolerance float64
+	// SigmaRank and SigmaNext bound the singular values on both sides of the rank cut-off: σ_r ≥
+	// SigmaRank and σ_{r+1} ≤ SigmaNext (equal to σ_r, σ_{r+1} on the refined path; 0 when r = min(N,D)).
+	SigmaRank, SigmaNext float64
 	// Method used.
 	Method Method
-	// Refined reports whether the exact method made its refinement pass.
+	// Refined reports whether the exact method took the refined path; Passes counts the passes over X.
 	Refined bool
-	// Warnings lists problems that do not stop the analysis (rank deficiency, zero columns, an
-	// ill-determined rank).
+	Passes  int
+	// Ridge is the λ of ridge leverage (0: exact scores); then Σℓ = Σ σ_j²/(σ_j² + λ).
+	Ridge float64
+	// NearOne counts the rows with ℓ > 0.99: rows that alone span a direction of the column space. A
+	// top-k selection of up to NearOne rows is decided by ties near 1.
+	NearOne int
+	// Warnings lists problems that do not stop the analysis (rank deficiency, an ill-determined rank,
+	// rows with ℓ ≈ 1).
 	Warnings []error
 }
 
 // ErrRankDeficient is wrapped by the warning that reports a rank-deficient basis.
 var ErrRankDeficient = errors.New("rank-deficient basis")
 
-// LeverageScores returns the statistical leverage scores of the rows of the N×D basis x:
+// Thresholds of the two-pass path.
+const (
+	// cholEta stops pivoted Cholesky when the largest remaining squared column norm (of columns scaled
+	// to unit norm) is ≤ cholEta: far above the Gram matrix's rounding (≈ D·eps·λ_max) and far below
+	// any direction the fast path keeps.
+	cholEta = 1e-10
+	// maxFastCond is the largest 1-norm condition estimate of the pivoted Cholesky factor the two-pass
+	// path accepts: its scores are off by about eps·κ² ≤ 2e-8.
+	maxFastCond = 1e4
+	// nearOne is the leverage above which a row counts as NearOne.
+	nearOne = 0.99
+)
+
+// LeverageScores returns the statistical leverage scores of the rows of the N×D matrix x:
 //
 //	ℓ_i = ‖U_r(i,:)‖² = (X (XᵀX)⁺ Xᵀ)_ii,   0 ≤ ℓ_i ≤ 1,   Σ_i ℓ_i = r = rank(X),
 //
 // where U_r is an orthonormal basis of the column space of X (Drineas, Magdon-Ismail, Mahoney &
-// Woodruff, "Fast approximation of matrix coherence and statistical leverage", JMLR 13, 2012).
+// Woodruff, "Fast approximation of matrix coherence and statistical leverage", JMLR 13, 2012), or with
+// opts.Ridge = λ > 0 the ridge leverage ℓ_i(λ) = x_iᵀ(XᵀX + λI)⁻¹x_i (Alaoui & Mahoney, "Fast
+// randomized kernel methods with statistical guarantees", NeurIPS 2015).
 //
-// The Exact method (default) makes three passes over x in row chunks on backend b, each a GoMLX graph
-// in float64, and factorizes only D×D matrices on the host with gonum:
+// x is read in row chunks (a RowSource: an in-memory *Matrix, a .npy file, …), so memory beyond one
+// chunk is O(D²) whatever N is. Passes over X run as float64 GoMLX graphs on backend b; only D×D
+// matrices are factorized on the host (gonum). The Exact method:
 //
-//  1. G = XᵀX; columns are equilibrated by powers of two (exact), G = VΛVᵀ, W₁ = S⁻¹V diag(λ)^(-1/2)
-//     with eigenvalues floored at λ_max·D·eps so that Y = XW₁ has columns of norm ≤ 1.
-//  2. Refinement (as in CholeskyQR2, Fukaya et al. 2014; skipped by RefineAuto when pass 1 shows
-//     κ ≤ 1e4): G₂ = YᵀY = V₂Λ₂V₂ᵀ gives an orthonormal
-//     Q₂ = YV₂Λ₂^(-1/2) and X = Q₂R with R = Λ₂^(1/2)V₂ᵀ diag(λ)^(1/2) VᵀS. The SVD R = U_R Σ V_Rᵀ gives
-//     the singular values of X; rank r = #{σ_i > σ_max·max(N,D)·eps64} (numpy's matrix_rank).
-//  3. ℓ_i = ‖(X M)(i,:)‖² with M = W₁V₂Λ₂^(-1/2) U_R(:, :r).
+//  1. Gram pass: G = XᵀX (every value checked finite). Zero columns are dropped (exactly: G_jj = 0)
+//     and the others scaled by powers of two to unit norm, G̃ = SGS, so the rank and scores do not
+//     depend on the features' units.
+//  2. Pivoted Cholesky PᵀG̃P = UᵀU (LAPACK Dpstrf) stopped at rank r when the remaining diagonal is
+//     ≤ 1e-10. Projection pass: [Q, R_b] = X̃P·[[U11⁻¹, −U11⁻¹U12], [0, I]], ℓ_i = ‖Q(i,:)‖², and
+//     H = R_bᵀR_b, the Gram matrix of the residual of the dropped columns. The result stands when
+//     U11 is well conditioned (1-norm estimate ≤ 1e4, so ℓ is off by ≤ eps·κ² ≈ 2e-8) and
+//     ‖R_b‖₂ ≤ tol certifies σ_{r+1}(X̃) ≤ tol (Eckart–Young), tol = σ_max·max(N,D)·eps64 being
+//     numpy.linalg.matrix_rank's tolerance. MNIST RAW (rank 713 of 784) takes this path.
+//  3. Otherwise the refined path (CholeskyQR2 with eigendecompositions, see refineFactor): a Gram
+//     pass of Y = X̃W₁, the SVD of the D×D factor for the singular values and the rank, and a
+//     projection pass ℓ_i = ‖X̃M(i,:)‖² with X̃M = U_r.
 //
-// Memory beyond x is O(chunk·D + D²). Accuracy: against a float64 SVD, |Δℓ| ≤ 1e-7 was measured for
-// MNIST RAW (rank 713 of 784) and synthetic matrices with condition numbers up to 1e8 and column scales
-// over 1e6. The method degrades when singular values lie within a factor ~100 of the rank tolerance
-// (then the rank itself is ill-determined, and a warning says so) or the condition number of the
-// retained part exceeds ~1e10.
+// Accuracy, measured by the tests against a float64 SVD: |Δℓ| ≤ 1e-7 on MNIST RAW and on synthetic
+// matrices with condition numbers up to 1e8 and column scales over 1e6. Beyond κ ≈ 1e10, or when
+// singular values lie within a factor ~100 of the tolerance (the rank is then ill-determined, and a
+// warning says so), the scores degrade.
 //
 // The QR method computes the thin Householder QR on the host (gonum LAPACK Dgeqrf/Dorgqr, float64,
-// without forming the N×N Q) and ℓ_i = ‖Q(i,:)‖². For a rank-deficient X it is wrong: a zero column j
-// makes column j of Q equal e_j, so row j gets leverage 1.
+// without forming the N×N Q; x is read into memory) and ℓ_i = ‖Q(i,:)‖². For a rank-deficient X it is
+// wrong: a zero column j makes column j of Q equal e_j, so row j gets leverage 1.
 //
-// x must be finite; ctx is checked between chunks (the QR method cannot be interrupted).
-func LeverageScores(ctx context.Context, b compute.Backend, x *Matrix, opts LeverageOptions) (*LeverageResult, error) {
-	if err := x.validate("X"); err != nil {
-		return nil, err
+// A NaN or ±Inf in x is an error naming its row and column; ctx is checked between chunks (the QR
+// method cannot be interrupted).
+func LeverageScores(ctx context.Context, b compute.Backend, x RowSource, opts LeverageOptions) (*LeverageResult, error) {
+	n, d := x.Dims()
+	if n <= 0 || d <= 0 {
+		return nil, fmt.Errorf("empty matrix (%d×%d)", n, d)
 	}
+	if opts.Ridge < 0 || math.IsNaN(opts.Ridge) || math.IsInf(opts.Ridge, 0) {
+		return nil, fmt.Errorf("ridge λ = %v, want a finite λ ≥ 0", opts.Ridge)
+	}
+	var res *LeverageResult
+	var err error
 	switch opts.Method {
 	case Exact:
-		return exactLeverage(ctx, b, x, opts)
+		res, err = exactLeverage(ctx, b, x, opts)
 	case QR:
-		return qrLeverage(ctx, x, opts)
+		if opts.Ridge != 0 {
+			return nil, errors.New("ridge leverage needs the exact method")
+		}
+		res, err = qrLeverage(ctx, x, opts)
+	default:
+		return nil, fmt.Errorf("unknown leverage method %v", opts.Method)
 	}
-	return nil, fmt.Errorf("unknown leverage method %v", opts.Method)
+	if err != nil {
+		return nil, err
+	}
+	res.Rows, res.Cols = n, d
+	for _, s := range res.Scores {
+		if s > nearOne {
+			res.NearOne++
+		}
+	}
+	if res.NearOne > 0 {
+		res.Warnings = append(res.Warnings, fmt.Errorf("%d rows have leverage > %g: each alone spans a direction, so a top-k with k ≤ %d is decided by ties near 1",
+			res.NearOne, nearOne, res.NearOne))
+	}
+	return res, nil
 }
 
-const eps64 = 0x1p-52
+// leverageRun is one exact computation: the source, its chunker, the options and progress.
+type leverageRun struct {
+	ctx   context.Context
+	b     compute.Backend
+	src   RowSource
+	opts  LeverageOptions
+	n, d  int
+	stage int
+}
 
-func exactLeverage(ctx context.Context, b compute.Backend, x *Matrix, opts LeverageOptions) (*LeverageResult, error) {
-	n, d := x.Rows, x.Cols
-	c := chunkRows(n, d, opts.ChunkRows)
-	chunks := (n + c - 1) / c
-	passes := 3
-	if opts.Refinement == RefineNever {
-		passes = 2
-	}
-	done := 0
-	tick := func(stage string) func() {
-		return func() {
-			done++
-			if opts.Progress != nil {
-				opts.Progress(Progress{Stage: stage, Done: done, Total: passes * chunks})
-			}
+// pass returns a chunker over the source and a tick that reports the pass's progress.
+func (r *leverageRun) pass(name string, cols []int, scale []float64) (*chunker, func()) {
+	ch := newChunker(r.b, r.src, r.opts.ChunkRows)
+	ch.Cols, ch.Scale = cols, scale
+	r.stage++
+	stage, done := fmt.Sprintf("leverage pass %d: %s", r.stage, name), 0
+	return ch, func() {
+		done++
+		if r.opts.Progress != nil {
+			r.opts.Progress(Progress{Stage: stage, Done: done, Total: ch.Chunks()})
 		}
 	}
+}
 
-	// Pass 1: G = XᵀX.
-	gram, err := newExec(b, func(xc *graph.Node) *graph.Node {
-		return graph.DotGeneral(xc, []int{0}, nil, xc, []int{0}, nil)
-	})
+// tol returns the absolute rank tolerance for σ_max.
+func (r *leverageRun) tol(sigmaMax float64) float64 {
+	rel := r.opts.RelTolerance
+	if rel <= 0 {
+		rel = float64(max(r.n, r.d)) * eps64
+	}
+	return sigmaMax * rel
+}
+
+func exactLeverage(ctx context.Context, b compute.Backend, x RowSource, opts LeverageOptions) (*LeverageResult, error) {
+	r := &leverageRun{ctx: ctx, b: b, src: x, opts: opts}
+	r.n, r.d = x.Dims()
+	ch, tick := r.pass("Gram", nil, nil)
+	ch.CheckFinite = true
+	g, err := gramPass(ctx, b, ch, tick)
 	if err != nil {
 		return nil, err
 	}
-	defer gram.Finalize()
-	g := mat.NewSymDense(d, nil)
-	accumulate := func(dst *mat.SymDense) func(lo, hi int, out []*tensors.Tensor) error {
-		return func(lo, hi int, out []*tensors.Tensor) error {
-			return tensors.ConstFlatData(out[0], func(flat []float64) {
-				raw := dst.RawSymmetric()
-				for i := 0; i < raw.N; i++ {
-					row := raw.Data[i*raw.Stride : i*raw.Stride+raw.N]
-					src := flat[i*raw.N : (i+1)*raw.N]
-					for j := i; j < raw.N; j++ {
-						row[j] += src[j]
-					}
-				}
-			})
-		}
-	}
-	if err := execChunks(ctx, gram, x, c, nil, tick("Gram pass 1"), accumulate(g)); err != nil {
-		return nil, err
-	}
-
-	res := &LeverageResult{Method: Exact, Scores: make([]float64, n)}
-	// Column equilibration by powers of two: s_j ≈ 1/‖x_j‖, exact in floating point.
-	scale := make([]float64, d)
-	zeroCols := 0
-	for j := range scale {
-		gjj := g.At(j, j)
-		if gjj > 0 {
-			_, e := math.Frexp(math.Sqrt(gjj))
-			scale[j] = math.Ldexp(1, -e)
-		} else {
-			scale[j] = 1
-			zeroCols++
-		}
-	}
-	gs := mat.NewSymDense(d, nil)
-	for i := 0; i < d; i++ {
-		for j := i; j < d; j++ {
-			gs.SetSym(i, j, g.At(i, j)*scale[i]*scale[j])
-		}
-	}
-	lam, v, err := eigenSym(gs)
-	if err != nil {
-		return nil, fmt.Errorf("eigendecomposition of the Gram matrix: %w", err)
-	}
-	lamMax := lam[len(lam)-1]
-	if lamMax <= 0 {
-		res.Tolerance = 0
-		res.SingularValues = make([]float64, min(n, d))
+	eq := equilibrate(g)
+	res := &LeverageResult{Method: Exact, Ridge: opts.Ridge, Scores: make([]float64, r.n), Passes: 1}
+	zeroCols := r.d - len(eq.Keep)
+	if len(eq.Keep) == 0 {
+		res.SingularValues = make([]float64, min(r.n, r.d))
 		res.Warnings = append(res.Warnings, fmt.Errorf("%w: X is all zeros (rank 0)", ErrRankDeficient))
 		return res, nil
 	}
-	floor := lamMax * float64(d) * eps64
-	s1 := make([]float64, d)
-	for i, l := range lam {
-		s1[i] = math.Sqrt(math.Max(l, floor))
-	}
-	// W1 = diag(scale) V diag(1/s1).
-	w1 := mat.NewDense(d, d, nil)
-	for i := 0; i < d; i++ {
-		for j := 0; j < d; j++ {
-			w1.Set(i, j, scale[i]*v.At(i, j)/s1[j])
-		}
-	}
-
-	refine := opts.Refinement == RefineAlways || (opts.Refinement == RefineAuto && lam[0] < lamMax*1e-8)
-	if !refine && passes == 3 {
-		passes = 2 // the progress total shrinks: the last pass follows at once
-	}
-	res.Refined = refine
-	var v2 *mat.Dense
-	var s2 []float64
-	if !refine {
-		v2 = identity(d)
-		s2 = make([]float64, d)
-		for i := range s2 {
-			s2[i] = 1
-		}
-	} else {
-		// Pass 2: G2 = (X W1)ᵀ (X W1).
-		gram2, err := newExec(b, func(xc, w *graph.Node) *graph.Node {
-			y := graph.DotGeneral(xc, []int{1}, nil, w, []int{0}, nil)
-			return graph.DotGeneral(y, []int{0}, nil, y, []int{0}, nil)
-		})
-		if err != nil {
-			return nil, err
-		}
-		defer gram2.Finalize()
-		g2 := mat.NewSymDense(d, nil)
-		w1t := tensors.FromFlatDataAndDimensions(w1.RawMatrix().Data, d, d)
-		defer w1t.FinalizeAll()
-		if err := execChunks(ctx, gram2, x, c, []any{w1t}, tick("Gram pass 2"), accumulate(g2)); err != nil {
-			return nil, err
-		}
-		lam2, vv2, err := eigenSym(g2)
-		if err != nil {
-			return nil, fmt.Errorf("eigendecomposition of the refined Gram matrix: %w", err)
-		}
-		lam2Max := lam2[len(lam2)-1]
-		cut := lam2Max * float64(d) * eps64 * float64(d) * eps64 // σ ratio ≤ D·eps within Y: noise
-		s2 = make([]float64, d)
-		for i, l := range lam2 {
-			if l > cut {
-				s2[i] = math.Sqrt(l)
-			}
-		}
-		v2 = vv2
-	}
-
-	// R = diag(s2) V2ᵀ diag(s1) Vᵀ diag(1/scale), so that X = Q2 R.
-	r := mat.NewDense(d, d, nil)
-	tmp := mat.NewDense(d, d, nil)
-	for i := 0; i < d; i++ { // tmp = diag(s1) Vᵀ diag(1/scale)
-		for j := 0; j < d; j++ {
-			tmp.Set(i, j, s1[i]*v.At(j, i)/scale[j])
-		}
-	}
-	r.Mul(v2.T(), tmp)
-	for i := 0; i < d; i++ {
-		row := r.RawRowView(i)
-		for j := range row {
-			row[j] *= s2[i]
-		}
-	}
-	var svd mat.SVD
-	if ok := svd.Factorize(r, mat.SVDThinU); !ok {
-		return nil, errors.New("SVD of the D×D factor did not converge")
-	}
-	sv := svd.Values(nil)
-	res.SingularValues = sv[:min(n, d)]
-	rel := opts.RelTolerance
-	if rel <= 0 {
-		rel = float64(max(n, d)) * eps64
-	}
-	res.Tolerance = sv[0] * rel
-	rank := 0
-	for _, s := range sv {
-		if s > res.Tolerance {
-			rank++
-		}
-	}
-	res.Rank = rank
-	var ur mat.Dense
-	svd.UTo(&ur)
-
-	// M = W1 V2 diag(1/s2) U_R(:, :rank).
-	v2s := mat.NewDense(d, d, nil)
-	v2s.Copy(v2)
-	for i := 0; i < d; i++ {
-		row := v2s.RawRowView(i)
-		for j := range row {
-			if s2[j] > 0 {
-				row[j] /= s2[j]
-			} else {
-				row[j] = 0
-			}
-		}
-	}
-	var a, m mat.Dense
-	a.Mul(w1, v2s)
-	m.Mul(&a, ur.Slice(0, d, 0, rank))
-	mm := &Matrix{Rows: d, Cols: rank, Data: denseData(&m)}
-
-	// Pass 3: ℓ = rowsumsq(X M).
-	rowNorms, err := newExec(b, func(xc, m *graph.Node) *graph.Node {
-		q := graph.DotGeneral(xc, []int{1}, nil, m, []int{0}, nil)
-		return graph.ReduceSum(graph.Mul(q, q), 1)
-	})
-	if err != nil {
-		return nil, err
-	}
-	defer rowNorms.Finalize()
-	if rank > 0 {
-		mt := tensorFromMatrix(mm)
-		defer mt.FinalizeAll()
-		err = execChunks(ctx, rowNorms, x, c, []any{mt}, tick("row norms"), func(lo, hi int, out []*tensors.Tensor) error {
-			return tensors.ConstFlatData(out[0], func(flat []float64) {
-				for i := lo; i < hi; i++ {
-					res.Scores[i] = math.Min(flat[i-lo], 1)
-				}
-			})
-		})
+	done := false
+	if opts.Refinement != RefineAlways {
+		done, err = r.twoPass(res, g, eq)
 		if err != nil {
 			return nil, err
 		}
 	}
-	res.Warnings = rankWarnings(res, d, zeroCols)
+	if !done {
+		if err := r.refined(res, g, eq); err != nil {
+			return nil, err
+		}
+	}
+	if k := min(r.n, r.d); res.Refined && len(res.SingularValues) < k {
+		res.SingularValues = append(res.SingularValues, make([]float64, k-len(res.SingularValues))...)
+	}
+	for i, s := range res.Scores {
+		res.Scores[i] = min(max(s, 0), 1)
+	}
+	res.Warnings = append(res.Warnings, rankWarnings(res, r.d, zeroCols)...)
 	return res, nil
+}
+
+// twoPass is step 2 of LeverageScores. It reports false (and leaves res for the refined path) when the
+// factorization is too ill-conditioned or the dropped directions are not certified.
+func (r *leverageRun) twoPass(res *LeverageResult, g *mat.SymDense, eq equilibration) (bool, error) {
+	w := len(eq.Keep)
+	gs := eq.scaled(g, seqInts(w))
+	f, err := pivotedCholesky(gs, cholEta)
+	if err != nil {
+		return false, err
+	}
+	if r.opts.Refinement != RefineNever && !(f.Cond <= maxFastCond) {
+		return false, nil
+	}
+	// σ_max by power iteration: the full spectrum (an eigendecomposition, 0.2 s at D = 719) is left to
+	// the refined path.
+	sigmaMax := math.Sqrt(largestEigenvalue(gs))
+	tol := r.tol(sigmaMax)
+	// The permuted, scaled columns the projection reads: position k is column Keep[Piv[k]].
+	cols, scale := make([]int, w), make([]float64, w)
+	for k, p := range f.Piv {
+		cols[k], scale[k] = eq.Keep[p], eq.Scale[p]
+	}
+	ch, tick := r.pass("projection", cols, scale)
+	scores, h, err := projectPass(r.ctx, r.b, ch, projection{M: f.T, Lead: f.Rank, Triangular: true, TailGram: true}, tick)
+	if err != nil {
+		return false, err
+	}
+	res.Passes++
+	next := 0.0
+	var tail []float64
+	if h != nil {
+		if tail, err = eigenvaluesDesc(h); err != nil {
+			return false, err
+		}
+		next = math.Sqrt(max(tail[0], 0))
+	}
+	if r.opts.Refinement != RefineNever && next > tol {
+		return false, nil // a dropped direction is above the tolerance: refine
+	}
+	res.Rank, res.Tolerance, res.Scores = f.Rank, tol, scores
+	res.SigmaMax, res.SigmaRank, res.SigmaNext = sigmaMax, 1/inverseNorm2(f.T, f.Rank), next
+	if r.opts.Ridge > 0 {
+		m0 := mat.DenseCopyOf(f.T.Slice(0, w, 0, f.Rank))
+		if err := r.ridge(res, m0, f.U.Slice(0, f.Rank, 0, w).(*mat.Dense), cols, scale); err != nil {
+			return false, err
+		}
+	}
+	return true, nil
+}
+
+// refined is step 3 of LeverageScores.
+func (r *leverageRun) refined(res *LeverageResult, g *mat.SymDense, eq equilibration) error {
+	w := len(eq.Keep)
+	f, err := newRefine(eq.scaled(g, seqInts(w)))
+	if err != nil {
+		return err
+	}
+	ch, tick := r.pass("refinement Gram", eq.Keep, eq.Scale)
+	ch.Rows = chunkRows(r.n, 2*w, r.opts.ChunkRows) // the chunk and its product Y
+	g2, err := gramPassTimes(r.ctx, r.b, ch, f.W1, tick)
+	if err != nil {
+		return err
+	}
+	m, sv, rank, r0, err := f.finish(g2, r.tol)
+	if err != nil {
+		return err
+	}
+	res.Passes++
+	res.Refined, res.SingularValues, res.Rank, res.Tolerance = true, sv[:min(r.n, w)], rank, r.tol(sv[0])
+	res.SigmaMax = sv[0]
+	if rank > 0 {
+		res.SigmaRank = sv[rank-1]
+	}
+	if rank < len(sv) {
+		res.SigmaNext = sv[rank]
+	}
+	if rank == 0 {
+		clear(res.Scores)
+		return nil
+	}
+	if r.opts.Ridge > 0 {
+		return r.ridge(res, m, r0, eq.Keep, eq.Scale)
+	}
+	ch, tick = r.pass("projection", eq.Keep, eq.Scale)
+	scores, _, err := projectPass(r.ctx, r.b, ch, projection{M: m, Lead: rank}, tick)
+	if err != nil {
+		return err
+	}
+	res.Passes++
+	res.Scores = scores
+	return nil
+}
+
+// ridge replaces res.Scores by ridge leverage from an orthonormal basis X̃M₀ with X̃ = (X̃M₀)R₀ (see
+// ridgeFactor), one more projection pass over the columns cols scaled by scale.
+func (r *leverageRun) ridge(res *LeverageResult, m0, r0 *mat.Dense, cols []int, scale []float64) error {
+	m, wts, err := ridgeFactor(m0, r0, scale, r.opts.Ridge)
+	if err != nil {
+		return err
+	}
+	ch, tick := r.pass(fmt.Sprintf("ridge projection (λ = %g)", r.opts.Ridge), cols, scale)
+	scores, _, err := projectPass(r.ctx, r.b, ch, projection{M: m, Lead: len(wts), Weights: wts}, tick)
+	if err != nil {
+		return err
+	}
+	res.Passes++
+	res.Scores = scores
+	return nil
+}
+
+// inverseNorm2 returns ‖T[:r, :r]‖₂ for the leading block of the triangular factor, by power
+// iteration on (T11ᵀT11): 1/‖U11⁻¹‖₂ = σ_min(U11) ≤ σ_r(X̃).
+func inverseNorm2(t *mat.Dense, r int) float64 {
+	if r == 0 {
+		return math.Inf(1)
+	}
+	t11 := t.Slice(0, r, 0, r)
+	v := mat.NewVecDense(r, nil)
+	for i := 0; i < r; i++ {
+		v.SetVec(i, 1/math.Sqrt(float64(r))+1e-3*float64(i%7))
+	}
+	var u, z mat.VecDense
+	norm := 0.0
+	for it := 0; it < 100; it++ {
+		u.MulVec(t11, v)
+		z.MulVec(t11.T(), &u)
+		nz := mat.Norm(&z, 2)
+		if nz == 0 {
+			return 0
+		}
+		prev := norm
+		norm = math.Sqrt(nz / mat.Norm(v, 2))
+		v.ScaleVec(1/nz, &z)
+		if math.Abs(norm-prev) <= 1e-6*norm {
+			break
+		}
+	}
+	return norm
+}
+
+// largestEigenvalue returns λ_max of a positive semidefinite matrix by power iteration (to 1e-6).
+func largestEigenvalue(a *mat.SymDense) float64 {
+	n := a.SymmetricDim()
+	v := mat.NewVecDense(n, nil)
+	for i := 0; i < n; i++ {
+		v.SetVec(i, 1/math.Sqrt(float64(n))+1e-3*float64(i%7))
+	}
+	var z mat.VecDense
+	lam := 0.0
+	for it := 0; it < 200; it++ {
+		z.MulVec(a, v)
+		nz := mat.Norm(&z, 2)
+		if nz == 0 {
+			return 0
+		}
+		prev := lam
+		lam = mat.Dot(v, &z) / mat.Dot(v, v)
+		v.ScaleVec(1/nz, &z)
+		if math.Abs(lam-prev) <= 1e-6*lam {
+			break
+		}
+	}
+	return lam
 }
 
 // rankWarnings reports rank deficiency and an ill-determined rank.
 func rankWarnings(res *LeverageResult, d, zeroCols int) []error {
 	var w []error
-	sv := res.SingularValues
-	if res.Rank < len(sv) || res.Rank < d {
+	if res.Rank < d {
 		w = append(w, fmt.Errorf("%w: rank %d of %d columns (%d all-zero columns); the QR method is wrong here",
 			ErrRankDeficient, res.Rank, d, zeroCols))
 	}
 	r := res.Rank
-	if r > 0 && r < len(sv) && sv[r] > 0 && sv[r-1]/sv[r] < 100 && sv[r-1] < 100*res.Tolerance {
+	if r > 0 && res.SigmaNext > 0 && res.SigmaRank/res.SigmaNext < 100 && res.SigmaRank < 100*res.Tolerance {
 		w = append(w, fmt.Errorf("rank %d is ill-determined: σ_%d = %.3g and σ_%d = %.3g lie near the tolerance %.3g",
-			r, r, sv[r-1], r+1, sv[r], res.Tolerance))
+			r, r, res.SigmaRank, r+1, res.SigmaNext, res.Tolerance))
 	}
 	return w
-}
-
-// eigenSym returns the eigenvalues (ascending) and eigenvectors of a symmetric matrix.
-func eigenSym(a *mat.SymDense) ([]float64, *mat.Dense, error) {
-	var e mat.EigenSym
-	if ok := e.Factorize(a, true); !ok {
-		return nil, nil, errors.New("did not converge")
-	}
-	vals := e.Values(nil)
-	var v mat.Dense
-	e.VectorsTo(&v)
-	if !sort.Float64sAreSorted(vals) {
-		return nil, nil, errors.New("eigenvalues not in ascending order")
-	}
-	return vals, &v, nil
-}
-
-func identity(d int) *mat.Dense {
-	m := mat.NewDense(d, d, nil)
-	for i := 0; i < d; i++ {
-		m.Set(i, i, 1)
-	}
-	return m
-}
-
-// denseData returns the row-major data of m without stride gaps.
-func denseData(m *mat.Dense) []float64 {
-	r, c := m.Dims()
-	raw := m.RawMatrix()
-	if raw.Stride == c {
-		return raw.Data[:r*c]
-	}
-	out := make([]float64, 0, r*c)
-	for i := 0; i < r; i++ {
-		out = append(out, raw.Data[i*raw.Stride:i*raw.Stride+c]...)
-	}
-	return out
 }

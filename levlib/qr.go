@@ -8,15 +8,23 @@ import (
 )
 
 // qrLeverage computes ℓ_i = ‖Q(i,:)‖² from the thin Householder QR of x (gonum LAPACK Dgeqrf, then
-// Dorgqr to form only the N×min(N,D) Q in place), as torch.linalg.qr(X, mode="reduced") does.
-func qrLeverage(ctx context.Context, x *Matrix, opts LeverageOptions) (*LeverageResult, error) {
+// Dorgqr to form only the N×min(N,D) Q in place), as torch.linalg.qr(X, mode="reduced") does. The
+// whole matrix is read into memory.
+func qrLeverage(ctx context.Context, x RowSource, opts LeverageOptions) (*LeverageResult, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	n, d := x.Rows, x.Cols
+	n, d := x.Dims()
 	k := min(n, d)
-	a := make([]float64, len(x.Data))
-	copy(a, x.Data)
+	a := make([]float64, n*d)
+	if err := x.ReadRows(a, 0, n); err != nil {
+		return nil, err
+	}
+	for i, v := range a {
+		if v-v != 0 {
+			return nil, fmt.Errorf("row %d, column %d is %v", i/d, i%d, v)
+		}
+	}
 	var impl gonum.Implementation
 	tau := make([]float64, k)
 	work := []float64{0}

@@ -201,7 +201,7 @@ func RunStudy(ctx context.Context, ws *Workspace, opts StudyOptions) (*StudyResu
 			return err
 		}
 		br := BasisReport{Label: label, Spec: spec.String(), Rows: w.Data.N(), Rank: lev.Rank, Refined: lev.Refined,
-			SumScores: sumFloats(lev.Scores), Cols: len(lev.SingularValues)}
+			SumScores: sumFloats(lev.Scores), Cols: lev.Cols}
 		for _, s := range lev.Scores {
 			br.MaxScore = max(br.MaxScore, s)
 		}

@@ -55,12 +55,20 @@ func (w *Workspace) Basis(ctx context.Context, spec BasisSpec) (*Matrix, error) 
 
 // leverageMeta is what the cache stores beside the scores.
 type leverageMeta struct {
+	Rows           int       `json:"rows"`
+	Cols           int       `json:"cols"`
 	Rank           int       `json:"rank"`
 	Tolerance      float64   `json:"tolerance"`
 	SingularValues []float64 `json:"singular_values,omitempty"`
+	SigmaMax       float64   `json:"sigma_max"`
+	SigmaRank      float64   `json:"sigma_rank"`
+	SigmaNext      float64   `json:"sigma_next"`
 	Warnings       []string  `json:"warnings,omitempty"`
 	RankDeficient  bool      `json:"rank_deficient"`
 	Refined        bool      `json:"refined"`
+	Passes         int       `json:"passes"`
+	Ridge          float64   `json:"ridge"`
+	NearOne        int       `json:"near_one"`
 }
 
 // cachedWarning restores a warning read from the cache, keeping errors.Is(w, ErrRankDeficient).
@@ -116,16 +124,17 @@ func (w *Workspace) basisID(spec BasisSpec) (string, error) {
 }
 
 func (w *Workspace) leverageCached(ctx context.Context, spec BasisSpec, id string, rows int, build func() (*Matrix, error), opts LeverageOptions) (*LeverageResult, error) {
-	key := fmt.Sprintf("leverage %s leverage-rows=%d basis=%s method=%s rtol=%g refine=%s", dataKey(w.Data), rows, id, opts.Method,
-		opts.RelTolerance, opts.Refinement)
+	key := fmt.Sprintf("leverage v2 %s leverage-rows=%d basis=%s method=%s rtol=%g refine=%s ridge=%g", dataKey(w.Data), rows, id, opts.Method,
+		opts.RelTolerance, opts.Refinement, opts.Ridge)
 	var meta leverageMeta
 	m, err := w.Cache.Load("leverage", key, &meta)
 	switch {
 	case err != nil:
 		w.warn(fmt.Errorf("recomputing: %w", err))
 	case m != nil:
-		res := &LeverageResult{Scores: m.Data, Rank: meta.Rank, Tolerance: meta.Tolerance,
-			SingularValues: meta.SingularValues, Method: opts.Method, Refined: meta.Refined}
+		res := &LeverageResult{Scores: m.Data, Rows: meta.Rows, Cols: meta.Cols, Rank: meta.Rank, Tolerance: meta.Tolerance,
+			SingularValues: meta.SingularValues, SigmaMax: meta.SigmaMax, SigmaRank: meta.SigmaRank, SigmaNext: meta.SigmaNext,
+			Method: opts.Method, Refined: meta.Refined, Passes: meta.Passes, Ridge: meta.Ridge, NearOne: meta.NearOne}
 		for _, s := range meta.Warnings {
 			res.Warnings = append(res.Warnings, cachedWarning{s, meta.RankDeficient})
 		}
@@ -142,7 +151,9 @@ func (w *Workspace) leverageCached(ctx context.Context, spec BasisSpec, id strin
 	if err != nil {
 		return nil, fmt.Errorf("leverage of basis %s: %w", spec, err)
 	}
-	meta = leverageMeta{Rank: res.Rank, Tolerance: res.Tolerance, SingularValues: res.SingularValues, Refined: res.Refined}
+	meta = leverageMeta{Rows: res.Rows, Cols: res.Cols, Rank: res.Rank, Tolerance: res.Tolerance, SingularValues: res.SingularValues,
+		SigmaMax: res.SigmaMax, SigmaRank: res.SigmaRank, SigmaNext: res.SigmaNext, Refined: res.Refined, Passes: res.Passes,
+		Ridge: res.Ridge, NearOne: res.NearOne}
 	for _, wr := range res.Warnings {
 		meta.Warnings = append(meta.Warnings, wr.Error())
 		meta.RankDeficient = meta.RankDeficient || errors.Is(wr, ErrRankDeficient)
