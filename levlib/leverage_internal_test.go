@@ -33,7 +33,7 @@ func randMatrix(rng *rand.Rand, n, d int) *Matrix {
 // streamOnly hides a *Matrix's row view, so the chunker goes through ReadRows as for a file.
 type streamOnly struct{ m *Matrix }
 
-func (s streamOnly) Dims() (int, int)                          { return s.m.Dims() }
+func (s streamOnly) Dims() (int, int)                         { return s.m.Dims() }
 func (s streamOnly) ReadRows(dst []float64, lo, hi int) error { return s.m.ReadRows(dst, lo, hi) }
 
 // TestGramPass compares the blocked Gram pass (three column blocks at ≥ 512 columns, chunks with a
