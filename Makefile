@@ -64,10 +64,18 @@ html: deps
 fuzz: data
 	$(GO) test -run '^$$' -fuzz FuzzParseIDX -fuzztime 30s ./levlib
 
-# Benchmarks on the pure-Go backend, printed as a table (bench.txt keeps the raw output).
+# Benchmarks on the pure-Go backend, printed as a table (bench.txt keeps the raw output), then side by
+# side with the seed's PyTorch code on the CPU (Debian's python3-torch; scripts/bench/torch_bench.py, about
+# a minute a run): run once before and once after the Go benchmarks, both appended to bench-torch.jsonl so
+# drift shows; the comparison table takes the median over all their repeats. BENCH_THREADS sets the
+# PyTorch thread count (default: the CPUs).
+TORCH_PY ?= /usr/bin/python3
 bench: data
+	bash scripts/install-bench-deps.sh
+	$(TORCH_PY) scripts/bench/torch_bench.py > bench-torch.jsonl
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./levlib/... | tee bench.txt
-	$(GO) run ./scripts/benchtable < bench.txt
+	$(TORCH_PY) scripts/bench/torch_bench.py >> bench-torch.jsonl
+	$(GO) run ./scripts/benchtable -torch bench-torch.jsonl < bench.txt
 
 # Docker images (need a Docker engine; see docker/README.md).
 docker:
@@ -89,4 +97,4 @@ gpu-check-cpu:
 	GPU_CHECK_DIR=out/gpu-check-cpu bash scripts/gpu-check.sh --cpu
 
 clean:
-	rm -rf bin out bench.txt
+	rm -rf bin out bench.txt bench-torch.jsonl
