@@ -1,7 +1,6 @@
 package levlib
 
 import (
-	"bufio"
 	"encoding/binary"
 	"fmt"
 	"io"
@@ -9,23 +8,78 @@ import (
 	"strings"
 )
 
-// WriteNPY writes m as a NumPy .npy file (format 1.0, little-endian float32, C order, shape
-// (Rows, Cols)), atomically.
+// WriteNPY writes m as a NumPy .npy file (format 1.0, little-endian float32 '<f4', C order, shape
+// (Rows, Cols)), atomically. Values are rounded to the nearest float32. It is WriteNPYAs(path, m,
+// "float32").
 func WriteNPY(path string, m *Matrix) error {
-	header := fmt.Sprintf("{'descr': '<f4', 'fortran_order': False, 'shape': (%d, %d), }", m.Rows, m.Cols)
-	// magic (6) + version (2) + header length (2) + header + '\n', padded to a multiple of 64.
-	pad := 64 - (10+len(header)+1)%64
-	header += strings.Repeat(" ", pad%64) + "\n"
-	return WriteAtomic(path, func(w io.Writer) error {
-		bw := bufio.NewWriter(w)
-		bw.WriteString("\x93NUMPY\x01\x00")
-		binary.Write(bw, binary.LittleEndian, uint16(len(header)))
-		bw.WriteString(header)
-		var b [4]byte
-		for _, v := range m.Data {
-			binary.LittleEndian.PutUint32(b[:], math.Float32bits(float32(v)))
-			bw.Write(b[:])
+	return WriteNPYAs(path, m, "float32")
+}
+
+// WriteNPYAs writes m as a NumPy .npy file of the given dtype, "float32" ('<f4') or "float64" ('<f8'),
+// atomically (see EncodeNPY for the format and WriteAtomic for the atomicity). Errors name the path.
+func WriteNPYAs(path string, m *Matrix, dtype string) error {
+	return WriteAtomic(path, func(w io.Writer) error { return EncodeNPY(w, m, dtype) })
+}
+
+// EncodeNPY writes m to w in the NumPy .npy format: the magic "\x93NUMPY", format version 1.0, the
+// header {'descr': '<f8', 'fortran_order': False, 'shape': (Rows, Cols), } padded with spaces and
+// ended with '\n' so that the data starts at a multiple of 64 bytes, then the values in row-major (C)
+// order, little-endian. dtype is "float32" ('<f4'; values rounded to the nearest float32) or
+// "float64" ('<f8'; exact). NaN and ±Inf are written as they are. A matrix with zero rows or columns
+// is written as a valid empty array (which OpenNPY refuses). Errors: an unknown dtype, a malformed m
+// (len(Data) ≠ Rows·Cols), or w's write error. EncodeNPY writes in 64 KiB blocks, so w need not be
+// buffered.
+func EncodeNPY(w io.Writer, m *Matrix, dtype string) error {
+	descr, size := "", 0
+	switch dtype {
+	case "float32":
+		descr, size = "<f4", 4
+	case "float64":
+		descr, size = "<f8", 8
+	default:
+		return fmt.Errorf("dtype %q is not supported (want \"float32\" or \"float64\")", dtype)
+	}
+	if m == nil || m.Rows < 0 || m.Cols < 0 || len(m.Data) != m.Rows*m.Cols {
+		if m == nil {
+			return fmt.Errorf("nil matrix")
 		}
-		return bw.Flush()
-	})
+		return fmt.Errorf("malformed matrix: %d values for %d×%d", len(m.Data), m.Rows, m.Cols)
+	}
+	if _, err := w.Write(npyPreamble(descr, m.Rows, m.Cols)); err != nil {
+		return err
+	}
+	const block = 64 << 10
+	buf := make([]byte, 0, block)
+	for _, v := range m.Data {
+		if size == 4 {
+			buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(float32(v)))
+		} else {
+			buf = binary.LittleEndian.AppendUint64(buf, math.Float64bits(v))
+		}
+		if len(buf) == block {
+			if _, err := w.Write(buf); err != nil {
+				return err
+			}
+			buf = buf[:0]
+		}
+	}
+	if len(buf) > 0 {
+		if _, err := w.Write(buf); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// npyPreamble returns the magic, version 1.0, header length and header of a C-order 2-D .npy file,
+// padded with spaces so that its length is a multiple of 64 (the NumPy spec's alignment), ending in
+// '\n'. A 2-D header is under 200 bytes, so it always fits version 1.0's 2-byte length.
+func npyPreamble(descr string, rows, cols int) []byte {
+	header := fmt.Sprintf("{'descr': '%s', 'fortran_order': False, 'shape': (%d, %d), }", descr, rows, cols)
+	pad := (64 - (10+len(header)+1)%64) % 64
+	header += strings.Repeat(" ", pad) + "\n"
+	b := make([]byte, 0, 10+len(header))
+	b = append(b, "\x93NUMPY\x01\x00"...)
+	b = binary.LittleEndian.AppendUint16(b, uint16(len(header)))
+	return append(b, header...)
 }
