@@ -137,15 +137,9 @@ func FitLinear(ctx context.Context, b compute.Backend, x *Matrix, rows []int, la
 		dLogits := graph.DivScalar(graph.Sub(graph.Softmax(logits, 1), oneHot), k)
 		gw := graph.Add(graph.DotGeneral(xs, []int{0}, nil, dLogits, []int{0}, nil), graph.MulScalar(w, l2))
 		gb := graph.ReduceSum(dLogits, 0)
-		var out []*graph.Node
-		for _, t := range [][4]*graph.Node{{w, gw, mw, vw}, {bias, gb, mb, vb}} {
-			p, g, m, v := t[0], t[1], t[2], t[3]
-			m = graph.Add(graph.MulScalar(m, adamBeta1), graph.MulScalar(g, 1-adamBeta1))
-			v = graph.Add(graph.MulScalar(v, adamBeta2), graph.MulScalar(graph.Mul(g, g), 1-adamBeta2))
-			den := graph.AddScalar(graph.Mul(graph.Sqrt(v), c2), adamEps)
-			out = append(out, graph.Sub(p, graph.Mul(c1, graph.Div(m, den))), m, v)
-		}
-		return []*graph.Node{out[0], out[3], out[1], out[2], out[4], out[5]}
+		nw, nmw, nvw := adamUpdate(w, gw, mw, vw, c1, c2)
+		nb, nmb, nvb := adamUpdate(bias, gb, mb, vb, c1, c2)
+		return []*graph.Node{nw, nb, nmw, nvw, nmb, nvb}
 	})
 	if err != nil {
 		return nil, err
@@ -164,8 +158,7 @@ func FitLinear(ctx context.Context, b compute.Backend, x *Matrix, rows []int, la
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		c1 := opts.LearningRate / (1 - math.Pow(adamBeta1, float64(t)))
-		c2 := 1 / math.Sqrt(1-math.Pow(adamBeta2, float64(t)))
+		c1, c2 := adamScalars(opts.LearningRate, t)
 		args := []any{state[0], state[1], state[2], state[3], state[4], state[5], xt, yt, c1, c2}
 		out, err := execSafe(step, args)
 		if err != nil {

@@ -103,12 +103,19 @@ func (w *CNNWeights) validate(name string) error {
 type ConvImpl int
 
 const (
+	// ConvAuto picks the backend's best: NativeConv on XLA (forward), HostColumns on the pure-Go
+	// backend, Im2Col otherwise (and for training on XLA).
+	ConvAuto ConvImpl = iota
 	// Im2Col expresses convolution as patch extraction (slices of the zero-padded input) and one
 	// DotGeneral, and 2×2 max-pooling as Reshape + ReduceMax: it runs on every backend, the pure-Go
 	// one included.
 	Im2Col ConvImpl = iota
-	// NativeConv uses GoMLX's Convolve and MaxPool (fast on XLA).
+	// NativeConv uses GoMLX's Convolve and MaxPool (fast on XLA; on the pure-Go backend 49 images/s).
 	NativeConv
+	// HostColumns builds the patch matrices on the host and runs the rest as matrix products and
+	// elementwise operations in the Go backend's fast layouts (see cnn_hostcol.go): the pure-Go
+	// backend's formulation.
+	HostColumns
 )
 
 // cnnActs are the intermediate values of a forward pass that the backward pass needs.

@@ -160,3 +160,77 @@ func TestPoolGradTies(t *testing.T) {
 		}
 	}
 }
+
+// TestHostColumnsGradients checks the pure-Go backend's formulation (cnn_hostcol.go) against the
+// single-graph one (whose gradients TestCNNGradients checks against finite differences): one step with a
+// zero learning rate leaves the parameters and puts (1−β₁)·gradient in Adam's first moment, which must
+// agree (float32) for both losses, on real MNIST images (blank regions: pooling ties) and a batch of 6.
+func TestHostColumnsGradients(t *testing.T) {
+	b, err := compute.NewWithConfig("go:parallelism=-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds, err := LoadMNIST(testMNISTDir(t), 6)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := InitCNN(3)
+	var zero [8][]float32
+	for i, s := range CNNParamShapes {
+		zero[i] = make([]float32, shapeSize(s))
+	}
+	for _, g := range []Group{GroupA, GroupB} {
+		var moments [2][8][]float32
+		for k, impl := range []ConvImpl{Im2Col, HostColumns} {
+			st, err := newCNNStepper(b, impl, g, w.Params, zero, zero)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := st.step(ds.Pixels, ds.Labels, 0, 1); err != nil {
+				t.Fatal(err)
+			}
+			p, m, _, err := st.state()
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range p {
+				for j := range p[i] {
+					if p[i][j] != w.Params[i][j] {
+						t.Fatalf("%c impl %d: %s[%d] moved with a zero learning rate", g, impl, CNNParamNames[i], j)
+					}
+				}
+			}
+			loss, _ := st.lossSum()
+			t.Logf("group %c impl %d: loss %.6f", g, impl, loss)
+			moments[k] = m
+			st.close()
+		}
+		for i := range moments[0] {
+			scale := 0.0
+			for _, v := range moments[0][i] {
+				scale = math.Max(scale, math.Abs(float64(v)))
+			}
+			if scale == 0 {
+				t.Errorf("%c: gradient of %s is zero: the check is too weak", g, CNNParamNames[i])
+			}
+			for j := range moments[0][i] {
+				if d := math.Abs(float64(moments[0][i][j] - moments[1][i][j])); d > 2e-4*scale {
+					t.Fatalf("%c: %s[%d]: im2col %g, host columns %g (scale %g)", g, CNNParamNames[i], j, moments[0][i][j], moments[1][i][j], scale)
+				}
+			}
+		}
+	}
+}
+
+// TestColumnsLayout checks that toColumns and fromColumns are exact inverses.
+func TestColumnsLayout(t *testing.T) {
+	w := InitCNN(5)
+	back := fromColumns(toColumns(w.Params))
+	for i := range back {
+		for j := range back[i] {
+			if back[i][j] != w.Params[i][j] {
+				t.Fatalf("%s[%d]: %v, want %v", CNNParamNames[i], j, back[i][j], w.Params[i][j])
+			}
+		}
+	}
+}

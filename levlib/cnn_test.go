@@ -60,7 +60,7 @@ func TestTorchImportMatchesReference(t *testing.T) {
 			t.Fatal(err)
 		}
 		want := ref.Nets[name]
-		for _, impl := range []levlib.ConvImpl{levlib.Im2Col, levlib.NativeConv} {
+		for _, impl := range []levlib.ConvImpl{levlib.Im2Col, levlib.NativeConv, levlib.HostColumns} {
 			out, err := levlib.ForwardCNN(context.Background(), be, ds, w, levlib.ForwardOptions{Impl: impl})
 			if err != nil {
 				t.Fatal(err)

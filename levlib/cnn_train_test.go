@@ -3,6 +3,7 @@ package levlib_test
 import (
 	"context"
 	"errors"
+	"math"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -80,6 +81,45 @@ func TestTrainCNNResume(t *testing.T) {
 	}
 	if len(got.History) != 2 || got.History[0].Loss != want.History[0].Loss || got.History[1].Loss != want.History[1].Loss {
 		t.Errorf("history %+v, want %+v", got.History, want.History)
+	}
+	// A damaged checkpoint is discarded with a warning, and training starts afresh.
+	if err := os.WriteFile(opts.CheckpointPath, []byte("levstudy-f32-v1\n{garbage"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	opts.Progress = nil
+	again, err := levlib.TrainCNN(context.Background(), be, ds, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Resumed || len(again.Warnings) != 1 || !strings.Contains(again.Warnings[0].Error(), "damaged") ||
+		!strings.Contains(again.Warnings[0].Error(), opts.CheckpointPath) {
+		t.Errorf("damaged checkpoint: resumed %t, warnings %v", again.Resumed, again.Warnings)
+	}
+	if again.Weights.SHA256() != want.Weights.SHA256() {
+		t.Errorf("a fresh run after a damaged checkpoint differs from the uninterrupted one")
+	}
+}
+
+// TestTrainCNNSteps checks a budget of steps: 7 steps over 320 rows in batches of 64 are one epoch of 5
+// steps and a second one of 2.
+func TestTrainCNNSteps(t *testing.T) {
+	all, err := levlib.LoadMNIST(mnistDir(t), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds := all.Sample(320, 100)
+	res, err := levlib.TrainCNN(context.Background(), testBackend(t).Backend, ds,
+		levlib.CNNTrainOptions{Group: levlib.GroupA, Seed: 1, Steps: 7, TrainRows: 320, EvalRows: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.History) != 2 || res.History[0].Steps != 5 || res.History[1].Steps != 2 {
+		t.Errorf("history %+v, want epochs of 5 and 2 steps", res.History)
+	}
+	for _, h := range res.History {
+		if h.TestAcc < 0 || math.IsNaN(h.Loss) {
+			t.Errorf("epoch %+v", h)
+		}
 	}
 }
 

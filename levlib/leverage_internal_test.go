@@ -4,6 +4,8 @@ import (
 	"context"
 	"math"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/gomlx/compute"
@@ -283,4 +285,17 @@ func TestRefineFactor(t *testing.T) {
 			}
 		}
 	}
+}
+
+// testMNISTDir is mnistDir for the package's internal tests.
+func testMNISTDir(t testing.TB) string {
+	t.Helper()
+	dir := DefaultDataDir()
+	if _, err := os.Stat(filepath.Join(dir, MNISTFiles[0].Name)); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("MNIST data missing in %s under CI: run `make data`", dir)
+		}
+		t.Skipf("MNIST data not installed in %s: run `make data` (or set %s)", dir, DataDirEnv)
+	}
+	return dir
 }

@@ -239,7 +239,7 @@ func q1Fit(ctx context.Context, ws *Workspace, x *Matrix, basisID string, sel []
 			return Q1Row{}, err
 		}
 		predict = func(lo, hi int) ([]uint8, error) {
-			out, err := ForwardCNN(ctx, ws.Backend, ds, res.Weights, ForwardOptions{Lo: lo, Hi: hi, Impl: ws.convImpl()})
+			out, err := ForwardCNN(ctx, ws.Backend, ds, res.Weights, ForwardOptions{Lo: lo, Hi: hi})
 			if err != nil {
 				return nil, err
 			}

@@ -24,6 +24,14 @@ type Workspace struct {
 	// Warn, if not nil, receives problems that do not stop the work (e.g. a corrupt cache entry that is
 	// being recomputed).
 	Warn func(error)
+	// Note, if not nil, receives one-line notices (e.g. that training resumes from a checkpoint).
+	Note func(string)
+}
+
+func (w *Workspace) note(s string) {
+	if w.Note != nil {
+		w.Note(s)
+	}
 }
 
 func (w *Workspace) warn(err error) {

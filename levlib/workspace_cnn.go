@@ -75,7 +75,17 @@ func (w *Workspace) CNN(ctx context.Context, group Group, seed uint64) (*CNNWeig
 		opts.CheckpointPath = filepath.Join(dir, "partial", keyHash(key)+".ckpt")
 	}
 	opts.Progress = w.Progress
+	if opts.CheckpointPath != "" {
+		if _, err := os.Stat(opts.CheckpointPath); err == nil {
+			w.note(fmt.Sprintf("train %c%d: resuming from checkpoint %s", group, seed, opts.CheckpointPath))
+		}
+	}
 	res, err := TrainCNN(ctx, w.Backend, w.Data, opts)
+	if res != nil {
+		for _, wr := range res.Warnings {
+			w.warn(wr)
+		}
+	}
 	if err != nil {
 		return nil, nil, err
 	}
@@ -157,11 +167,7 @@ func (w *Workspace) Embedding(ctx context.Context, spec BasisSpec) (*Matrix, err
 	if m != nil {
 		return m, nil
 	}
-	bs := 0 // the pure-Go backend's best (128)
-	if w.convImpl() == NativeConv {
-		bs = 2048 // fill an accelerator
-	}
-	out, err := ForwardCNN(ctx, w.Backend, w.Data, wts, ForwardOptions{Impl: w.convImpl(), BatchSize: bs, Progress: w.Progress})
+	out, err := ForwardCNN(ctx, w.Backend, w.Data, wts, ForwardOptions{Progress: w.Progress})
 	if err != nil {
 		return nil, err
 	}
@@ -169,12 +175,4 @@ func (w *Workspace) Embedding(ctx context.Context, spec BasisSpec) (*Matrix, err
 		w.warn(fmt.Errorf("not cached: %w", err))
 	}
 	return out.Embedding, nil
-}
-
-// convImpl picks native convolutions on XLA and im2col elsewhere (the pure-Go backend).
-func (w *Workspace) convImpl() ConvImpl {
-	if w.Backend != nil && w.Backend.Name() == "xla" {
-		return NativeConv
-	}
-	return Im2Col
 }

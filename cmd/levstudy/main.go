@@ -28,6 +28,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -39,7 +40,10 @@ func main() {
 	err := run(ctx, os.Stdout, os.Stderr, os.Args[1:])
 	stop()
 	if err != nil {
-		if err != errUsage {
+		switch {
+		case errors.Is(err, context.Canceled):
+			fmt.Fprintln(os.Stderr, "levstudy: interrupted; finished work is cached (training is checkpointed): run the same command to resume")
+		case err != errUsage:
 			fmt.Fprintln(os.Stderr, "levstudy:", err)
 		}
 		os.Exit(exitCode(err))

@@ -16,7 +16,7 @@ type progress struct {
 	w        io.Writer
 	tty      bool
 	stage    string
-	start    time.Time
+	timer    levlib.ProgressTimer
 	lastLine int
 	drawn    bool
 }
@@ -42,15 +42,12 @@ func (p *progress) update(u levlib.Progress) {
 			p.clear()
 		}
 		p.stage, p.lastLine = u.Stage, -1
-		if u.Done <= 1 {
-			p.start = time.Now()
-		}
 	}
 	frac := float64(u.Done) / float64(u.Total)
-	elapsed := time.Since(p.start)
+	elapsed, left, ok := p.timer.Observe(u, time.Now())
 	eta := "?"
-	if u.Done > 0 {
-		eta = (time.Duration(float64(elapsed)/frac) - elapsed).Round(time.Second).String()
+	if ok {
+		eta = left.Round(time.Second).String()
 	}
 	if p.tty {
 		const width = 30

@@ -143,7 +143,8 @@ func (c *common) workspace(stderr io.Writer) (*levlib.Workspace, levlib.BasisSpe
 	}
 	bar := newProgress(stderr)
 	ws := &levlib.Workspace{Backend: sel.Backend, Data: ds, Progress: bar.update,
-		Warn: func(err error) { bar.clear(); fmt.Fprintln(stderr, "levstudy: warning:", err) }}
+		Warn: func(err error) { bar.clear(); fmt.Fprintln(stderr, "levstudy: warning:", err) },
+		Note: func(s string) { bar.clear(); fmt.Fprintln(stderr, "levstudy:", s) }}
 	if c.cache != "" {
 		ws.Cache = &levlib.Cache{Dir: c.cache}
 	}

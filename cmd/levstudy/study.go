@@ -41,9 +41,6 @@ func cmdRun(ctx context.Context, stdout, stderr io.Writer, args []string) error 
 		}})
 	ws.Progress(levlib.Progress{})
 	if err != nil {
-		if ctx.Err() != nil {
-			fmt.Fprintln(stderr, "levstudy: interrupted; finished work is cached, run the same command to resume")
-		}
 		return err
 	}
 	fmt.Fprintf(stdout, "levstudy run, preset %s, backend %s: %s\n", res.Plan.Preset, res.Backend, time.Since(start).Round(time.Second))

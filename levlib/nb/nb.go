@@ -92,8 +92,7 @@ func (s *Session) Path(name string) string { return filepath.Join(s.FigDir, name
 // Progress returns a callback that keeps one live line in the cell's output ("stage: 3/10, ETA 5s").
 func Progress() func(levlib.Progress) {
 	id := ""
-	start := time.Now()
-	stage := ""
+	var timer levlib.ProgressTimer
 	return func(p levlib.Progress) {
 		if !gonbui.IsNotebook || p.Total <= 0 {
 			return
@@ -101,13 +100,9 @@ func Progress() func(levlib.Progress) {
 		if id == "" {
 			id = "levstudy-progress-" + gonbui.UniqueID()
 		}
-		if p.Stage != stage || p.Done <= 1 {
-			stage, start = p.Stage, time.Now()
-		}
 		eta := ""
-		if p.Done > 0 && p.Done < p.Total {
-			el := time.Since(start)
-			eta = fmt.Sprintf(", ETA %s", (time.Duration(float64(el)*float64(p.Total)/float64(p.Done)) - el).Round(time.Second))
+		if _, left, ok := timer.Observe(p, time.Now()); ok && p.Done < p.Total {
+			eta = fmt.Sprintf(", ETA %s", left.Round(time.Second))
 		}
 		gonbui.UpdateHTML(id, fmt.Sprintf("<small>%s: %d/%d%s</small>", html.EscapeString(p.Stage), p.Done, p.Total, eta))
 	}
