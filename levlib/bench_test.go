@@ -56,8 +56,8 @@ func BenchmarkLeverage(b *testing.B) {
 	}
 }
 
-// BenchmarkCNN measures MnistConvNet throughput on the pure-Go backend: training (batch 64, one
-// forward+backward+Adam graph per step, 1280 images) and embedding (batches of 128, 5000 images).
+// BenchmarkCNN measures MnistConvNet throughput on the pure-Go backend (host columns): training (batch
+// 64, 1280 images, compilation included) and embedding (batches of 128, 5000 images).
 func BenchmarkCNN(b *testing.B) {
 	ds, err := levlib.LoadMNIST(mnistDir(b), 0)
 	if err != nil {
@@ -103,4 +103,60 @@ func BenchmarkQ1Sweep(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkVsTorch times the workloads that `make bench` also runs in PyTorch CPU
+// (scripts/bench/torch_bench.py) in the same run, for the ratios in the README: exact float64 leverage of
+// MNIST RAW (70,000×784, from the in-memory matrix, as torch times its QR from the tensor); one training
+// epoch of MnistConvNet on the first 6,000 training images (batch 64, Adam; the whole TrainCNN call,
+// graph compilation included); the 200-d embedding of all 70,000 images (the whole ForwardCNN call).
+// Each is run once untimed first.
+func BenchmarkVsTorch(b *testing.B) {
+	ds, err := levlib.LoadMNIST(mnistDir(b), 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	be := testBackend(b).Backend
+	ctx := context.Background()
+	b.Run("leverage-raw-exact-f64", func(b *testing.B) {
+		raw := levlib.RawBasis(ds)
+		run := func() {
+			if _, err := levlib.LeverageScores(ctx, be, raw, levlib.LeverageOptions{}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		run()
+		b.ResetTimer()
+		for b.Loop() {
+			run()
+		}
+	})
+	b.Run("cnn-train", func(b *testing.B) {
+		opts := levlib.CNNTrainOptions{Group: levlib.GroupA, Seed: 1, Epochs: 1, TrainRows: 6000, EvalRows: -1}
+		run := func() {
+			if _, err := levlib.TrainCNN(ctx, be, ds, opts); err != nil {
+				b.Fatal(err)
+			}
+		}
+		run()
+		b.ResetTimer()
+		for b.Loop() {
+			run()
+		}
+		b.ReportMetric(6000*float64(b.N)/b.Elapsed().Seconds(), "images/s")
+	})
+	b.Run("cnn-embed", func(b *testing.B) {
+		w := levlib.InitCNN(1)
+		run := func() {
+			if _, err := levlib.ForwardCNN(ctx, be, ds, w, levlib.ForwardOptions{}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		run()
+		b.ResetTimer()
+		for b.Loop() {
+			run()
+		}
+		b.ReportMetric(float64(ds.N())*float64(b.N)/b.Elapsed().Seconds(), "images/s")
+	})
 }

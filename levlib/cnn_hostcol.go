@@ -27,27 +27,24 @@ import (
 // whose profile was 23% Slice, 18% Transpose, 19% matrix products.
 //
 // The parameters are kept in "column" layout while training: W1a [32, 10] (the 3×3 kernel in (kh, kw)
-// order, then the bias), W2a [64, 289] (columns (kh, kw, c), then the bias), W4a [200, 3137] and W6a
-// [10, 201] (PyTorch's weight, then the bias). toColumns and fromColumns convert exactly.
+// order, then the bias), W2a [64, 289] (columns (kh, kw, c), then the bias), then the dense layers as
+// PyTorch has them (W4 [200, 3136], b4, W6 [10, 200], b6). toColumns and fromColumns convert exactly.
 
 // Sizes of the host-column formulation.
 const (
-	colK1 = 10         // conv1 patch rows: 9 pixels and a one
-	colK2 = 9*32 + 1   // conv2 patch rows: 9 × 32 channels and a one
-	colF  = 64*7*7 + 1 // fc1 inputs and a one
-	colE  = EmbeddingDim + 1
+	colK1     = 10       // conv1 patch rows: 9 pixels and a one
+	colK2     = 9*32 + 1 // conv2 patch rows: 9 × 32 channels and a one
+	colParams = 6        // W1a, W2a, W4, b4, W6, b6
 )
 
-// colShapes are the shapes of the four column-layout parameters.
-var colShapes = [4][2]int{{32, colK1}, {64, colK2}, {200, colF}, {10, colE}}
+// colShapes are the shapes of the column-layout parameters.
+var colShapes = [colParams][]int{{32, colK1}, {64, colK2}, {200, 3136}, {200}, {10, 200}, {10}}
 
-// toColumns converts PyTorch-layout parameters (CNNWeights order: weight, bias per layer) to the four
-// column-layout matrices.
-func toColumns(p [8][]float32) [4][]float32 {
-	var c [4][]float32
-	for l := range c {
-		c[l] = make([]float32, colShapes[l][0]*colShapes[l][1])
-	}
+// toColumns converts PyTorch-layout parameters (CNNWeights order: weight, bias per layer) to the
+// column layout.
+func toColumns(p [8][]float32) [colParams][]float32 {
+	var c [colParams][]float32
+	c[0], c[1] = make([]float32, 32*colK1), make([]float32, 64*colK2)
 	// conv1: [32,1,3,3] → W1a[o, kh·3+kw].
 	for o := 0; o < 32; o++ {
 		copy(c[0][o*colK1:o*colK1+9], p[0][o*9:(o+1)*9])
@@ -62,22 +59,16 @@ func toColumns(p [8][]float32) [4][]float32 {
 		}
 		c[1][o*colK2+288] = p[3][o]
 	}
-	for l, pair := range [][2]int{{2, 4}, {3, 6}} { // fc1, fc2: [out, in] then the bias
-		rows, cols := colShapes[pair[0]][0], colShapes[pair[0]][1]
-		w, bias := p[pair[1]], p[pair[1]+1]
-		for o := 0; o < rows; o++ {
-			copy(c[pair[0]][o*cols:o*cols+cols-1], w[o*(cols-1):(o+1)*(cols-1)])
-			c[pair[0]][o*cols+cols-1] = bias[o]
-		}
-		_ = l
+	for i := 2; i < colParams; i++ { // the dense layers as they are
+		c[i] = append([]float32(nil), p[i+2]...)
 	}
 	return c
 }
 
 // fromColumns is the inverse of toColumns.
-func fromColumns(c [4][]float32) [8][]float32 {
+func fromColumns(c [colParams][]float32) [8][]float32 {
 	var p [8][]float32
-	for i, s := range CNNParamShapes {
+	for i, s := range CNNParamShapes[:4] {
 		p[i] = make([]float32, shapeSize(s))
 	}
 	for o := 0; o < 32; o++ {
@@ -92,12 +83,8 @@ func fromColumns(c [4][]float32) [8][]float32 {
 		}
 		p[3][o] = c[1][o*colK2+288]
 	}
-	for _, pair := range [][2]int{{2, 4}, {3, 6}} {
-		rows, cols := colShapes[pair[0]][0], colShapes[pair[0]][1]
-		for o := 0; o < rows; o++ {
-			copy(p[pair[1]][o*(cols-1):(o+1)*(cols-1)], c[pair[0]][o*cols:o*cols+cols-1])
-			p[pair[1]+1][o] = c[pair[0]][o*cols+cols-1]
-		}
+	for i := 2; i < colParams; i++ {
+		p[i+2] = append([]float32(nil), c[i]...)
 	}
 	return p
 }
@@ -241,15 +228,15 @@ func pool4(z [4]*graph.Node) *graph.Node {
 }
 
 // route4 sends d (the gradient of pool4's output m) to the first of z_0…z_3 equal to m, as PyTorch's
-// max_pool2d does on ties (common: a blank region gives equal activations).
+// max_pool2d does on ties (common: a blank region gives equal activations). Masks are multiplied in as
+// 0/1 values (rest − rest·e is exact): measured faster than a chain of Wheres, whose branches mispredict.
 func route4(z [4]*graph.Node, m, d *graph.Node) [4]*graph.Node {
 	var out [4]*graph.Node
-	zero := graph.ZerosLike(d)
 	rest := d
 	for q := 0; q < 3; q++ {
-		eq := graph.Equal(z[q], m)
-		out[q] = graph.Where(eq, rest, zero)
-		rest = graph.Where(eq, zero, rest)
+		e := graph.ConvertDType(graph.Equal(z[q], m), d.DType())
+		out[q] = graph.Mul(rest, e)
+		rest = graph.Sub(rest, out[q])
 	}
 	out[3] = rest
 	return out
@@ -257,11 +244,10 @@ func route4(z [4]*graph.Node, m, d *graph.Node) [4]*graph.Node {
 
 // reluMask returns d where x > 0 and 0 elsewhere (PyTorch's ReLU gradient, 0 at 0).
 func reluMask(x, d *graph.Node) *graph.Node {
-	zero := graph.ZerosLike(d)
-	return graph.Where(graph.GreaterThan(x, zero), d, zero)
+	return graph.Mul(d, graph.ConvertDType(graph.GreaterThan(x, graph.ScalarZero(x.Graph(), x.DType())), d.DType()))
 }
 
-func relu0(x *graph.Node) *graph.Node { return graph.Max(x, graph.ZerosLike(x)) }
+func relu0(x *graph.Node) *graph.Node { return graph.Max(x, graph.ScalarZero(x.Graph(), x.DType())) }
 
 // matmul is a·b for a [n, k], b [k, m]; matmulT is a·bᵀ for b [m, k]; tmatmul is aᵀ·b for a [k, n].
 func matmul(a, b *graph.Node) *graph.Node {
@@ -274,16 +260,15 @@ func tmatmul(a, b *graph.Node) *graph.Node {
 	return graph.DotGeneral(a, []int{0}, nil, b, []int{0}, nil)
 }
 
-// withOnes appends a row of ones to x [r, B].
-func withOnes(x *graph.Node) *graph.Node {
-	d := x.Shape().Dimensions
-	return graph.Concatenate([]*graph.Node{x, graph.Ones(x.Graph(), shapes.Make(x.DType(), 1, d[1]))}, 0)
-}
-
-// dropLastCol returns w without its last column (the bias).
+// dropLastCol returns w without its last column (the bias column of W2a).
 func dropLastCol(w *graph.Node) *graph.Node {
 	d := w.Shape().Dimensions
 	return graph.Slice(w, graph.AxisRange(), graph.AxisRange(0, d[1]-1))
+}
+
+// addRowBias adds b [R] to every column of x [R, B].
+func addRowBias(x, b *graph.Node) *graph.Node {
+	return graph.Add(x, graph.Reshape(b, b.Shape().Dimensions[0], 1))
 }
 
 // colConv1 computes the four window-position outputs of conv1 and the pooled, ReLU'd p1 [32, 196·B].
@@ -297,24 +282,24 @@ func colConv1(w1a *graph.Node, p1 []*graph.Node) (z [4]*graph.Node, pooled, out 
 
 // colHead holds the forward pass from the conv2 patches to the logits.
 type colHead struct {
-	z2             [4]*graph.Node
-	pooled2, flat1 *graph.Node // flat1 = [p2; 1], [3137, B]
-	h, emb1        *graph.Node // emb1 = [relu(h); 1], [201, B]
-	logits         *graph.Node // [10, B]
+	z2            [4]*graph.Node
+	pooled2, flat *graph.Node // flat = relu(pooled2) as [3136, B], rows in PyTorch's (c, y, x) order
+	h, emb        *graph.Node // [200, B]
+	logits        *graph.Node // [10, B]
 }
 
-func colForwardHead(w2a, w4a, w6a *graph.Node, p2 []*graph.Node) *colHead {
+// colForwardHead runs conv2 (W2a), pooling, fc1 (W4, b4), ReLU and fc2 (W6, b6) on the conv2 patches.
+func colForwardHead(w [5]*graph.Node, p2 []*graph.Node) *colHead {
 	f := &colHead{}
 	for q := range f.z2 {
-		f.z2[q] = matmul(w2a, p2[q]) // [64, 49·B]
+		f.z2[q] = matmul(w[0], p2[q]) // [64, 49·B]
 	}
 	f.pooled2 = pool4(f.z2)
 	b := f.pooled2.Shape().Dimensions[1] / 49
-	flat := graph.Reshape(relu0(f.pooled2), 64*49, b) // (c, y, x) × b: PyTorch's flatten order
-	f.flat1 = withOnes(flat)
-	f.h = matmul(w4a, f.flat1) // [200, B]
-	f.emb1 = withOnes(relu0(f.h))
-	f.logits = matmul(w6a, f.emb1) // [10, B]
+	f.flat = graph.Reshape(relu0(f.pooled2), 64*49, b) // (c, y, x) × b: PyTorch's flatten order
+	f.h = addRowBias(matmul(w[1], f.flat), w[2])       // [200, B]
+	f.emb = relu0(f.h)
+	f.logits = addRowBias(matmul(w[3], f.emb), w[4]) // [10, B]
 	return f
 }
 
@@ -336,18 +321,22 @@ func colLossGrad(group Group, logits, oneHot *graph.Node) (loss, grad *graph.Nod
 	return graph.DivScalar(graph.ReduceAllSum(elem), n), graph.DivScalar(graph.Where(small, diff, graph.Sign(diff)), n)
 }
 
-// colBackwardHead returns the gradients of W2a, W4a, W6a and of the conv2 patches (without the ones
-// row, [288, 49·B] per window position) given ∂loss/∂logits.
-func colBackwardHead(w2a, w4a, w6a *graph.Node, p2 []*graph.Node, f *colHead, dLogits *graph.Node) (dW [3]*graph.Node, dP [4]*graph.Node) {
-	dW[2] = matmulT(dLogits, f.emb1)           // [10, 201]
-	dEmb := tmatmul(dropLastCol(w6a), dLogits) // [200, B]
-	dH := reluMask(f.h, dEmb)                  //
-	dW[1] = matmulT(dH, f.flat1)               // [200, 3137]
-	dFlat := tmatmul(dropLastCol(w4a), dH)     // [3136, B]
-	b := dFlat.Shape().Dimensions[1]           //
+// colBackwardHead returns the gradients of W2a, W4, b4, W6, b6 and of the conv2 patches (without the
+// ones row, [288, 49·B] per window position) given ∂loss/∂logits.
+func colBackwardHead(w [5]*graph.Node, p2 []*graph.Node, f *colHead, dLogits *graph.Node) (dW [5]*graph.Node, dP [4]*graph.Node) {
+	dW[3] = matmulT(dLogits, f.emb)     // [10, 200]
+	dW[4] = graph.ReduceSum(dLogits, 1) // [10]
+	dEmb := tmatmul(w[3], dLogits)      // [200, B]
+	dH := reluMask(f.h, dEmb)
+	dW[1] = matmulT(dH, f.flat)    // [200, 3136]
+	dW[2] = graph.ReduceSum(dH, 1) // [200]
+	// dFlat = W4ᵀ·dH, computed as (dHᵀ·W4)ᵀ: the backend transposes dH [200, B] and the product
+	// [B, 3136] instead of W4 [200, 3136].
+	b := dH.Shape().Dimensions[1]
+	dFlat := graph.Transpose(graph.DotGeneral(dH, []int{0}, nil, w[1], []int{0}, nil), 0, 1) // [3136, B]
 	dPooled := reluMask(f.pooled2, graph.Reshape(dFlat, 64, 49*b))
 	dz := route4(f.z2, f.pooled2, dPooled)
-	w2 := dropLastCol(w2a) // [64, 288]
+	w2 := dropLastCol(w[0]) // [64, 288]
 	for q := range dz {
 		g := matmulT(dz[q], p2[q]) // [64, 289]
 		if dW[0] == nil {
@@ -450,9 +439,8 @@ func newColForwardExecs(be compute.Backend) (*colForwardExecs, error) {
 		return nil, err
 	}
 	head, err := newExec(be, func(in []*graph.Node) []*graph.Node {
-		f := colForwardHead(in[4], in[5], in[6], in[:4])
-		emb := graph.Slice(f.emb1, graph.AxisRange(0, EmbeddingDim), graph.AxisRange())
-		return []*graph.Node{emb, f.logits}
+		f := colForwardHead([5]*graph.Node(in[4:9]), in[:4])
+		return []*graph.Node{f.emb, f.logits}
 	})
 	if err != nil {
 		conv1.Finalize()
@@ -467,8 +455,8 @@ func (e *colForwardExecs) Finalize() {
 }
 
 // run computes the embedding and logits of a batch whose conv1 patches are set in cb; params are the
-// four column-layout parameter tensors.
-func (e *colForwardExecs) run(cb *colBatch, params [4]*tensors.Tensor) (emb, logits *tensors.Tensor, err error) {
+// column-layout parameter tensors.
+func (e *colForwardExecs) run(cb *colBatch, params [colParams]*tensors.Tensor) (emb, logits *tensors.Tensor, err error) {
 	args := []any{cb.p1[0], cb.p1[1], cb.p1[2], cb.p1[3], params[0]}
 	out, err := execSafe(e.conv1, args)
 	if err != nil {
@@ -479,7 +467,7 @@ func (e *colForwardExecs) run(cb *colBatch, params [4]*tensors.Tensor) (emb, log
 	if err != nil {
 		return nil, nil, err
 	}
-	out, err = execSafe(e.head, []any{cb.p2[0], cb.p2[1], cb.p2[2], cb.p2[3], params[1], params[2], params[3]})
+	out, err = execSafe(e.head, []any{cb.p2[0], cb.p2[1], cb.p2[2], cb.p2[3], params[1], params[2], params[3], params[4], params[5]})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -487,10 +475,10 @@ func (e *colForwardExecs) run(cb *colBatch, params [4]*tensors.Tensor) (emb, log
 }
 
 // columnTensors uploads column-layout parameters as tensors.
-func columnTensors(c [4][]float32) [4]*tensors.Tensor {
-	var t [4]*tensors.Tensor
+func columnTensors(c [colParams][]float32) [colParams]*tensors.Tensor {
+	var t [colParams]*tensors.Tensor
 	for l := range c {
-		t[l] = tensors.FromFlatDataAndDimensions(c[l], colShapes[l][0], colShapes[l][1])
+		t[l] = tensors.FromFlatDataAndDimensions(c[l], colShapes[l]...)
 	}
 	return t
 }

@@ -149,7 +149,7 @@ func (s *graphStepper) close() {
 type colStepper struct {
 	be               compute.Backend
 	conv1, head, c1g *graph.Exec
-	params, m, v     [4]*tensors.Tensor // column layout
+	params, m, v     [colParams]*tensors.Tensor // column layout
 	loss             lossAccumulator
 	batches          map[int]*colBatch
 	dp1, oneHot      map[int]*tensors.Tensor
@@ -164,15 +164,16 @@ func newColStepper(b compute.Backend, group Group, p, m, v [8][]float32) (*colSt
 	}); err != nil {
 		return nil, err
 	}
-	// head: P2 ×4, W2a, W4a, W6a, m ×3, v ×3, one-hot, c1, c2, loss sum → dP2 ×4, params ×3, m ×3, v ×3, loss sum.
+	// head: P2 ×4, params 1–5, m 1–5, v 1–5, one-hot, c1, c2, loss sum → dP2 ×4, params, m, v, loss sum.
 	if s.head, err = newExec(b, func(in []*graph.Node) []*graph.Node {
-		p2, w, mm, vv := in[0:4], in[4:7], in[7:10], in[10:13]
-		oneHot, c1, c2, lossSum := in[13], in[14], in[15], in[16]
-		f := colForwardHead(w[0], w[1], w[2], p2)
+		p2 := in[0:4]
+		w, mm, vv := [5]*graph.Node(in[4:9]), in[9:14], in[14:19]
+		oneHot, c1, c2, lossSum := in[19], in[20], in[21], in[22]
+		f := colForwardHead(w, p2)
 		loss, dLogits := colLossGrad(group, f.logits, oneHot)
-		dW, dP := colBackwardHead(w[0], w[1], w[2], p2, f, dLogits)
+		dW, dP := colBackwardHead(w, p2, f, dLogits)
 		out := append([]*graph.Node{}, dP[:]...)
-		var nw, nm, nv [3]*graph.Node
+		var nw, nm, nv [5]*graph.Node
 		for i := range dW {
 			nw[i], nm[i], nv[i] = adamUpdate(w[i], dW[i], mm[i], vv[i], c1, c2)
 		}
@@ -190,7 +191,7 @@ func newColStepper(b compute.Backend, group Group, p, m, v [8][]float32) (*colSt
 		return nil, err
 	}
 	for i, set := range [][8][]float32{p, m, v} {
-		*[]*[4]*tensors.Tensor{&s.params, &s.m, &s.v}[i] = columnTensors(toColumns(set))
+		*[]*[colParams]*tensors.Tensor{&s.params, &s.m, &s.v}[i] = columnTensors(toColumns(set))
 	}
 	s.loss.reset(0)
 	return s, nil
@@ -244,8 +245,13 @@ func (s *colStepper) step(pixels, labels []uint8, c1, c2 float64) error {
 		return err
 	}
 	c1f, c2f := float32(c1), float32(c2)
-	args := []any{cb.p2[0], cb.p2[1], cb.p2[2], cb.p2[3], s.params[1], s.params[2], s.params[3],
-		s.m[1], s.m[2], s.m[3], s.v[1], s.v[2], s.v[3], oh, c1f, c2f, s.loss.t}
+	args := []any{cb.p2[0], cb.p2[1], cb.p2[2], cb.p2[3]}
+	for _, set := range [][colParams]*tensors.Tensor{s.params, s.m, s.v} {
+		for _, t := range set[1:] {
+			args = append(args, t)
+		}
+	}
+	args = append(args, oh, c1f, c2f, s.loss.t)
 	out, err = execSafe(s.head, args)
 	if err != nil {
 		return err
@@ -268,18 +274,18 @@ func (s *colStepper) step(pixels, labels []uint8, c1, c2 float64) error {
 	if err != nil {
 		return err
 	}
-	replace(s.params[1:], out[4:7])
-	replace(s.m[1:], out[7:10])
-	replace(s.v[1:], out[10:13])
-	s.loss.set(out[13])
+	replace(s.params[1:], out[4:9])
+	replace(s.m[1:], out[9:14])
+	replace(s.v[1:], out[14:19])
+	s.loss.set(out[19])
 	replace([]*tensors.Tensor{s.params[0], s.m[0], s.v[0]}, newW1)
 	s.params[0], s.m[0], s.v[0] = newW1[0], newW1[1], newW1[2]
 	return nil
 }
 
 func (s *colStepper) state() (p, m, v [8][]float32, err error) {
-	for i, set := range [][4]*tensors.Tensor{s.params, s.m, s.v} {
-		var c [4][]float32
+	for i, set := range [][colParams]*tensors.Tensor{s.params, s.m, s.v} {
+		var c [colParams][]float32
 		for l, t := range set {
 			if c[l], err = tensors.CopyFlatData[float32](t); err != nil {
 				return p, m, v, err
@@ -296,7 +302,7 @@ func (s *colStepper) close() {
 	for _, e := range []*graph.Exec{s.conv1, s.head, s.c1g} {
 		e.Finalize()
 	}
-	for _, set := range [][4]*tensors.Tensor{s.params, s.m, s.v} {
+	for _, set := range [][colParams]*tensors.Tensor{s.params, s.m, s.v} {
 		for _, t := range set {
 			t.FinalizeAll()
 		}
