@@ -13,6 +13,17 @@ import (
 	"github.com/gomlx/gomlx/core/tensors"
 )
 
+// BasisKind is the kind of a basis.
+type BasisKind string
+
+// The kinds of basis.
+const (
+	KindRaw   BasisKind = "raw"   // pixels / 255
+	KindReLU  BasisKind = "relu"  // random ReLU features
+	KindCNN   BasisKind = "cnn"   // the embedding of a MnistConvNet trained here
+	KindTorch BasisKind = "torch" // the embedding of a PyTorch MnistConvNet state_dict
+)
+
 // BasisSpec names a feature basis of the MNIST images.
 //
 //	raw                      pixels / 255 (N×784)
@@ -21,8 +32,7 @@ import (
 //	cnn:A1                   200-d embedding of MnistConvNet A1 (group A, init seed 1; see TrainCNN)
 //	torch:PATH.pth           200-d embedding of a PyTorch MnistConvNet state_dict (LoadTorchCNN)
 type BasisSpec struct {
-	// Kind is "raw", "relu", "cnn" or "torch".
-	Kind string
+	Kind BasisKind
 	// Group and Seed name a CNN (cnn).
 	Group Group
 	// Path is the .pth file (torch).
@@ -36,13 +46,13 @@ type BasisSpec struct {
 // ParseBasis parses a basis name as documented on BasisSpec.
 func ParseBasis(s string) (BasisSpec, error) {
 	kind, params, _ := strings.Cut(s, ":")
-	spec := BasisSpec{Kind: kind}
-	switch kind {
-	case "raw":
+	spec := BasisSpec{Kind: BasisKind(kind)}
+	switch spec.Kind {
+	case KindRaw:
 		if params != "" {
 			return spec, fmt.Errorf("basis %q: raw takes no parameters", s)
 		}
-	case "relu":
+	case KindReLU:
 		if params == "" {
 			break
 		}
@@ -64,7 +74,7 @@ func ParseBasis(s string) (BasisSpec, error) {
 				return spec, fmt.Errorf("basis %q: unknown parameter %q (want F or seed)", s, k)
 			}
 		}
-	case "cnn":
+	case KindCNN:
 		if len(params) < 2 {
 			return spec, fmt.Errorf("basis %q: want cnn:GROUP SEED, e.g. cnn:A1", s)
 		}
@@ -77,7 +87,7 @@ func ParseBasis(s string) (BasisSpec, error) {
 			return spec, fmt.Errorf("basis %q: seed %q, want 1..1000000", s, params[1:])
 		}
 		spec.Group, spec.Seed = g, n
-	case "torch":
+	case KindTorch:
 		if params == "" {
 			return spec, fmt.Errorf("basis %q: want torch:PATH to a .pth state_dict", s)
 		}
@@ -90,7 +100,7 @@ func ParseBasis(s string) (BasisSpec, error) {
 
 // Normalized fills in the defaults (F = 784, seed 1 for relu).
 func (s BasisSpec) Normalized() BasisSpec {
-	if s.Kind == "relu" {
+	if s.Kind == KindReLU {
 		if s.Features == 0 {
 			s.Features = ImagePixels
 		}
@@ -105,23 +115,23 @@ func (s BasisSpec) Normalized() BasisSpec {
 func (s BasisSpec) String() string {
 	s = s.Normalized()
 	switch s.Kind {
-	case "relu":
+	case KindReLU:
 		return fmt.Sprintf("relu:F=%d,seed=%d", s.Features, s.Seed)
-	case "cnn":
+	case KindCNN:
 		return fmt.Sprintf("cnn:%c%d", s.Group, s.Seed)
-	case "torch":
+	case KindTorch:
 		return "torch:" + s.Path
 	}
-	return s.Kind
+	return string(s.Kind)
 }
 
 // Build computes the basis matrix of ds on backend b.
 func (s BasisSpec) Build(ctx context.Context, b compute.Backend, ds *Dataset, progress func(Progress)) (*Matrix, error) {
 	s = s.Normalized()
 	switch s.Kind {
-	case "raw":
+	case KindRaw:
 		return RawBasis(ds), nil
-	case "relu":
+	case KindReLU:
 		return ReLUBasis(ctx, b, ds, ReLUOptions{Features: s.Features, Seed: s.Seed, Progress: progress})
 	}
 	return nil, fmt.Errorf("unknown basis kind %q", s.Kind)

@@ -92,7 +92,7 @@ func BenchmarkQ1Sweep(b *testing.B) {
 		b.Fatal(err)
 	}
 	be := testBackend(b).Backend
-	for _, spec := range []levlib.BasisSpec{{Kind: "raw"}, {Kind: "relu", Features: 784, Seed: 1}} {
+	for _, spec := range []levlib.BasisSpec{{Kind: levlib.KindRaw}, {Kind: levlib.KindReLU, Features: 784, Seed: 1}} {
 		label, _ := levlib.BasisLabel(spec)
 		b.Run("basis="+label, func(b *testing.B) {
 			for b.Loop() {

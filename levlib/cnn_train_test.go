@@ -166,11 +166,11 @@ func TestWorkspaceCNNCache(t *testing.T) {
 		t.Fatalf("damaged: %v, warnings %v", err, warns)
 	}
 	// Embeddings are cached too, and a cnn basis has leverage.
-	e1, err := ws.Embedding(ctx, levlib.BasisSpec{Kind: "cnn", Group: levlib.GroupA, Seed: 3})
+	e1, err := ws.Embedding(ctx, levlib.BasisSpec{Kind: levlib.KindCNN, Group: levlib.GroupA, Seed: 3})
 	if err != nil || e1.Rows != 400 || e1.Cols != 200 {
 		t.Fatalf("embedding: %v", err)
 	}
-	res, err := ws.Leverage(ctx, levlib.BasisSpec{Kind: "cnn", Group: levlib.GroupA, Seed: 3}, levlib.LeverageOptions{})
+	res, err := ws.Leverage(ctx, levlib.BasisSpec{Kind: levlib.KindCNN, Group: levlib.GroupA, Seed: 3}, levlib.LeverageOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,7 +9,7 @@
 //	ds, err := levlib.LoadMNIST("", 0)                      // default data folder, all rows
 //	sel, err := backend.New("")                              // levlib/backend: XLA if installed, else pure Go
 //	ws := &levlib.Workspace{Backend: sel.Backend, Data: ds, Cache: &levlib.Cache{Dir: levlib.DefaultCacheDir()}}
-//	res, err := ws.Leverage(ctx, levlib.BasisSpec{Kind: "raw"}, levlib.LeverageOptions{})
+//	res, err := ws.Leverage(ctx, levlib.BasisSpec{Kind: levlib.KindRaw}, levlib.LeverageOptions{})
 //	fmt.Println(res.Rank)                                    // 713
 //	top := levlib.TopK(res.Scores, 300)
 //

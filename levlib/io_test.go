@@ -118,11 +118,11 @@ func TestCache(t *testing.T) {
 	ws := &levlib.Workspace{Backend: testBackend(t).Backend, Data: ds, Cache: &levlib.Cache{Dir: t.TempDir()},
 		Warn: func(err error) { warnings = append(warnings, err) }}
 	ctx := context.Background()
-	r1, err := ws.Leverage(ctx, levlib.BasisSpec{Kind: "raw"}, levlib.LeverageOptions{})
+	r1, err := ws.Leverage(ctx, levlib.BasisSpec{Kind: levlib.KindRaw}, levlib.LeverageOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	r2, err := ws.Leverage(ctx, levlib.BasisSpec{Kind: "raw"}, levlib.LeverageOptions{})
+	r2, err := ws.Leverage(ctx, levlib.BasisSpec{Kind: levlib.KindRaw}, levlib.LeverageOptions{})
 	if err != nil || r2.Rank != r1.Rank || !hasWarning(r2.Warnings, levlib.ErrRankDeficient) {
 		t.Fatalf("cached: %v rank %d vs %d, warnings %v", err, r2.Rank, r1.Rank, r2.Warnings)
 	}
@@ -136,7 +136,7 @@ func TestCache(t *testing.T) {
 	b, _ = os.ReadFile(files[0])
 	b[len(b)-1] ^= 0x40
 	os.WriteFile(files[0], b, 0o644)
-	r3, err := ws.Leverage(ctx, levlib.BasisSpec{Kind: "raw"}, levlib.LeverageOptions{})
+	r3, err := ws.Leverage(ctx, levlib.BasisSpec{Kind: levlib.KindRaw}, levlib.LeverageOptions{})
 	if err != nil || len(warnings) != 1 || !errors.Is(warnings[0], levlib.ErrCacheCorrupt) {
 		t.Fatalf("corrupt: %v, warnings %v", err, warnings)
 	}

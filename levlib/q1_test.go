@@ -217,7 +217,7 @@ func TestQ1(t *testing.T) {
 	opts := levlib.Q1Options{Classifiers: []levlib.Classifier{levlib.ClassifierLinear, levlib.ClassifierRidge}, K: []int{50, 300},
 		RandomSeeds: 2, Linear: levlib.LinearOptions{Steps: 60}}
 	ctx := context.Background()
-	res, err := levlib.Q1(ctx, ws, []levlib.BasisSpec{{Kind: "raw"}}, opts)
+	res, err := levlib.Q1(ctx, ws, []levlib.BasisSpec{{Kind: levlib.KindRaw}}, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -252,7 +252,7 @@ func TestQ1(t *testing.T) {
 		}
 	}
 	// A re-run takes every fit from the cache.
-	again, err := levlib.Q1(ctx, ws, []levlib.BasisSpec{{Kind: "raw"}}, opts)
+	again, err := levlib.Q1(ctx, ws, []levlib.BasisSpec{{Kind: levlib.KindRaw}}, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -261,7 +261,7 @@ func TestQ1(t *testing.T) {
 			t.Fatalf("re-run row %d not cached: %+v", i, r)
 		}
 	}
-	if _, err := levlib.Q1(ctx, ws, []levlib.BasisSpec{{Kind: "raw"}}, levlib.Q1Options{K: []int{1501}}); err == nil {
+	if _, err := levlib.Q1(ctx, ws, []levlib.BasisSpec{{Kind: levlib.KindRaw}}, levlib.Q1Options{K: []int{1501}}); err == nil {
 		t.Error("k > training rows: no error")
 	}
 }

@@ -119,21 +119,21 @@ var torchFile = regexp.MustCompile(`mnist-cnn-([ABC])(\d+)-`)
 // translated to our letters).
 func BasisLabel(spec BasisSpec) (label, group string) {
 	switch spec.Kind {
-	case "cnn":
+	case KindCNN:
 		return fmt.Sprintf("%c%d", spec.Group, spec.Seed), string(spec.Group)
-	case "torch":
+	case KindTorch:
 		if m := torchFile.FindStringSubmatch(filepath.Base(spec.Path)); m != nil {
 			ours := map[string]string{"A": "C", "B": "B", "C": "A"}[m[1]]
 			return "orig-" + ours + m[2], "orig-" + ours
 		}
 		return strings.TrimSuffix(filepath.Base(spec.Path), ".pth"), "torch"
-	case "relu":
+	case KindReLU:
 		if spec.Features == ImagePixels && spec.Seed == 1 {
 			return "relu", "relu"
 		}
 		return spec.String(), "relu"
 	}
-	return spec.String(), spec.Kind
+	return spec.String(), string(spec.Kind)
 }
 
 // Q2 computes the leverage of each basis (cached) on the workspace's data and compares every pair of

@@ -21,9 +21,9 @@ func TestQ2(t *testing.T) {
 	}
 	ws := &levlib.Workspace{Backend: testBackend(t).Backend, Data: ds, Cache: &levlib.Cache{Dir: t.TempDir()}}
 	bases := []levlib.BasisSpec{
-		{Kind: "raw"},
-		{Kind: "relu", Features: 300, Seed: 1}, {Kind: "relu", Features: 300, Seed: 2},
-		{Kind: "cnn", Group: levlib.GroupC, Seed: 1}, {Kind: "cnn", Group: levlib.GroupC, Seed: 2},
+		{Kind: levlib.KindRaw},
+		{Kind: levlib.KindReLU, Features: 300, Seed: 1}, {Kind: levlib.KindReLU, Features: 300, Seed: 2},
+		{Kind: levlib.KindCNN, Group: levlib.GroupC, Seed: 1}, {Kind: levlib.KindCNN, Group: levlib.GroupC, Seed: 2},
 	}
 	dir := t.TempDir()
 	res, err := levlib.Q2(context.Background(), ws, bases, levlib.Q2Options{K: []int{10, 50, 100}, FigureDir: filepath.Join(dir, "figures")})
@@ -96,13 +96,13 @@ func TestBasisLabel(t *testing.T) {
 		spec         levlib.BasisSpec
 		label, group string
 	}{
-		{levlib.BasisSpec{Kind: "raw"}, "raw", "raw"},
-		{levlib.BasisSpec{Kind: "relu", Features: 784, Seed: 1}, "relu", "relu"},
-		{levlib.BasisSpec{Kind: "cnn", Group: levlib.GroupB, Seed: 4}, "B4", "B"},
+		{levlib.BasisSpec{Kind: levlib.KindRaw}, "raw", "raw"},
+		{levlib.BasisSpec{Kind: levlib.KindReLU, Features: 784, Seed: 1}, "relu", "relu"},
+		{levlib.BasisSpec{Kind: levlib.KindCNN, Group: levlib.GroupB, Seed: 4}, "B4", "B"},
 		// The original study's file letters: C = classification (our A), A = untrained (our C).
-		{levlib.BasisSpec{Kind: "torch", Path: "x/mnist-cnn-C3-abc.pth"}, "orig-A3", "orig-A"},
-		{levlib.BasisSpec{Kind: "torch", Path: "x/mnist-cnn-A2-abc.pth"}, "orig-C2", "orig-C"},
-		{levlib.BasisSpec{Kind: "torch", Path: "x/mine.pth"}, "mine", "torch"},
+		{levlib.BasisSpec{Kind: levlib.KindTorch, Path: "x/mnist-cnn-C3-abc.pth"}, "orig-A3", "orig-A"},
+		{levlib.BasisSpec{Kind: levlib.KindTorch, Path: "x/mnist-cnn-A2-abc.pth"}, "orig-C2", "orig-C"},
+		{levlib.BasisSpec{Kind: levlib.KindTorch, Path: "x/mine.pth"}, "mine", "torch"},
 	} {
 		if l, g := levlib.BasisLabel(tc.spec); l != tc.label || g != tc.group {
 			t.Errorf("%v: %s %s, want %s %s", tc.spec, l, g, tc.label, tc.group)

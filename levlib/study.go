@@ -69,7 +69,7 @@ func Plan(opts StudyOptions) (*StudyPlan, error) {
 	cnns := func(groups string, inits int) {
 		for _, g := range groups {
 			for i := 1; i <= inits; i++ {
-				p.CNNs = append(p.CNNs, BasisSpec{Kind: "cnn", Group: Group(g), Seed: uint64(i)})
+				p.CNNs = append(p.CNNs, BasisSpec{Kind: KindCNN, Group: Group(g), Seed: uint64(i)})
 			}
 		}
 	}
@@ -77,7 +77,7 @@ func Plan(opts StudyOptions) (*StudyPlan, error) {
 	case PresetTiny:
 		p.PixelTrain, p.PixelTest, p.CNNTrain, p.CNNTest = 2000, 500, 1500, 500
 		cnns("ABC", 1)
-		p.CNNs = append(p.CNNs, BasisSpec{Kind: "cnn", Group: GroupC, Seed: 2})
+		p.CNNs = append(p.CNNs, BasisSpec{Kind: KindCNN, Group: GroupC, Seed: 2})
 		p.Recipe = CNNTrainOptions{Epochs: 1, TrainRows: 256, EvalRows: 200}
 		p.Q1 = Q1Options{K: []int{50, 200}, RandomSeeds: 2, Linear: LinearOptions{Steps: 100}}
 		p.Q1CNNBases = 1
@@ -105,7 +105,7 @@ func Plan(opts StudyOptions) (*StudyPlan, error) {
 		}
 		sort.Strings(files)
 		for _, f := range files {
-			p.CNNs = append(p.CNNs, BasisSpec{Kind: "torch", Path: f})
+			p.CNNs = append(p.CNNs, BasisSpec{Kind: KindTorch, Path: f})
 		}
 		p.Q1 = Q1Options{Classifiers: []Classifier{ClassifierLinear, ClassifierRidge}}
 		p.Q1CNNBases = len(p.CNNs)
@@ -192,7 +192,7 @@ func RunStudy(ctx context.Context, ws *Workspace, opts StudyOptions) (*StudyResu
 	cnn := *ws
 	cnn.Data = ws.Data.Sample(plan.CNNTrain, plan.CNNTest)
 	cnn.CNNRecipe = plan.Recipe
-	pixelBases := []BasisSpec{{Kind: "raw"}, {Kind: "relu", Features: ImagePixels, Seed: 1}}
+	pixelBases := []BasisSpec{{Kind: KindRaw}, {Kind: KindReLU, Features: ImagePixels, Seed: 1}}
 
 	describe := func(w *Workspace, spec BasisSpec) error {
 		label, _ := BasisLabel(spec)
@@ -208,7 +208,7 @@ func RunStudy(ctx context.Context, ws *Workspace, opts StudyOptions) (*StudyResu
 		for _, wr := range lev.Warnings {
 			br.Warnings = append(br.Warnings, wr.Error())
 		}
-		if spec.Kind == "cnn" {
+		if spec.Kind == KindCNN {
 			_, m, err := w.CNN(ctx, spec.Group, spec.Seed)
 			if err != nil {
 				return err

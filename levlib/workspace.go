@@ -46,11 +46,11 @@ func (w *Workspace) Basis(ctx context.Context, spec BasisSpec) (*Matrix, error) 
 	var m *Matrix
 	var err error
 	switch spec.Kind {
-	case "raw":
+	case KindRaw:
 		m = RawBasis(w.Data)
-	case "relu":
+	case KindReLU:
 		m, err = ReLUBasis(ctx, w.Backend, w.Data, ReLUOptions{Features: spec.Features, Seed: spec.Seed, Progress: w.Progress})
-	case "cnn", "torch":
+	case KindCNN, KindTorch:
 		m, err = w.Embedding(ctx, spec)
 	default:
 		err = fmt.Errorf("unknown basis kind %q", spec.Kind)
@@ -118,9 +118,9 @@ func (w *Workspace) TrainLeverage(ctx context.Context, spec BasisSpec, x *Matrix
 func (w *Workspace) basisID(spec BasisSpec) (string, error) {
 	spec = spec.Normalized()
 	switch spec.Kind {
-	case "cnn":
+	case KindCNN:
 		return w.recipe(spec.Group, spec.Seed).key(w.Data), nil
-	case "torch":
+	case KindTorch:
 		b, err := os.ReadFile(spec.Path)
 		if err != nil {
 			return "", fmt.Errorf("basis %s: %w", spec, err)

@@ -143,10 +143,10 @@ func (w *Workspace) loadCNNIndex(path, key string) (*CNNManifest, error) {
 // cnnWeightsFor returns the weights of a cnn or torch basis.
 func (w *Workspace) cnnWeightsFor(ctx context.Context, spec BasisSpec) (*CNNWeights, error) {
 	switch spec.Kind {
-	case "cnn":
+	case KindCNN:
 		wts, _, err := w.CNN(ctx, spec.Group, spec.Seed)
 		return wts, err
-	case "torch":
+	case KindTorch:
 		return LoadTorchCNN(spec.Path)
 	}
 	return nil, fmt.Errorf("basis %s is not a CNN", spec)

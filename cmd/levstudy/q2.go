@@ -164,7 +164,7 @@ func parseBases(s string) ([]levlib.BasisSpec, error) {
 				return nil, fmt.Errorf("flag -bases: %s matches no file", b)
 			}
 			for _, f := range files {
-				specs = append(specs, levlib.BasisSpec{Kind: "torch", Path: f})
+				specs = append(specs, levlib.BasisSpec{Kind: levlib.KindTorch, Path: f})
 			}
 			continue
 		}

@@ -110,7 +110,7 @@ func (c *common) workspace(stderr io.Writer) (*levlib.Workspace, levlib.BasisSpe
 	if spec, err = levlib.ParseBasis(c.basis); err != nil {
 		return nil, spec, 0, fmt.Errorf("flag -basis: %w", err)
 	}
-	if spec.Kind == "relu" {
+	if spec.Kind == levlib.KindReLU {
 		if c.reluF < 0 || c.reluF > 1<<16 {
 			return nil, spec, 0, fmt.Errorf("flag -relu-features: %d, want 1..65536", c.reluF)
 		}
@@ -173,9 +173,9 @@ func (c *common) leverage(ctx context.Context, stderr io.Writer) (*levlib.Worksp
 
 func basisCols(spec levlib.BasisSpec) int {
 	switch spec.Kind {
-	case "relu":
+	case levlib.KindReLU:
 		return spec.Features
-	case "cnn", "torch":
+	case levlib.KindCNN, levlib.KindTorch:
 		return levlib.EmbeddingDim
 	}
 	return levlib.ImagePixels
@@ -388,7 +388,7 @@ func cmdEmbed(ctx context.Context, stdout, stderr io.Writer, args []string) erro
 	if err != nil {
 		return err
 	}
-	if spec.Kind != "cnn" && spec.Kind != "torch" {
+	if spec.Kind != levlib.KindCNN && spec.Kind != levlib.KindTorch {
 		return fmt.Errorf("flag -basis: %s is not a CNN basis (want cnn:A1 or torch:FILE.pth)", spec)
 	}
 	m, err := ws.Embedding(ctx, spec)

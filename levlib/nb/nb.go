@@ -6,7 +6,7 @@
 //
 //	%%
 //	s := must.M1(nb.Open(*flagPreset))
-//	res := must.M1(s.Pixel.Leverage(s.Ctx, levlib.BasisSpec{Kind: "raw"}, levlib.LeverageOptions{}))
+//	res := must.M1(s.Pixel.Leverage(s.Ctx, levlib.BasisSpec{Kind: levlib.KindRaw}, levlib.LeverageOptions{}))
 //	nb.Figure(levlib.ScoreCurve(nb.Path("raw_scores.png"), res.Scores, "raw"))
 package nb
 
