@@ -40,19 +40,22 @@ func BottomK(scores []float64, k int) []int {
 	return idx[:max(0, min(k, len(idx)))]
 }
 
-// GridOptions configures DigitGrid. The zero value draws 10 rows of 30 digits.
+// GridOptions configures DigitGrid. The zero value draws all given digits in 10 columns (the seed
+// notebook's layout: 300 digits are 30 rows of 10).
 type GridOptions struct {
-	// Rows and Cols of the grid (0 means 10 and 30).
+	// Cols of the grid (0 means 10) and Rows (0: as many as the digits need).
 	Rows, Cols int
 	// Title above the grid.
 	Title string
 }
 
 // DigitGrid draws the images of rows idx of ds, sorted by label (then by decreasing score), each titled
-// "label (score)" with 4 decimals, as in the seed notebook's cell 5. The format is taken from path's
-// extension (.png, .svg, .pdf); the figure is written atomically.
+// "Label: d (score)" with 4 decimals, as in the seed notebook's cell 5, in type large enough to read at
+// 100% zoom. The format is taken from path's extension (.png, .svg, .pdf); the figure is written
+// atomically.
 func DigitGrid(path string, ds *Dataset, scores []float64, idx []int, opts GridOptions) error {
-	rows, cols := cmp.Or(opts.Rows, 10), cmp.Or(opts.Cols, 30)
+	cols := cmp.Or(opts.Cols, 10)
+	rows := cmp.Or(opts.Rows, max(1, (len(idx)+cols-1)/cols))
 	sorted := slices.Clone(idx)
 	slices.SortStableFunc(sorted, func(a, b int) int {
 		return cmp.Or(cmp.Compare(ds.Labels[a], ds.Labels[b]), cmp.Compare(scores[b], scores[a]))
@@ -60,7 +63,7 @@ func DigitGrid(path string, ds *Dataset, scores []float64, idx []int, opts GridO
 	if len(sorted) > rows*cols {
 		sorted = sorted[:rows*cols]
 	}
-	const cellW, imgSide, labelH, titleH = 50.0, 40.0, 9.0, 22.0
+	const cellW, imgSide, labelH, titleH = 78.0, 48.0, 13.0, 26.0
 	w := vg.Length(cellW * float64(cols))
 	h := vg.Length(titleH + (imgSide+labelH+3)*float64(rows))
 	c, err := draw.NewFormattedCanvas(w, h, formatOf(path))
@@ -70,16 +73,16 @@ func DigitGrid(path string, ds *Dataset, scores []float64, idx []int, opts GridO
 	dc := draw.New(c)
 	dc.SetColor(color.White)
 	dc.Fill(dc.Rectangle.Path())
-	small := draw.TextStyle{Color: color.Black, Font: font.From(plot.DefaultFont, 6.5), XAlign: draw.XCenter,
+	small := draw.TextStyle{Color: color.Black, Font: font.From(plot.DefaultFont, 9.5), XAlign: draw.XCenter,
 		YAlign: draw.YBottom, Handler: plot.DefaultTextHandler}
 	title := small
-	title.Font = font.From(plot.DefaultFont, 12)
+	title.Font = font.From(plot.DefaultFont, 13)
 	dc.FillText(title, vg.Point{X: w / 2, Y: h - titleH + 6}, opts.Title)
 	for k, i := range sorted {
 		r, col := k/cols, k%cols
 		x0 := vg.Length(cellW*float64(col) + (cellW-imgSide)/2)
 		yTop := h - vg.Length(titleH+(imgSide+labelH+3)*float64(r))
-		dc.FillText(small, vg.Point{X: x0 + imgSide/2, Y: yTop - labelH + 1}, fmt.Sprintf("%d (%.4f)", ds.Labels[i], scores[i]))
+		dc.FillText(small, vg.Point{X: x0 + imgSide/2, Y: yTop - labelH + 1}, fmt.Sprintf("Label: %d (%.4f)", ds.Labels[i], scores[i]))
 		rect := vg.Rectangle{Min: vg.Point{X: x0, Y: yTop - labelH - imgSide}, Max: vg.Point{X: x0 + imgSide, Y: yTop - labelH}}
 		dc.DrawImage(rect, digitImage(ds, i, 2))
 	}

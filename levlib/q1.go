@@ -4,65 +4,113 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"slices"
+	"sort"
+	"strings"
 	"time"
 )
 
-// Classifier names a model trained on the selected rows.
+// Classifier names the model Question 1 trains on the selected rows.
 type Classifier string
 
-// The classifiers of Question 1.
+// The classifiers of Question 1. All but ClassifierProbe take a fixed input whatever the basis: the
+// basis only chooses the rows.
 const (
-	// ClassifierLinear is multinomial logistic regression on the basis features (FitLinear).
-	ClassifierLinear Classifier = "linear"
-	// ClassifierRidge is ridge least squares to one-hot targets on the basis features (FitRidge).
-	ClassifierRidge Classifier = "ridge"
-	// ClassifierCNN is MnistConvNet trained from scratch on the selected images (group A recipe).
+	// ClassifierCNN is MnistConvNet trained from scratch on the raw images of the selected rows
+	// (cross-entropy, Adam, a fixed budget of steps; the default, as in the original study).
 	ClassifierCNN Classifier = "cnn"
+	// ClassifierLinear is multinomial logistic regression on the raw pixels (FitLinear).
+	ClassifierLinear Classifier = "linear"
+	// ClassifierRidge is ridge least squares to one-hot targets on the raw pixels (FitRidge).
+	ClassifierRidge Classifier = "ridge"
+	// ClassifierProbe is logistic regression on the basis's own features, standardized: it measures the
+	// features as much as the selection (a CNN trained on every label scores well on any rows).
+	ClassifierProbe Classifier = "probe"
 )
+
+// Classifiers lists the classifiers in a fixed order.
+var Classifiers = []Classifier{ClassifierCNN, ClassifierLinear, ClassifierRidge, ClassifierProbe}
 
 // ParseClassifier parses a classifier name.
 func ParseClassifier(s string) (Classifier, error) {
-	switch c := Classifier(s); c {
-	case ClassifierLinear, ClassifierRidge, ClassifierCNN:
+	if c := Classifier(s); slices.Contains(Classifiers, c) {
 		return c, nil
 	}
-	return "", fmt.Errorf("unknown classifier %q (want linear, ridge or cnn)", s)
+	return "", fmt.Errorf("unknown classifier %q (want cnn, linear, ridge or probe)", s)
 }
 
-// DefaultQ1K is the default k grid of Question 1.
-var DefaultQ1K = []int{100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000}
+// DefaultQ1K is the original study's k grid.
+var DefaultQ1K = []int{1000, 2000, 5000, 10000, 20000, 50000}
 
-// Q1Options configures Q1. The zero value runs every strategy with the linear classifier over
-// DefaultQ1K, 5 random seeds, leverage computed on the training rows.
+// AnyBasis is the basis label of the random strategy's rows: random selections do not depend on the
+// basis, so they are fitted once and shared by every basis.
+const AnyBasis = "any"
+
+// Q1Grid is one classifier over a k grid and a set of strategies.
+type Q1Grid struct {
+	Classifier Classifier `json:"classifier"`
+	K          []int      `json:"k"`
+	Strategies []Strategy `json:"strategies"` // nil: all
+}
+
+// Q1Options configures Q1. The zero value runs the cnn classifier over DefaultQ1K with every strategy,
+// 3 random seeds, accuracy on all training and test rows.
 type Q1Options struct {
-	Classifiers []Classifier
-	K           []int
-	Strategies  []Strategy
-	// RandomSeeds is how many seeds the seeded strategies (random, sampled) run: seeds 1..RandomSeeds
-	// for random, seed 1 for sampled unless SampledSeeds is set. 0 means 5.
+	Grids []Q1Grid
+	// RandomSeeds is how many seeds the random baseline runs (seeds 1..RandomSeeds, 0 means 3);
+	// SampledSeeds the same for leverage-proportional sampling (0 means 1). The seed also initializes
+	// and shuffles the cnn classifier; deterministic selections (top, bottom, balanced) use seed 1.
 	RandomSeeds, SampledSeeds int
-	// CombinedLeverage selects by leverage computed on all rows (train and test, as the seed's figures
-	// did) restricted to the training rows, instead of leverage of the training rows alone.
-	CombinedLeverage bool
-	Linear           LinearOptions
-	Ridge            float64
-	// CNN is the recipe of the cnn classifier (Group and Seed are set per fit; zero: 5 epochs).
+	// TrainEvalRows, if positive, measures acc_train on that many training rows drawn once with seed 1
+	// instead of all of them (the quick preset, where evaluating every fit on 60,000 images costs more
+	// than training it).
+	TrainEvalRows int
+	// Linear configures the linear and probe classifiers, Ridge is the ridge classifier's λ (0: 1e-3).
+	Linear LinearOptions
+	Ridge  float64
+	// CNN is the cnn classifier's recipe (Group and Seed are set per fit). Zero Steps means 500: a
+	// budget of steps that does not shrink with k, so small selections are not under-trained.
 	CNN CNNTrainOptions
 	// OnRow, if not nil, is called with each finished row.
 	OnRow func(Q1Row) `json:"-"`
 }
 
+func (o Q1Options) withDefaults() Q1Options {
+	if len(o.Grids) == 0 {
+		o.Grids = []Q1Grid{{Classifier: ClassifierCNN, K: DefaultQ1K}}
+	}
+	for i := range o.Grids {
+		if len(o.Grids[i].Strategies) == 0 {
+			o.Grids[i].Strategies = Strategies
+		}
+		if len(o.Grids[i].K) == 0 {
+			o.Grids[i].K = DefaultQ1K
+		}
+	}
+	if o.RandomSeeds == 0 {
+		o.RandomSeeds = 3
+	}
+	if o.SampledSeeds == 0 {
+		o.SampledSeeds = 1
+	}
+	if o.CNN.Steps == 0 {
+		o.CNN.Steps = 500
+	}
+	return o
+}
+
 // Q1Row is one fit: a basis, a strategy, k, a seed and a classifier, with its accuracies.
 type Q1Row struct {
-	Basis       string     `json:"basis"`
+	Basis       string     `json:"basis"`  // label, or AnyBasis for random selections
+	Family      string     `json:"family"` // raw, relu, A, B, C, … (AnyBasis for random)
 	Strategy    Strategy   `json:"strategy"`
 	K           int        `json:"k"`
 	Seed        uint64     `json:"seed"`
 	Classifier  Classifier `json:"classifier"`
-	AccSelected float64    `json:"acc_selected"` // on the selected rows ("training accuracy")
-	AccTrain    float64    `json:"acc_train"`    // on all training rows
-	AccTest     float64    `json:"acc_test"`     // on the test rows
+	AccSelected float64    `json:"acc_selected"` // on the selected rows
+	AccTrain    float64    `json:"acc_train"`    // on the pool's training rows (or TrainEvalRows of them)
+	AccTest     float64    `json:"acc_test"`     // on the pool's test rows
 	Seconds     float64    `json:"seconds"`
 	// ClassCounts is the class histogram of the selected rows.
 	ClassCounts [10]int `json:"class_counts"`
@@ -72,119 +120,119 @@ type Q1Row struct {
 
 // Q1Result holds all fits.
 type Q1Result struct {
-	Rows      []Q1Row           `json:"rows"`
+	Rows []Q1Row `json:"rows"`
+	// Protocol states, setting by setting, what was done; generated from the options.
 	Protocol  map[string]string `json:"protocol"`
 	Ranks     map[string]int    `json:"ranks"`
+	Families  map[string]string `json:"families"` // basis label → family
 	Warnings  []string          `json:"warnings,omitempty"`
 	TrainRows int               `json:"train_rows"`
 	TestRows  int               `json:"test_rows"`
 }
 
-// Q1 answers Question 1 on the workspace's data: for each basis, strategy, k and seed, select k
-// training rows by leverage, fit each classifier on them alone, and measure accuracy on the selected
-// rows, all training rows and the test rows. Test rows are never selected nor trained on. Fits are
-// cached, so re-running with the same arguments only computes what is new.
+// Q1 answers Question 1 on the workspace's data (the study's pool): for each basis, the leverage of all
+// pool rows (so every basis ranks the same rows), restricted to the training rows, selects k of them by
+// each strategy; each classifier is trained on the selected rows alone and measured on the selected
+// rows, the training rows and the test rows. Test rows are never selected nor trained on. Random
+// selections do not depend on the basis and are fitted once (basis AnyBasis). Fits are cached by
+// classifier and selection, so a re-run computes only what is new.
 func Q1(ctx context.Context, ws *Workspace, bases []BasisSpec, opts Q1Options) (*Q1Result, error) {
-	if len(opts.Classifiers) == 0 {
-		opts.Classifiers = []Classifier{ClassifierLinear}
-	}
-	if len(opts.K) == 0 {
-		opts.K = DefaultQ1K
-	}
-	if len(opts.Strategies) == 0 {
-		opts.Strategies = Strategies
-	}
-	if opts.RandomSeeds == 0 {
-		opts.RandomSeeds = 5
-	}
-	if opts.SampledSeeds == 0 {
-		opts.SampledSeeds = 1
-	}
+	opts = opts.withDefaults()
 	ds := ws.Data
 	nTrain := ds.NumTrain
 	if nTrain == 0 || nTrain == ds.N() {
-		return nil, fmt.Errorf("q1 needs training and test rows; the data has %d training of %d rows (raise -rows above 60000)", nTrain, ds.N())
+		return nil, fmt.Errorf("q1 needs training and test rows; the data has %d training of %d rows", nTrain, ds.N())
 	}
-	for _, k := range opts.K {
-		if k < 1 || k > nTrain {
-			return nil, fmt.Errorf("q1: k = %d outside 1..%d (the training rows)", k, nTrain)
-		}
-	}
-	res := &Q1Result{Ranks: map[string]int{}, TrainRows: nTrain, TestRows: ds.N() - nTrain, Protocol: map[string]string{
-		"selection":   "among the training rows only; test rows are never selected or trained on",
-		"leverage":    "exact (rank-aware) leverage of the training rows' basis matrix",
-		"linear":      "softmax regression on features standardized over the selected rows; full-batch Adam, lr 0.01, 300 steps, L2 1e-4",
-		"ridge":       "least squares to one-hot targets on standardized features, ridge λ = 1e-3, intercept unpenalized",
-		"cnn":         "MnistConvNet from scratch on the selected images, cross-entropy, Adam 1e-3, batch 64",
-		"ties":        "equal scores are ordered by row index",
-		"random":      fmt.Sprintf("seeds 1..%d", opts.RandomSeeds),
-		"accuracy":    "argmax prediction = label; acc_selected on the selected rows, acc_train on all training rows, acc_test on the test rows",
-		"balanced":    "top k/10 of each class",
-		"sampled":     "leverage-proportional sampling without replacement (Efraimidis–Spirakis)",
-		"leverage_on": "training rows",
-	}}
-	if opts.CombinedLeverage {
-		res.Protocol["leverage"] = "exact leverage of all rows (train and test), restricted to the training rows"
-		res.Protocol["leverage_on"] = "combined"
-	}
-	trainLabels := ds.Labels[:nTrain]
-	for _, spec := range bases {
-		label, _ := BasisLabel(spec)
-		x, err := ws.Basis(ctx, spec)
-		if err != nil {
-			return nil, err
-		}
-		var lev *LeverageResult
-		if opts.CombinedLeverage {
-			lev, err = ws.Leverage(ctx, spec, LeverageOptions{})
-		} else {
-			lev, err = ws.TrainLeverage(ctx, spec, x, LeverageOptions{})
-		}
-		if err != nil {
-			return nil, err
-		}
-		res.Ranks[label] = lev.Rank
-		for _, w := range lev.Warnings {
-			res.Warnings = append(res.Warnings, label+": "+w.Error())
-		}
-		id, err := ws.basisID(spec)
-		if err != nil {
-			return nil, err
-		}
-		scores := lev.Scores[:nTrain]
-		for _, st := range opts.Strategies {
-			seeds := []uint64{0}
-			switch st {
-			case StrategyRandom:
-				seeds = seq(opts.RandomSeeds)
-			case StrategySampled:
-				seeds = seq(opts.SampledSeeds)
+	for _, g := range opts.Grids {
+		for _, k := range g.K {
+			if k < 1 || k > nTrain {
+				return nil, fmt.Errorf("q1: k = %d outside 1..%d (the training rows)", k, nTrain)
 			}
-			for _, k := range opts.K {
-				for _, seed := range seeds {
-					sel, err := Select(scores, trainLabels, st, k, seed)
-					if err != nil {
-						return nil, fmt.Errorf("basis %s: %w", label, err)
-					}
-					for _, cl := range opts.Classifiers {
-						row, err := q1Fit(ctx, ws, x, id, sel, opts, cl)
-						if err != nil {
-							return nil, fmt.Errorf("basis %s, %s-%d, seed %d, %s: %w", label, st, k, seed, cl, err)
-						}
-						row.Basis, row.Strategy, row.K, row.Seed, row.Classifier = label, st, k, seed, cl
-						for _, r := range sel {
-							row.ClassCounts[ds.Labels[r]]++
-						}
-						res.Rows = append(res.Rows, row)
-						if opts.OnRow != nil {
-							opts.OnRow(row)
-						}
-					}
+		}
+	}
+	if opts.RandomSeeds < 1 {
+		return nil, fmt.Errorf("q1: %d random seeds, want ≥ 1", opts.RandomSeeds)
+	}
+	res := &Q1Result{Ranks: map[string]int{}, Families: map[string]string{}, TrainRows: nTrain, TestRows: ds.N() - nTrain,
+		Protocol: q1Protocol(opts, ds)}
+	run := &q1Run{ctx: ctx, ws: ws, opts: opts, res: res}
+	if err := run.evalRows(); err != nil {
+		return nil, err
+	}
+	// Random selections first: one set of fits for all bases.
+	for _, g := range opts.Grids {
+		if !slices.Contains(g.Strategies, StrategyRandom) {
+			continue
+		}
+		for _, k := range g.K {
+			for _, seed := range seq(opts.RandomSeeds) {
+				sel, err := Select(make([]float64, nTrain), ds.Labels[:nTrain], StrategyRandom, k, seed)
+				if err != nil {
+					return nil, err
+				}
+				if err := run.fit(nil, "", AnyBasis, AnyBasis, StrategyRandom, k, seed, sel, g.Classifier); err != nil {
+					return nil, err
 				}
 			}
 		}
 	}
+	for _, spec := range bases {
+		if err := run.basis(spec); err != nil {
+			return nil, err
+		}
+	}
 	return res, nil
+}
+
+// q1Protocol states the options in words, for the results and the report.
+func q1Protocol(o Q1Options, ds *Dataset) map[string]string {
+	p := map[string]string{
+		"pool":      fmt.Sprintf("%d training and %d test rows; every basis's leverage is computed on all of them", ds.NumTrain, ds.N()-ds.NumTrain),
+		"selection": "among the training rows only, by the leverage of all pool rows; test rows are never selected or trained on; ties by row index",
+		"random":    fmt.Sprintf("seeds 1..%d, independent of the basis (fitted once, basis %q)", o.RandomSeeds, AnyBasis),
+		"sampled":   fmt.Sprintf("leverage-proportional sampling without replacement (Efraimidis–Spirakis), seeds 1..%d", o.SampledSeeds),
+		"balanced":  "the top k/10 of each digit",
+		"accuracy":  "argmax prediction = label; acc_selected on the selected rows, acc_train on the training rows, acc_test on the test rows",
+		"cnn":       fmt.Sprintf("MnistConvNet from scratch on the raw images of the selected rows: cross-entropy (one softmax), Adam lr %g, batch %d, %d steps whatever k; init and shuffling seeded by the selection seed (1 for top, bottom, balanced)", orDefault(o.CNN.LearningRate, 1e-3), orDefaultInt(o.CNN.BatchSize, 64), o.CNN.Steps),
+		"linear":    fmt.Sprintf("softmax regression on the raw pixels (/255, centred), full-batch Adam lr %g, %d steps, L2 %g", orDefault(o.Linear.LearningRate, 0.01), orDefaultInt(o.Linear.Steps, 300), orDefault(o.Linear.L2, 1e-4)),
+		"ridge":     fmt.Sprintf("least squares to one-hot targets on the raw pixels (centred), ridge λ = %g, intercept unpenalized", orDefault(o.Ridge, 1e-3)),
+		"probe":     "softmax regression on the basis's own features, standardized (deviation floored at a tenth of the mean); measures the features, not only the selection",
+	}
+	if o.TrainEvalRows > 0 && o.TrainEvalRows < ds.NumTrain {
+		p["accuracy"] += fmt.Sprintf(" (%d of them, drawn once with seed 1)", o.TrainEvalRows)
+	}
+	var grids []string
+	for _, g := range o.Grids {
+		var st []string
+		for _, s := range g.Strategies {
+			st = append(st, string(s))
+		}
+		grids = append(grids, fmt.Sprintf("%s: k = %s; %s", g.Classifier, joinInts(g.K), strings.Join(st, ", ")))
+	}
+	p["grid"] = strings.Join(grids, "; ")
+	return p
+}
+
+func orDefault(v, def float64) float64 {
+	if v == 0 {
+		return def
+	}
+	return v
+}
+
+func orDefaultInt(v, def int) int {
+	if v == 0 {
+		return def
+	}
+	return v
+}
+
+func joinInts(v []int) string {
+	s := make([]string, len(v))
+	for i, x := range v {
+		s[i] = fmt.Sprint(x)
+	}
+	return strings.Join(s, ", ")
 }
 
 func seq(n int) []uint64 {
@@ -195,78 +243,208 @@ func seq(n int) []uint64 {
 	return s
 }
 
-// q1Fit fits one classifier on the selected rows (from the cache when possible) and measures it.
-func q1Fit(ctx context.Context, ws *Workspace, x *Matrix, basisID string, sel []int, opts Q1Options, cl Classifier) (Q1Row, error) {
-	ds := ws.Data
+// q1Run is one Q1 call.
+type q1Run struct {
+	ctx      context.Context
+	ws       *Workspace
+	opts     Q1Options
+	res      *Q1Result
+	trainIdx []int // the training rows acc_train is measured on
+	raw      *Matrix
+}
+
+// evalRows picks the training rows that acc_train is measured on.
+func (r *q1Run) evalRows() error {
+	n := r.ws.Data.NumTrain
+	m := r.opts.TrainEvalRows
+	if m <= 0 || m >= n {
+		r.trainIdx = seqInts(n)
+		return nil
+	}
+	r.trainIdx = rand.New(rand.NewPCG(1, 1)).Perm(n)[:m]
+	sort.Ints(r.trainIdx)
+	return nil
+}
+
+// basis runs the basis-dependent strategies of every grid for one basis.
+func (r *q1Run) basis(spec BasisSpec) error {
+	ds := r.ws.Data
 	nTrain := ds.NumTrain
-	h := keyHash(fmt.Sprint(sel))
+	label, family := BasisLabel(spec)
+	lev, err := r.ws.Leverage(r.ctx, spec, LeverageOptions{})
+	if err != nil {
+		return err
+	}
+	r.res.Ranks[label] = lev.Rank
+	r.res.Families[label] = family
+	for _, w := range lev.Warnings {
+		r.res.Warnings = append(r.res.Warnings, label+": "+w.Error())
+	}
+	var feats *Matrix // the basis's own features, for the probe only
+	var featsID string
+	scores := lev.Scores[:nTrain]
+	for _, g := range r.opts.Grids {
+		if g.Classifier == ClassifierProbe && feats == nil {
+			if feats, err = r.ws.Basis(r.ctx, spec); err != nil {
+				return err
+			}
+			if featsID, err = r.ws.basisID(spec); err != nil {
+				return err
+			}
+		}
+		for _, st := range g.Strategies {
+			if st == StrategyRandom {
+				continue
+			}
+			seeds := []uint64{1}
+			if st == StrategySampled {
+				seeds = seq(r.opts.SampledSeeds)
+			}
+			for _, k := range g.K {
+				for _, seed := range seeds {
+					sel, err := Select(scores, ds.Labels[:nTrain], st, k, seed)
+					if err != nil {
+						return fmt.Errorf("basis %s: %w", label, err)
+					}
+					if err := r.fit(feats, featsID, label, family, st, k, seed, sel, g.Classifier); err != nil {
+						return fmt.Errorf("basis %s, %s-%d, seed %d, %s: %w", label, st, k, seed, g.Classifier, err)
+					}
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// fit fits one classifier on the selected rows (from the cache when possible), measures it and appends
+// the row. feats are the basis's features and featsID what determines them (probe only).
+func (r *q1Run) fit(feats *Matrix, featsID, basis, family string, st Strategy, k int, seed uint64, sel []int, cl Classifier) error {
+	ds := r.ws.Data
+	row := Q1Row{Basis: basis, Family: family, Strategy: st, K: k, Seed: seed, Classifier: cl}
+	for _, i := range sel {
+		row.ClassCounts[ds.Labels[i]]++
+	}
+	key := r.fitKey(featsID, cl, seed, sel)
+	if m, err := r.ws.Cache.Load("q1", key, nil); err == nil && m != nil && len(m.Data) == 4 {
+		row.AccSelected, row.AccTrain, row.AccTest, row.Seconds, row.Cached = m.Data[0], m.Data[1], m.Data[2], m.Data[3], true
+	} else {
+		if err != nil {
+			r.ws.warn(fmt.Errorf("recomputing: %w", err))
+		}
+		start := time.Now()
+		predict, err := r.train(feats, cl, seed, sel)
+		if err != nil {
+			return err
+		}
+		if row.AccSelected, row.AccTrain, row.AccTest, err = r.measure(predict, sel); err != nil {
+			return err
+		}
+		row.Seconds = time.Since(start).Seconds()
+		acc := &Matrix{Rows: 1, Cols: 4, Data: []float64{row.AccSelected, row.AccTrain, row.AccTest, row.Seconds}}
+		if err := r.ws.Cache.Save("q1", key, acc, nil); err != nil {
+			r.ws.warn(fmt.Errorf("not cached: %w", err))
+		}
+	}
+	r.res.Rows = append(r.res.Rows, row)
+	if r.opts.OnRow != nil {
+		r.opts.OnRow(row)
+	}
+	return nil
+}
+
+// fitKey identifies a fit for the cache: the data, the classifier and its options, the seed, the
+// selection, the rows acc_train is measured on, and (probe only) the basis.
+func (r *q1Run) fitKey(featsID string, cl Classifier, seed uint64, sel []int) string {
 	var cfg string
 	switch cl {
-	case ClassifierLinear:
-		cfg = fmt.Sprintf("%+v", opts.Linear)
+	case ClassifierLinear, ClassifierProbe:
+		cfg = fmt.Sprintf("%+v", r.opts.Linear)
 	case ClassifierRidge:
-		cfg = fmt.Sprint(opts.Ridge)
+		cfg = fmt.Sprint(r.opts.Ridge)
 	case ClassifierCNN:
-		cfg = fmt.Sprintf("epochs=%d batch=%d lr=%g", opts.CNN.Epochs, opts.CNN.BatchSize, opts.CNN.LearningRate)
+		c := r.opts.CNN
+		cfg = fmt.Sprintf("steps=%d batch=%d lr=%g seed=%d", c.Steps, c.BatchSize, c.LearningRate, seed)
 	}
-	key := fmt.Sprintf("q1 %s basis=%s classifier=%s %s selection=%s", dataKey(ds), basisID, cl, cfg, h)
-	if m, err := ws.Cache.Load("q1", key, nil); err == nil && m != nil && len(m.Data) == 4 {
-		return Q1Row{AccSelected: m.Data[0], AccTrain: m.Data[1], AccTest: m.Data[2], Seconds: m.Data[3], Cached: true}, nil
-	} else if err != nil {
-		ws.warn(fmt.Errorf("recomputing: %w", err))
+	key := fmt.Sprintf("q1 v2 %s classifier=%s %s selection=%s eval=%s", dataKey(r.ws.Data), cl, cfg, keyHash(fmt.Sprint(sel)),
+		keyHash(fmt.Sprint(len(r.trainIdx), r.opts.TrainEvalRows)))
+	if cl == ClassifierProbe {
+		key += " basis=" + featsID
 	}
-	start := time.Now()
-	var predict func(lo, hi int) ([]uint8, error)
+	return key
+}
+
+// train fits a classifier and returns its predictions for rows of the pool.
+func (r *q1Run) train(feats *Matrix, cl Classifier, seed uint64, sel []int) (func(rows []int) ([]uint8, error), error) {
+	ds := r.ws.Data
 	switch cl {
-	case ClassifierLinear, ClassifierRidge:
+	case ClassifierLinear, ClassifierRidge, ClassifierProbe:
+		x := feats
+		opts := r.opts.Linear
+		if cl != ClassifierProbe {
+			if r.raw == nil {
+				r.raw = RawBasis(ds)
+			}
+			x, opts.Standardize = r.raw, false
+		} else {
+			opts.Standardize = true
+		}
 		var m *LinearModel
 		var err error
-		if cl == ClassifierLinear {
-			m, err = FitLinear(ctx, ws.Backend, x, sel, ds.Labels, opts.Linear)
+		if cl == ClassifierRidge {
+			m, err = FitRidge(r.ctx, r.ws.Backend, x, sel, ds.Labels, r.opts.Ridge, false)
 		} else {
-			m, err = FitRidge(ctx, ws.Backend, x, sel, ds.Labels, opts.Ridge)
+			m, err = FitLinear(r.ctx, r.ws.Backend, x, sel, ds.Labels, opts)
 		}
 		if err != nil {
-			return Q1Row{}, err
+			return nil, err
 		}
-		predict = func(lo, hi int) ([]uint8, error) { return m.Predict(x, lo, hi), nil }
+		return func(rows []int) ([]uint8, error) { return m.PredictRows(x, rows), nil }, nil
 	case ClassifierCNN:
-		sub := ds.Subset(sel)
-		r := opts.CNN
-		r.Group, r.Seed, r.EvalRows = GroupA, 1, -1
-		res, err := TrainCNN(ctx, ws.Backend, sub, r)
+		o := r.opts.CNN
+		o.Group, o.Seed, o.EvalRows, o.Epochs = GroupA, seed, -1, 0
+		res, err := TrainCNN(r.ctx, r.ws.Backend, ds.Subset(sel), o)
 		if err != nil {
-			return Q1Row{}, err
+			return nil, err
 		}
-		predict = func(lo, hi int) ([]uint8, error) {
-			out, err := ForwardCNN(ctx, ws.Backend, ds, res.Weights, ForwardOptions{Lo: lo, Hi: hi})
+		return func(rows []int) ([]uint8, error) {
+			out, err := ForwardCNN(r.ctx, r.ws.Backend, ds.Subset(rows), res.Weights, ForwardOptions{})
 			if err != nil {
 				return nil, err
 			}
 			return out.Predictions(), nil
+		}, nil
+	}
+	return nil, fmt.Errorf("unknown classifier %q", cl)
+}
+
+// measure returns the accuracy on the selected rows, the evaluation training rows and the test rows.
+func (r *q1Run) measure(predict func(rows []int) ([]uint8, error), sel []int) (accSel, accTrain, accTest float64, err error) {
+	ds := r.ws.Data
+	acc := func(rows []int) (float64, error) {
+		p, err := predict(rows)
+		if err != nil {
+			return 0, err
 		}
-	default:
-		return Q1Row{}, fmt.Errorf("unknown classifier %q", cl)
-	}
-	all, err := predict(0, ds.N())
-	if err != nil {
-		return Q1Row{}, err
-	}
-	row := Q1Row{}
-	right := 0
-	for _, r := range sel {
-		if all[r] == ds.Labels[r] {
-			right++
+		right := 0
+		for i, row := range rows {
+			if p[i] == ds.Labels[row] {
+				right++
+			}
 		}
+		return float64(right) / float64(len(rows)), nil
 	}
-	row.AccSelected = float64(right) / float64(len(sel))
-	row.AccTrain = Accuracy(all[:nTrain], ds.Labels[:nTrain])
-	row.AccTest = Accuracy(all[nTrain:], ds.Labels[nTrain:])
-	row.Seconds = time.Since(start).Seconds()
-	if err := ws.Cache.Save("q1", key, &Matrix{Rows: 1, Cols: 4, Data: []float64{row.AccSelected, row.AccTrain, row.AccTest, row.Seconds}}, nil); err != nil {
-		ws.warn(fmt.Errorf("not cached: %w", err))
+	if accSel, err = acc(sel); err != nil {
+		return
 	}
-	return row, nil
+	if accTrain, err = acc(r.trainIdx); err != nil {
+		return
+	}
+	test := make([]int, ds.N()-ds.NumTrain)
+	for i := range test {
+		test[i] = ds.NumTrain + i
+	}
+	accTest, err = acc(test)
+	return
 }
 
 // describe returns the mean, sample standard deviation (0 for one value), min and max of v (not empty).
@@ -286,7 +464,7 @@ func describe(v []float64) (mean, sd, lo, hi float64) {
 }
 
 // Subset returns a dataset of the given rows, all counted as training rows (for training a CNN on a
-// selection).
+// selection, or predicting some rows).
 func (d *Dataset) Subset(rows []int) *Dataset {
 	s := &Dataset{Pixels: make([]byte, 0, len(rows)*ImagePixels), Labels: make([]uint8, 0, len(rows)), NumTrain: len(rows), SHA256: d.SHA256}
 	for _, r := range rows {
@@ -311,45 +489,4 @@ func (o *CNNOutputs) Predictions() []uint8 {
 		p[i] = uint8(best)
 	}
 	return p
-}
-
-// Q1Summary aggregates seeded rows: per (basis, strategy, k, classifier), the mean, sd, min and max of
-// the test accuracy over seeds.
-type Q1Summary struct {
-	Basis      string     `json:"basis"`
-	Strategy   Strategy   `json:"strategy"`
-	K          int        `json:"k"`
-	Classifier Classifier `json:"classifier"`
-	Seeds      int        `json:"seeds"`
-	Mean       float64    `json:"mean_acc_test"`
-	SD         float64    `json:"sd_acc_test"`
-	Min        float64    `json:"min_acc_test"`
-	Max        float64    `json:"max_acc_test"`
-}
-
-// Summarize groups the rows over seeds.
-func (r *Q1Result) Summarize() []Q1Summary {
-	type key struct {
-		b  string
-		s  Strategy
-		k  int
-		cl Classifier
-	}
-	var order []key
-	vals := map[key][]float64{}
-	for _, row := range r.Rows {
-		k := key{row.Basis, row.Strategy, row.K, row.Classifier}
-		if _, ok := vals[k]; !ok {
-			order = append(order, k)
-		}
-		vals[k] = append(vals[k], row.AccTest)
-	}
-	out := make([]Q1Summary, 0, len(order))
-	for _, k := range order {
-		v := vals[k]
-		s := Q1Summary{Basis: k.b, Strategy: k.s, K: k.k, Classifier: k.cl, Seeds: len(v)}
-		s.Mean, s.SD, s.Min, s.Max = describe(v)
-		out = append(out, s)
-	}
-	return out
 }

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 
 	"os"
 	"path/filepath"
@@ -16,10 +15,10 @@ import (
 )
 
 // Q1CSVHeader is the header of results.csv.
-var Q1CSVHeader = []string{"basis", "strategy", "k", "seed", "classifier", "acc_selected", "acc_train", "acc_test", "seconds"}
+var Q1CSVHeader = []string{"basis", "strategy", "k", "seed", "classifier", "acc_selected", "acc_train", "acc_test", "seconds", "family"}
 
 // WriteQ1 writes dir/results.csv (Q1CSVHeader, one row per fit) and dir/results.json (rows with class
-// histograms, the seed summaries, the protocol), atomically.
+// histograms, the summaries per basis and per family, the protocol), atomically.
 func WriteQ1(dir string, r *Q1Result) error {
 	err := WriteAtomic(filepath.Join(dir, "results.csv"), func(w io.Writer) error {
 		cw := csv.NewWriter(w)
@@ -27,7 +26,7 @@ func WriteQ1(dir string, r *Q1Result) error {
 		f := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
 		for _, row := range r.Rows {
 			cw.Write([]string{row.Basis, string(row.Strategy), strconv.Itoa(row.K), strconv.FormatUint(row.Seed, 10), string(row.Classifier),
-				f(row.AccSelected), f(row.AccTrain), f(row.AccTest), strconv.FormatFloat(row.Seconds, 'f', 3, 64)})
+				f(row.AccSelected), f(row.AccTrain), f(row.AccTest), strconv.FormatFloat(row.Seconds, 'f', 3, 64), row.Family})
 		}
 		cw.Flush()
 		return cw.Error()
@@ -37,8 +36,9 @@ func WriteQ1(dir string, r *Q1Result) error {
 	}
 	b, err := json.MarshalIndent(struct {
 		*Q1Result
-		Summary []Q1Summary `json:"summary"`
-	}{r, r.Summarize()}, "", "  ")
+		Summary  []Q1Summary `json:"summary"`
+		ByFamily []Q1Summary `json:"by_family"`
+	}{r, r.Summarize(), r.ByFamily()}, "", "  ")
 	if err != nil {
 		return err
 	}
@@ -85,6 +85,7 @@ func ReadQ1CSV(path string) ([]Q1Row, error) {
 		errs = append(errs, err)
 		row.Classifier = cl
 		row.AccSelected, row.AccTrain, row.AccTest, row.Seconds = num(rec[5]), num(rec[6]), num(rec[7]), num(rec[8])
+		row.Family = rec[9]
 		if err := errors.Join(errs...); err != nil {
 			return nil, &ParseError{path, line, err}
 		}
@@ -92,76 +93,86 @@ func ReadQ1CSV(path string) ([]Q1Row, error) {
 	}
 }
 
-// Q1Figures draws, for each classifier, test accuracy against k (log x) for each basis — top, bottom,
-// sampled and balanced selections and the random baseline's mean with its min–max band — and all
-// bases' top-k curves on one plot, as PNG and SVG in dir. It returns the files written.
+// Q1Figures draws, for each classifier and each accuracy (test, train), accuracy against k (log x) with
+// a panel per basis family: top, bottom, sampled and balanced selections (the mean over the family's
+// inits, with the range over inits as a band) and the random baseline (mean and range over seeds,
+// dashed), as PNG and SVG in dir. Colours are the same for a strategy in every figure. It returns the
+// files written.
 func Q1Figures(dir string, r *Q1Result) ([]string, error) {
-	sum := r.Summarize()
-	var bases []string
-	var classifiers []Classifier
-	for _, s := range sum {
-		if !slices.Contains(bases, s.Basis) {
-			bases = append(bases, s.Basis)
-		}
-		if !slices.Contains(classifiers, s.Classifier) {
-			classifiers = append(classifiers, s.Classifier)
-		}
-	}
-	curve := func(basis string, st Strategy, cl Classifier, label string, band bool) (Curve, bool) {
-		c := Curve{Label: label}
-		for _, s := range sum {
-			if s.Basis == basis && s.Strategy == st && s.Classifier == cl {
-				c.X = append(c.X, float64(s.K))
-				c.Y = append(c.Y, s.Mean)
-				if band && s.Seeds > 1 {
-					c.Lo, c.Hi = append(c.Lo, s.Min), append(c.Hi, s.Max)
-				}
-			}
-		}
-		if len(c.Lo) != len(c.X) {
-			c.Lo, c.Hi = nil, nil
-		}
-		c.Dashed = st == StrategyRandom
-		return c, len(c.X) > 0
-	}
+	fam := r.ByFamily()
+	cls, families, _ := q1Axes(fam)
 	var files []string
 	for _, ext := range []string{".png", ".svg"} {
-		for _, cl := range classifiers {
-			for _, b := range bases {
-				var cs []Curve
-				for _, st := range Strategies {
-					label := string(st)
-					if st == StrategyRandom {
-						label = "random (mean, min–max band)"
+		for _, cl := range cls {
+			for _, metric := range []string{"test", "train"} {
+				var panels []Panel
+				for _, f := range families {
+					pn := Panel{Title: f}
+					if n := q1Inits(fam, f, cl); n > 1 {
+						pn.Title = fmt.Sprintf("%s (%d inits)", f, n)
 					}
-					if c, ok := curve(b, st, cl, label, st == StrategyRandom); ok {
-						cs = append(cs, c)
+					for _, st := range Strategies {
+						family := f
+						if st == StrategyRandom {
+							family = AnyBasis
+						}
+						if c, ok := q1Curve(fam, family, st, cl, metric); ok {
+							pn.Curves = append(pn.Curves, c)
+						}
+					}
+					if len(pn.Curves) > 0 {
+						panels = append(panels, pn)
 					}
 				}
-				path := filepath.Join(dir, fmt.Sprintf("q1_%s_%s%s", fileStem(b), cl, ext))
-				title := fmt.Sprintf("%s, %s classifier: test accuracy of training on k selected rows", b, cl)
-				if err := LinePlot(path, title, "k (selected training rows)", "test accuracy", true, cs); err != nil {
+				if len(panels) == 0 {
+					continue
+				}
+				path := filepath.Join(dir, fmt.Sprintf("q1_%s_%s%s", cl, metric, ext))
+				title := fmt.Sprintf("Question 1, %s classifier: %s accuracy after training on k selected rows", cl, metric)
+				if err := PanelPlot(path, title, PlotOptions{XLabel: "k (selected training rows)", YLabel: metric + " accuracy", LogX: true}, panels); err != nil {
 					return nil, err
 				}
 				files = append(files, path)
 			}
-			var cs []Curve
-			for _, b := range bases {
-				if c, ok := curve(b, StrategyTop, cl, b+" top-k", false); ok {
-					cs = append(cs, c)
-				}
-			}
-			if c, ok := curve(bases[0], StrategyRandom, cl, bases[0]+" random", true); ok {
-				cs = append(cs, c)
-			}
-			path := filepath.Join(dir, fmt.Sprintf("q1_all_top_%s%s", cl, ext))
-			if err := LinePlot(path, fmt.Sprintf("Top-k leverage selection, all bases (%s classifier)", cl), "k (selected training rows)", "test accuracy", true, cs); err != nil {
-				return nil, err
-			}
-			files = append(files, path)
 		}
 	}
 	return files, nil
+}
+
+// q1Inits returns the number of inits of a family's summaries.
+func q1Inits(fam []Q1Summary, family string, cl Classifier) int {
+	n := 0
+	for _, s := range fam {
+		if s.Family == family && s.Classifier == cl {
+			n = max(n, s.Inits)
+		}
+	}
+	return n
+}
+
+// q1Curve is one strategy's accuracy against k for a family.
+func q1Curve(fam []Q1Summary, family string, st Strategy, cl Classifier, metric string) (Curve, bool) {
+	c := Curve{Label: string(st), Color: StrategyColor(st), Dashed: st == StrategyRandom}
+	if st == StrategyRandom {
+		c.Label = "random (mean, range over seeds)"
+	}
+	var band bool
+	for _, s := range fam {
+		if s.Family != family || s.Strategy != st || s.Classifier != cl {
+			continue
+		}
+		v := s.Test
+		if metric == "train" {
+			v = s.Train
+		}
+		c.X, c.Y = append(c.X, float64(s.K)), append(c.Y, v.Mean)
+		c.Lo, c.Hi = append(c.Lo, v.Min), append(c.Hi, v.Max)
+		band = band || v.N > 1
+	}
+	if !band {
+		c.Lo, c.Hi = nil, nil
+	}
+	return c, len(c.X) > 0
 }
 
 // fileStem turns a label into a file-name stem.

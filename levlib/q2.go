@@ -24,6 +24,11 @@ type PairStats struct {
 	Spearman     float64            `json:"spearman"`
 	WeightedTau  float64            `json:"weighted_tau"`
 	Overlap      []rankstat.Overlap `json:"overlap"`
+	// PartialTauInk is Kendall's partial tau given ink (‖x‖² of the raw image),
+	// (τ_ab − τ_a,ink·τ_b,ink)/√((1−τ_a,ink²)(1−τ_b,ink²)); BinnedTauInk is the mean tau-b within ten
+	// equal-size bins of ink. Both are the agreement that the shared factor "ink" does not explain.
+	PartialTauInk float64 `json:"partial_tau_ink"`
+	BinnedTauInk  float64 `json:"binned_tau_ink"`
 }
 
 // ComparePair computes PairStats for two score vectors over the k grid ks (values above len(x) are
@@ -54,14 +59,20 @@ func ComparePair(a, b string, x, y []float64, ks []int) (*PairStats, error) {
 	return &PairStats{A: a, B: b, KendallTauB: k.TauB, SwapDistance: k.SwapDistance, Spearman: rho, WeightedTau: wt, Overlap: ov}, nil
 }
 
-// Q2Options configures Q2. The zero value uses DefaultOverlapK, 20 shuffles with seed 1 for the null
-// band and no figures.
+// Q2Options configures Q2. The zero value uses DefaultOverlapK, 200 shuffles with seed 1 for the null
+// band, the ink control, no ridge control and no figures.
 type Q2Options struct {
 	// K is the top-k grid for overlaps and consistently chosen samples.
 	K []int
-	// Shuffles and ShuffleSeed make the empirical null band of tau-b.
+	// Shuffles and ShuffleSeed make the empirical null band of tau-b (its 2.5–97.5% quantiles).
 	Shuffles    int
 	ShuffleSeed uint64
+	// RidgeRel lists relative ridge parameters: for each basis and each c, ridge leverage with
+	// λ = c·trace(XᵀX)/D (c times the mean eigenvalue of XᵀX) is compared with the exact scores, to show
+	// how much of a top-k set is decided by the rank cut-off.
+	RidgeRel []float64
+	// RidgeK is the k of the ridge control's top-k overlap (0 means 1000, clipped to N/2).
+	RidgeK int
 	// FigureDir, if set, receives the heatmaps, overlap curves and galleries (PNG and SVG).
 	FigureDir string
 	// Gallery is the largest number of digits drawn in each gallery (0 means 100).
@@ -95,6 +106,20 @@ type Consensus struct {
 	ChosenLabels [10]int `json:"chosen_labels"`
 }
 
+// RidgeControl compares one basis's ridge leverage at λ with its exact scores.
+type RidgeControl struct {
+	Basis     string  `json:"basis"`
+	LambdaRel float64 `json:"lambda_rel"` // λ / (trace(XᵀX)/D)
+	Lambda    float64 `json:"lambda"`
+	// EffectiveRank is Σℓ(λ) = Σσ²/(σ²+λ).
+	EffectiveRank float64 `json:"effective_rank"`
+	KendallTauB   float64 `json:"kendall_tau_b"` // ridge vs exact
+	K             int     `json:"k"`
+	// TopKShared is |top-k(ridge) ∩ top-k(exact)| / k.
+	TopKShared float64 `json:"topk_shared"`
+	NearOne    int     `json:"near_one"` // rows with ℓ(λ) > 0.99
+}
+
 // Q2Result is the analysis of Question 2.
 type Q2Result struct {
 	Bases     []string          `json:"bases"`
@@ -105,7 +130,12 @@ type Q2Result struct {
 	NullBand  rankstat.NullBand `json:"null_band"` // empirical, from shuffles
 	Summaries []GroupSummary    `json:"summaries"`
 	Consensus []Consensus       `json:"consensus"`
-	Figures   []string          `json:"figures,omitempty"`
+	// InkTau is Kendall tau-b between each basis's leverage and the ink ‖x‖² of the raw images.
+	InkTau map[string]float64 `json:"ink_tau"`
+	Ridge  []RidgeControl     `json:"ridge,omitempty"`
+	// NearOne is each basis's count of rows with ℓ > 0.99.
+	NearOne map[string]int `json:"near_one"`
+	Figures []string       `json:"figures,omitempty"`
 	Warnings  []string          `json:"warnings,omitempty"`
 	scores    map[string][]float64
 }
@@ -114,9 +144,10 @@ type Q2Result struct {
 // shared/original-study): file A = untrained (our C), B = regression (B), C = classification (our A).
 var torchFile = regexp.MustCompile(`mnist-cnn-([ABC])(\d+)-`)
 
-// BasisLabel returns a short display name and the group of a basis: raw, relu, A1…C5 for trained
-// CNNs (group "A", "B", "C"), and orig-A1… for the original study's .pth files (group "orig-A", …,
-// translated to our letters).
+// BasisLabel returns a short display name and the group (family) of a basis: raw; relu1…relu5 for ReLU
+// features with F = 784 and seeds 1…5 (group "relu"; other F: the full spec); A1…C5 for CNNs (group
+// "A", "B", "C"); orig-A1… for the original study's .pth files (group "orig-A", …, translated to our
+// letters).
 func BasisLabel(spec BasisSpec) (label, group string) {
 	switch spec.Kind {
 	case KindCNN:
@@ -128,8 +159,8 @@ func BasisLabel(spec BasisSpec) (label, group string) {
 		}
 		return strings.TrimSuffix(filepath.Base(spec.Path), ".pth"), "torch"
 	case KindReLU:
-		if spec.Features == ImagePixels && spec.Seed == 1 {
-			return "relu", "relu"
+		if spec.Features == ImagePixels {
+			return fmt.Sprintf("relu%d", spec.Seed), "relu"
 		}
 		return spec.String(), "relu"
 	}
@@ -148,7 +179,7 @@ func Q2(ctx context.Context, ws *Workspace, bases []BasisSpec, opts Q2Options) (
 		opts.K = DefaultOverlapK
 	}
 	if opts.Shuffles == 0 {
-		opts.Shuffles = 20
+		opts.Shuffles = 200
 	}
 	if opts.ShuffleSeed == 0 {
 		opts.ShuffleSeed = 1
@@ -156,7 +187,8 @@ func Q2(ctx context.Context, ws *Workspace, bases []BasisSpec, opts Q2Options) (
 	if opts.Gallery == 0 {
 		opts.Gallery = 100
 	}
-	res := &Q2Result{Groups: map[string]string{}, Ranks: map[string]int{}, scores: map[string][]float64{}}
+	res := &Q2Result{Groups: map[string]string{}, Ranks: map[string]int{}, scores: map[string][]float64{}, InkTau: map[string]float64{},
+		NearOne: map[string]int{}}
 	for _, spec := range bases {
 		label, group := BasisLabel(spec)
 		if _, dup := res.scores[label]; dup {
@@ -169,12 +201,22 @@ func Q2(ctx context.Context, ws *Workspace, bases []BasisSpec, opts Q2Options) (
 		res.Bases = append(res.Bases, label)
 		res.Groups[label] = group
 		res.Ranks[label] = lev.Rank
+		res.NearOne[label] = lev.NearOne
 		res.scores[label] = lev.Scores
 		for _, w := range lev.Warnings {
 			res.Warnings = append(res.Warnings, label+": "+w.Error())
 		}
 	}
 	n := ws.Data.N()
+	ink := Ink(ws.Data)
+	bins := inkBins(ink, 10)
+	for _, b := range res.Bases {
+		k, err := rankstat.KendallTauB(res.scores[b], ink)
+		if err != nil {
+			return nil, err
+		}
+		res.InkTau[b] = k.TauB
+	}
 	for i, a := range res.Bases {
 		for _, b := range res.Bases[i+1:] {
 			if err := ctx.Err(); err != nil {
@@ -184,7 +226,17 @@ func Q2(ctx context.Context, ws *Workspace, bases []BasisSpec, opts Q2Options) (
 			if err != nil {
 				return nil, err
 			}
+			ta, tb := res.InkTau[a], res.InkTau[b]
+			p.PartialTauInk = (p.KendallTauB - ta*tb) / math.Sqrt((1-ta*ta)*(1-tb*tb))
+			if p.BinnedTauInk, err = binnedTau(res.scores[a], res.scores[b], bins); err != nil {
+				return nil, err
+			}
 			res.Pairs = append(res.Pairs, p)
+		}
+	}
+	if len(opts.RidgeRel) > 0 {
+		if err := ridgeControls(ctx, ws, bases, res, opts); err != nil {
+			return nil, err
 		}
 	}
 	res.NullSD = rankstat.KendallNullSD(n)
@@ -221,6 +273,8 @@ func summarize(r *Q2Result) []GroupSummary {
 		get  func(p *PairStats) float64
 	}{
 		{"kendall_tau_b", func(p *PairStats) float64 { return p.KendallTauB }},
+		{"partial_tau_ink", func(p *PairStats) float64 { return p.PartialTauInk }},
+		{"binned_tau_ink", func(p *PairStats) float64 { return p.BinnedTauInk }},
 		{"spearman", func(p *PairStats) float64 { return p.Spearman }},
 		{"weighted_tau", func(p *PairStats) float64 { return p.WeightedTau }},
 	}

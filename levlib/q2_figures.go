@@ -2,6 +2,7 @@ package levlib
 
 import (
 	"fmt"
+	"github.com/levstudy/levstudy/levlib/rankstat"
 	"image/color"
 	"math"
 	"path/filepath"
@@ -9,7 +10,6 @@ import (
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/font"
-	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 )
@@ -77,80 +77,6 @@ func diverging(v float64) color.Color {
 	return color.RGBA{lerp(255, 33, -v), lerp(255, 102, -v), lerp(255, 172, -v), 255}
 }
 
-// palette is a qualitative colour cycle for curves.
-var palette = []color.Color{
-	color.RGBA{31, 119, 180, 255}, color.RGBA{255, 127, 14, 255}, color.RGBA{44, 160, 44, 255},
-	color.RGBA{214, 39, 40, 255}, color.RGBA{148, 103, 189, 255}, color.RGBA{140, 86, 75, 255},
-	color.RGBA{227, 119, 194, 255}, color.RGBA{127, 127, 127, 255}, color.RGBA{188, 189, 34, 255},
-	color.RGBA{23, 190, 207, 255},
-}
-
-// Curve is one line of a LinePlot.
-type Curve struct {
-	Label  string
-	X, Y   []float64
-	Dashed bool
-	// Lo and Hi, if set, draw a shaded band.
-	Lo, Hi []float64
-}
-
-// LinePlot draws curves against a log x axis (the k grid) to path.
-func LinePlot(path, title, xLabel, yLabel string, logX bool, curves []Curve) error {
-	p := plot.New()
-	p.Title.Text = title
-	p.X.Label.Text = xLabel
-	p.Y.Label.Text = yLabel
-	if logX {
-		p.X.Scale = plot.LogScale{}
-		p.X.Tick.Marker = plot.LogTicks{Prec: -1}
-	}
-	p.Add(plotter.NewGrid())
-	for i, c := range curves {
-		col := palette[i%len(palette)]
-		if c.Lo != nil {
-			poly := make(plotter.XYs, 0, 2*len(c.X))
-			for k := range c.X {
-				poly = append(poly, plotter.XY{X: c.X[k], Y: c.Lo[k]})
-			}
-			for k := len(c.X) - 1; k >= 0; k-- {
-				poly = append(poly, plotter.XY{X: c.X[k], Y: c.Hi[k]})
-			}
-			band, err := plotter.NewPolygon(poly)
-			if err != nil {
-				return fmt.Errorf("figure %s: %w", path, err)
-			}
-			r, g, b, _ := col.RGBA()
-			band.Color = color.NRGBA{uint8(r >> 8), uint8(g >> 8), uint8(b >> 8), 60}
-			band.LineStyle.Width = 0
-			p.Add(band)
-		}
-		pts := make(plotter.XYs, len(c.X))
-		for k := range c.X {
-			pts[k] = plotter.XY{X: c.X[k], Y: c.Y[k]}
-		}
-		line, points, err := plotter.NewLinePoints(pts)
-		if err != nil {
-			return fmt.Errorf("figure %s: %w", path, err)
-		}
-		line.Color, points.Color = col, col
-		line.Width = vg.Points(1.5)
-		points.Shape = draw.CircleGlyph{}
-		if c.Dashed {
-			line.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
-		}
-		p.Add(line, points)
-		p.Legend.Add(c.Label, line, points)
-	}
-	p.Legend.Top = true
-	p.Legend.Left = true
-	c, err := draw.NewFormattedCanvas(8*vg.Inch, 5*vg.Inch, formatOf(path))
-	if err != nil {
-		return fmt.Errorf("figure %s: %w", path, err)
-	}
-	p.Draw(draw.New(c))
-	return writeCanvas(path, c)
-}
-
 // q2Figures draws the heatmaps, the overlap curves and the consensus galleries.
 func q2Figures(r *Q2Result, ds *Dataset, opts Q2Options) ([]string, error) {
 	var files []string
@@ -184,7 +110,7 @@ func q2Figures(r *Q2Result, ds *Dataset, opts Q2Options) ([]string, error) {
 		{"q2_kendall_tau_b", fmt.Sprintf("Kendall tau-b of leverage rankings (null: 0 ± %.4f)", r.NullSD), func(p *PairStats) float64 { return p.KendallTauB }},
 		{"q2_spearman", "Spearman rho of leverage rankings", func(p *PairStats) float64 { return p.Spearman }},
 		{"q2_weighted_tau", "Weighted tau (top ranks weigh most)", func(p *PairStats) float64 { return p.WeightedTau }},
-		{fmt.Sprintf("q2_jaccard_top%d", kMid), fmt.Sprintf("Jaccard of the top-%d sets (random: %.4f)", kMid, float64(kMid)/float64(2*ds.N()-kMid)),
+		{fmt.Sprintf("q2_jaccard_top%d", kMid), fmt.Sprintf("Jaccard of the top-%d sets (expected for random sets: %.4f)", kMid, rankstat.ExpectedJaccard(ds.N(), kMid)),
 			func(p *PairStats) float64 {
 				for _, o := range p.Overlap {
 					if o.K == kMid {
@@ -242,15 +168,17 @@ func q2Figures(r *Q2Result, ds *Dataset, opts Q2Options) ([]string, error) {
 				c.Lo, c.Hi = nil, nil
 			}
 			c.Label = fmt.Sprintf("within %s (%d pairs)", g, count)
+			c.Color = FamilyColor(g)
 			curves = append(curves, c)
 		}
-		rnd := Curve{Label: "random sets (k/N)", X: ks, Y: make([]float64, len(ks)), Dashed: true}
+		rnd := Curve{Label: "random sets (k/N)", X: ks, Y: make([]float64, len(ks)), Dashed: true, Color: color.Black}
 		for i, k := range ks {
 			rnd.Y[i] = k / float64(ds.N())
 		}
 		curves = append(curves, rnd)
 		path := filepath.Join(opts.FigureDir, "q2_overlap_vs_k"+ext)
-		if err := LinePlot(path, "Overlap of top-k leverage sets, |A∩B|/k", "k", "|A∩B| / k", true, curves); err != nil {
+		if err := LinePlot(path, "Overlap of top-k leverage sets within each family, |A∩B|/k (band: range over pairs)",
+			PlotOptions{XLabel: "k", YLabel: "|A∩B| / k", LogX: true, YMin: 0, YMax: 1}, curves); err != nil {
 			return nil, err
 		}
 		files = append(files, path)

@@ -3,9 +3,11 @@ package levlib_test
 import (
 	"context"
 	"encoding/json"
+	"github.com/levstudy/levstudy/levlib/rankstat"
 	"math"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 
@@ -26,7 +28,8 @@ func TestQ2(t *testing.T) {
 		{Kind: levlib.KindCNN, Group: levlib.GroupC, Seed: 1}, {Kind: levlib.KindCNN, Group: levlib.GroupC, Seed: 2},
 	}
 	dir := t.TempDir()
-	res, err := levlib.Q2(context.Background(), ws, bases, levlib.Q2Options{K: []int{10, 50, 100}, FigureDir: filepath.Join(dir, "figures")})
+	res, err := levlib.Q2(context.Background(), ws, bases, levlib.Q2Options{K: []int{10, 50, 100}, FigureDir: filepath.Join(dir, "figures"),
+		RidgeRel: []float64{1e-3}, RidgeK: 50})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,6 +65,51 @@ func TestQ2(t *testing.T) {
 			t.Errorf("consensus %d (expected %.2f), direct count %d", len(c.Chosen), c.ExpectedChosen, both)
 		}
 	}
+	// Controls: tau with ink, Kendall's partial tau given ink and the tau within ink bins, against direct
+	// computations; one ridge control per basis.
+	ink := levlib.Ink(ds)
+	c1, c2 := res.Scores("C1"), res.Scores("C2")
+	t1, _ := rankstat.KendallTauB(c1, ink)
+	t2, _ := rankstat.KendallTauB(c2, ink)
+	t12, _ := rankstat.KendallTauB(c1, c2)
+	if math.Abs(res.InkTau["C1"]-t1.TauB) > 1e-12 {
+		t.Errorf("ink tau of C1 %v, direct %v", res.InkTau["C1"], t1.TauB)
+	}
+	order := make([]int, len(ink))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool { return ink[order[a]] < ink[order[b]] })
+	binned := 0.0
+	for k := 0; k < 10; k++ {
+		rows := order[k*60 : (k+1)*60]
+		xa, xb := make([]float64, 60), make([]float64, 60)
+		for i, r := range rows {
+			xa[i], xb[i] = c1[r], c2[r]
+		}
+		kt, _ := rankstat.KendallTauB(xa, xb)
+		binned += kt.TauB / 10
+	}
+	for _, p := range res.Pairs {
+		if p.A != "C1" || p.B != "C2" {
+			continue
+		}
+		want := (t12.TauB - t1.TauB*t2.TauB) / math.Sqrt((1-t1.TauB*t1.TauB)*(1-t2.TauB*t2.TauB))
+		if math.Abs(p.PartialTauInk-want) > 1e-12 || math.Abs(p.BinnedTauInk-binned) > 1e-12 {
+			t.Errorf("C1–C2 partial tau %v (want %v), binned %v (want %v)", p.PartialTauInk, want, p.BinnedTauInk, binned)
+		}
+	}
+	if len(res.Ridge) != len(bases) {
+		t.Errorf("%d ridge controls, want one per basis", len(res.Ridge))
+	}
+	for _, rc := range res.Ridge {
+		if rc.KendallTauB < 0.3 || rc.TopKShared <= 0 || rc.TopKShared > 1 || rc.EffectiveRank >= float64(res.Ranks[rc.Basis]) {
+			t.Errorf("ridge control %+v (rank %d)", rc, res.Ranks[rc.Basis])
+		}
+	}
+	if res.NullBand.N != 200 || !strings.Contains(res.NullBand.Describe(), "quantiles of 200 shuffles") {
+		t.Errorf("null band %+v", res.NullBand)
+	}
 	var found bool
 	for _, s := range res.Summaries {
 		if s.GroupA == "C" && s.GroupB == "C" && s.Statistic == "kendall_tau_b" && s.Pairs == 1 {
@@ -76,7 +124,7 @@ func TestQ2(t *testing.T) {
 	}
 	b, _ := os.ReadFile(filepath.Join(dir, "pairs.csv"))
 	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
-	if lines[0] != "a,b,statistic,k,value" || len(lines) != 1+10*(4+2*3) || !strings.HasPrefix(lines[1], "raw,relu:F=300,seed=1,kendall_tau_b,,") {
+	if lines[0] != "a,b,statistic,k,value" || len(lines) != 1+10*(6+2*3) || !strings.HasPrefix(lines[1], "raw,relu:F=300,seed=1,kendall_tau_b,,") {
 		t.Errorf("pairs.csv: %d lines, %q", len(lines), lines[:2])
 	}
 	var back map[string]any
@@ -97,7 +145,8 @@ func TestBasisLabel(t *testing.T) {
 		label, group string
 	}{
 		{levlib.BasisSpec{Kind: levlib.KindRaw}, "raw", "raw"},
-		{levlib.BasisSpec{Kind: levlib.KindReLU, Features: 784, Seed: 1}, "relu", "relu"},
+		{levlib.BasisSpec{Kind: levlib.KindReLU, Features: 784, Seed: 1}, "relu1", "relu"},
+		{levlib.BasisSpec{Kind: levlib.KindReLU, Features: 784, Seed: 4}, "relu4", "relu"},
 		{levlib.BasisSpec{Kind: levlib.KindCNN, Group: levlib.GroupB, Seed: 4}, "B4", "B"},
 		// The original study's file letters: C = classification (our A), A = untrained (our C).
 		{levlib.BasisSpec{Kind: levlib.KindTorch, Path: "x/mnist-cnn-C3-abc.pth"}, "orig-A3", "orig-A"},

@@ -10,7 +10,8 @@ import (
 )
 
 // WriteQ2 writes dir/pairs.csv (columns a,b,statistic,k,value: one row per pair and statistic; k is
-// empty except for the top-k statistics overlap and jaccard) and dir/summary.json (the whole result).
+// empty except for the top-k statistics overlap and jaccard) and dir/summary.json (the whole result,
+// controls included).
 func WriteQ2(dir string, r *Q2Result) error {
 	err := WriteAtomic(filepath.Join(dir, "pairs.csv"), func(w io.Writer) error {
 		bw := bufio.NewWriter(w)
@@ -20,7 +21,8 @@ func WriteQ2(dir string, r *Q2Result) error {
 			for _, s := range []struct {
 				name string
 				v    float64
-			}{{"kendall_tau_b", p.KendallTauB}, {"swap_distance", p.SwapDistance}, {"spearman", p.Spearman}, {"weighted_tau", p.WeightedTau}} {
+			}{{"kendall_tau_b", p.KendallTauB}, {"swap_distance", p.SwapDistance}, {"spearman", p.Spearman}, {"weighted_tau", p.WeightedTau},
+				{"partial_tau_ink", p.PartialTauInk}, {"binned_tau_ink", p.BinnedTauInk}} {
 				fmt.Fprintf(bw, "%s,%s,%s,,%s\n", p.A, p.B, s.name, f(s.v))
 			}
 			for _, o := range p.Overlap {

@@ -12,7 +12,9 @@ import (
 )
 
 // WriteStudyReport writes dir/report.html — one self-contained page: every figure is embedded as a
-// data URI, no network is needed to view it — and dir/results.json.
+// data URI, no network is needed to view it — and dir/results.json. The page opens with the findings,
+// then what was run, the bases, Question 1 (pivoted tables and figures), Question 2 (group table, tau-b
+// matrix, controls, figures) and the warnings.
 func WriteStudyReport(dir string, r *StudyResult) error {
 	r.ReportPath = filepath.Join(dir, "report.html")
 	b, err := json.MarshalIndent(r, "", "  ")
@@ -22,21 +24,14 @@ func WriteStudyReport(dir string, r *StudyResult) error {
 	if err := WriteFileAtomic(filepath.Join(dir, "results.json"), b); err != nil {
 		return err
 	}
-	img := func(path string) (template.URL, error) {
-		data, err := os.ReadFile(path)
-		if err != nil {
-			return "", err
-		}
-		return template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(data)), nil
-	}
 	var imgErr error
 	funcs := template.FuncMap{
 		"img": func(path string) template.URL {
-			u, err := img(path)
+			data, err := os.ReadFile(path)
 			if err != nil && imgErr == nil {
 				imgErr = err
 			}
-			return u
+			return template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(data))
 		},
 		"pngs": func(paths []string, contains string) []string {
 			var out []string
@@ -47,32 +42,16 @@ func WriteStudyReport(dir string, r *StudyResult) error {
 			}
 			return out
 		},
-		"f4":   func(v float64) string { return fmt.Sprintf("%.4f", v) },
-		"f3":   func(v float64) string { return fmt.Sprintf("%.3f", v) },
-		"f1":   func(v float64) string { return fmt.Sprintf("%.1f", v) },
-		"base": filepath.Base,
-		"tau": func(q *Q2Result, a, b string) string {
-			if a == b {
-				return "1"
-			}
-			for _, p := range q.Pairs {
-				if (p.A == a && p.B == b) || (p.A == b && p.B == a) {
-					return fmt.Sprintf("%.3f", p.KendallTauB)
-				}
-			}
-			return ""
-		},
-		"tauStyle": func(q *Q2Result, a, b string) template.CSS {
-			v := 1.0
-			for _, p := range q.Pairs {
-				if (p.A == a && p.B == b) || (p.A == b && p.B == a) {
-					v = p.KendallTauB
-				}
-			}
-			c := diverging(v).(interface{ RGBA() (r, g, b, a uint32) })
-			rr, gg, bb, _ := c.RGBA()
-			return template.CSS(fmt.Sprintf("background: rgb(%d,%d,%d)", rr>>8, gg>>8, bb>>8))
-		},
+		"f1":          func(v float64) string { return fmt.Sprintf("%.1f", v) },
+		"base":        filepath.Base,
+		"findings":    FindingsList,
+		"basesTable":  BasesTable,
+		"q1Table":     Q1Table,
+		"q1Classes":   func(q *Q1Result) []Classifier { c, _, _ := q1Axes(q.Summarize()); return c },
+		"q2Groups":    Q2GroupTable,
+		"tauMatrix":   TauMatrix,
+		"controls":    ControlsTable,
+		"protocolKey": func(q *Q1Result, c Classifier) string { return q.Protocol[string(c)] },
 	}
 	t, err := template.New("report").Funcs(funcs).Parse(reportTemplate)
 	if err != nil {
@@ -89,50 +68,59 @@ func WriteStudyReport(dir string, r *StudyResult) error {
 const reportTemplate = `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>levstudy report ({{.Plan.Preset}})</title>
 <style>
-body { font-family: sans-serif; max-width: 1200px; margin: 2em auto; color: #222; line-height: 1.4; }
-h1, h2, h3 { color: #123; } table { border-collapse: collapse; margin: 1em 0; font-size: 90%; }
-td, th { border: 1px solid #ccc; padding: 3px 8px; text-align: right; } th { background: #eef; }
-td.l, th.l { text-align: left; } img { max-width: 100%; border: 1px solid #ddd; margin: 4px 0; }
+body { font-family: sans-serif; max-width: 1250px; margin: 2em auto; padding: 0 1em; color: #222; line-height: 1.45; }
+h1, h2, h3 { color: #123; } h2 { border-bottom: 1px solid #ccd; padding-bottom: 0.2em; margin-top: 1.8em; }
+table { border-collapse: collapse; margin: 0.8em 0; font-size: 92%; }
+td, th { border: 1px solid #ccc; padding: 3px 8px; text-align: right; vertical-align: top; } th { background: #eef; }
+td:first-child, th:first-child { text-align: left; }
+small { color: #555; } small.train { color: #888; }
+table.tau td { text-align: center; min-width: 3em; }
+img { max-width: 100%; border: 1px solid #ddd; margin: 6px 0; display: block; }
 .warn { background: #fff4e0; border-left: 4px solid #f90; padding: 0.5em 1em; }
-.small { font-size: 85%; color: #555; }
+ul.findings li { margin: 0.35em 0; } .small { font-size: 88%; color: #555; }
+details { margin: 0.5em 0; } summary { cursor: pointer; font-weight: bold; }
 </style></head><body>
 <h1>levstudy: leverage-score sample selection on MNIST</h1>
 <p>Preset <b>{{.Plan.Preset}}</b> — {{.Plan.Description}}.</p>
-<h2>What was run</h2>
-<table><tr><th class="l">backend</th><td class="l">{{.Backend}}</td></tr>
-<tr><th class="l">started (UTC)</th><td class="l">{{.Started}}</td></tr>
-{{range $k, $v := .Versions}}<tr><th class="l">{{$k}}</th><td class="l">{{$v}}</td></tr>{{end}}
-{{range $k, $v := .DataSHA256}}<tr><th class="l">{{$k}}</th><td class="l small">sha256 {{$v}}</td></tr>{{end}}
-<tr><th class="l">seeds</th><td class="l">CNN init seed i for A<sub>i</sub>, B<sub>i</sub>, C<sub>i</sub>; ReLU features seed 1; random selections seeds 1…n; shuffles seed 1</td></tr>
+
+<h2 id="findings">Findings</h2>
+{{findings .Findings}}
+
+<h2 id="run">What was run</h2>
+<table><tr><th>backend</th><td>{{.Backend}}</td></tr>
+<tr><th>started (UTC)</th><td>{{.Started}}</td></tr>
+{{range $k, $v := .Versions}}<tr><th>{{$k}}</th><td>{{$v}}</td></tr>{{end}}
+{{range $k, $v := .DataSHA256}}<tr><th>{{$k}}</th><td class="small">sha256 {{$v}}</td></tr>{{end}}
+<tr><th>pool</th><td>{{.Plan.TrainRows}} training + {{.Plan.TestRows}} test rows: every basis is computed on all of them; selection is among the training rows</td></tr>
+<tr><th>seeds</th><td>CNN init seed i for A<sub>i</sub>, B<sub>i</sub>, C<sub>i</sub>; ReLU features seed = its index; random selections seeds 1…{{.Plan.Q1.RandomSeeds}}; shuffles seed 1</td></tr>
 </table>
-<table><tr><th class="l">stage</th><th>seconds</th></tr>{{range .Stages}}<tr><td class="l">{{.Name}}</td><td>{{f1 .Seconds}}</td></tr>{{end}}</table>
-{{if .Warnings}}<div class="warn"><b>Warnings</b><ul>{{range .Warnings}}<li>{{.}}</li>{{end}}</ul>
-<p class="small">A rank-deficient basis is why the exact, rank-aware leverage is used: the seed's plain QR gives its zero or dependent columns' rows leverage ≈ 1.</p></div>{{end}}
+<table><tr><th>stage</th><th>seconds</th></tr>{{range .Stages}}<tr><td>{{.Name}}</td><td>{{f1 .Seconds}}</td></tr>{{end}}</table>
 
-<h2>Bases and their leverage scores</h2>
-<p>ℓ<sub>i</sub> = ‖U<sub>r</sub>(i,:)‖² for an orthonormal basis of the column space, so 0 ≤ ℓ ≤ 1 and Σℓ = rank.</p>
-<table><tr><th class="l">basis</th><th>rows</th><th>columns</th><th>rank</th><th>Σℓ</th><th>max ℓ</th><th>refined</th><th class="l">CNN training</th></tr>
-{{range .Bases}}<tr><td class="l">{{.Label}}</td><td>{{.Rows}}</td><td>{{.Cols}}</td><td>{{.Rank}}</td><td>{{f3 .SumScores}}</td><td>{{f4 .MaxScore}}</td><td>{{.Refined}}</td>
-<td class="l small">{{with .Manifest}}{{if .History}}{{range .History}}epoch {{.Epoch}}: loss {{f4 .Loss}}, test acc {{f4 .TestAcc}}; {{end}}{{else}}untrained{{end}}{{end}}</td></tr>{{end}}</table>
-{{range .Bases}}<h3>{{.Label}}</h3>{{range .Figures}}<img src="{{img .}}" alt="{{base .}}">{{end}}{{end}}
+<h2 id="bases">Bases and their leverage scores</h2>
+<p>ℓ<sub>i</sub> = ‖U<sub>r</sub>(i,:)‖² for an orthonormal basis of the column space, so 0 ≤ ℓ ≤ 1 and Σℓ = rank (in bold where it is below the columns). The rank is numpy's <code>matrix_rank</code> rule on the column-equilibrated basis; σ<sub>r</sub> and σ<sub>r+1</sub> frame the tolerance.</p>
+{{basesTable .Bases}}
+{{range .Bases}}<details><summary>{{.Label}}: sorted scores, the 300 highest- and lowest-leverage digits</summary>{{range .Figures}}<img src="{{img .}}" alt="{{base .}}">{{end}}</details>{{end}}
 
-<h2>Question 1: does training on the top-k leverage rows help?</h2>
-{{with .Q1}}<p class="small">{{range $k, $v := .Protocol}}<b>{{$k}}</b>: {{$v}}. {{end}}</p>
-<table><tr><th class="l">basis</th><th class="l">strategy</th><th>k</th><th class="l">classifier</th><th>test accuracy (mean over seeds)</th><th>sd</th><th>seeds</th></tr>
-{{range .Summarize}}<tr><td class="l">{{.Basis}}</td><td class="l">{{.Strategy}}</td><td>{{.K}}</td><td class="l">{{.Classifier}}</td><td>{{f4 .Mean}}</td><td>{{f4 .SD}}</td><td>{{.Seeds}}</td></tr>{{end}}</table>{{end}}
+<h2 id="q1">Question 1: does training on the top-k leverage rows help?</h2>
+{{with .Q1}}<p class="small">{{index .Protocol "pool"}}. {{index .Protocol "selection"}}. Random: {{index .Protocol "random"}}. Accuracy: {{index .Protocol "accuracy"}}.</p>
+{{$q := .}}{{range q1Classes .}}<h3>{{.}} classifier</h3><p class="small">{{protocolKey $q .}}.</p>
+<p class="small">Test accuracy (mean over the family's inits, range below; random: mean and range over seeds), and in grey the accuracy on all training rows.</p>
+{{q1Table $q .}}{{end}}{{end}}
 {{range pngs .Q1Figures ""}}<img src="{{img .}}" alt="{{base .}}">{{end}}
 
-<h2>Question 2: are leverage rankings robust to random initialization?</h2>
-{{with .Q2CNN}}<p>Kendall tau-b between the leverage rankings of every pair of bases (on {{$.Plan.CNNTrain}} training + {{$.Plan.CNNTest}} test rows). Under random permutation tau-b is 0 ± {{f4 .NullSD}} (closed form); {{.NullBand.N}} seeded shuffles gave [{{f4 .NullBand.Lo}}, {{f4 .NullBand.Hi}}].</p>
-<table><tr><th></th>{{range .Bases}}<th>{{.}}</th>{{end}}</tr>
-{{$q := .}}{{range $a := .Bases}}<tr><th>{{$a}}</th>{{range $b := $q.Bases}}<td style="{{tauStyle $q $a $b}}">{{tau $q $a $b}}</td>{{end}}</tr>{{end}}</table>
-<table><tr><th class="l">groups</th><th class="l">statistic</th><th>pairs</th><th>mean</th><th>sd</th><th>min</th><th>max</th></tr>
-{{range .Summaries}}<tr><td class="l">{{.GroupA}} – {{.GroupB}}</td><td class="l">{{.Statistic}}</td><td>{{.Pairs}}</td><td>{{f3 .Mean}}</td><td>{{f3 .SD}}</td><td>{{f3 .Min}}</td><td>{{f3 .Max}}</td></tr>{{end}}</table>
-<table><tr><th class="l">group</th><th>members</th><th>k</th><th>in every top-k</th><th>expected by chance</th><th>in no top-k</th><th>expected by chance</th></tr>
-{{range .Consensus}}<tr><td class="l">{{.Group}}</td><td>{{.Members}}</td><td>{{.K}}</td><td>{{len .Chosen}}</td><td>{{f1 .ExpectedChosen}}</td><td>{{.Never}}</td><td>{{f1 .ExpectedNever}}</td></tr>{{end}}</table>
+<h2 id="q2">Question 2: are leverage rankings the same across inits and bases?</h2>
+{{with .Q2}}<p>Kendall tau-b between the leverage rankings of every pair of bases on the pool. Under random permutation tau-b is 0 ± {{printf "%.4f" .NullSD}} (SD, closed form); {{.NullBand.Describe}}.</p>
+{{q2Groups .}}
+{{tauMatrix .}}
+<h3 id="q2-controls">Controls</h3>
+<p class="small">Ink: leverage of a nonnegative basis tracks ‖x‖² of the image; the group table's partial tau and within-bin tau take it out. Random-basis control: ReLU features with different seeds share no learning; trained networks are compared against them. Rank cut-off: ridge leverage shows how much of a top-k set depends on the smallest singular directions.</p>
+{{controls .}}
+<table><tr><th>family</th><th>members</th><th>k</th><th>in every top-k</th><th>expected by chance</th><th>in no top-k</th><th>expected by chance</th></tr>
+{{range .Consensus}}<tr><td>{{.Group}}</td><td>{{.Members}}</td><td>{{.K}}</td><td>{{len .Chosen}}</td><td>{{f1 .ExpectedChosen}}</td><td>{{.Never}}</td><td>{{f1 .ExpectedNever}}</td></tr>{{end}}</table>
 {{range pngs .Figures ""}}<img src="{{img .}}" alt="{{base .}}">{{end}}{{end}}
-{{with .Q2Pixel}}<h3>RAW vs ReLU on all rows</h3>{{range .Pairs}}<p>{{.A}} vs {{.B}}: tau-b {{f3 .KendallTauB}}, Spearman {{f3 .Spearman}}, weighted tau {{f3 .WeightedTau}}, swap distance {{f3 .SwapDistance}}.</p>{{end}}
-{{range pngs .Figures "overlap"}}<img src="{{img .}}" alt="{{base .}}">{{end}}{{end}}
-<p class="small">Machine-readable outputs: results.json, q1/results.csv, q2/pairs.csv, q2_pixel/pairs.csv, figures/ (PNG and SVG).</p>
+
+{{if .Warnings}}<h2 id="warnings">Warnings</h2><div class="warn"><ul>{{range .Warnings}}<li>{{.}}</li>{{end}}</ul>
+<p class="small">A rank-deficient basis is why the exact, rank-aware leverage is used: the seed's plain QR gives its zero or dependent columns' rows leverage ≈ 1.</p></div>{{end}}
+<p class="small">Machine-readable outputs: results.json (with the findings), q1/results.csv and results.json, q2/pairs.csv and summary.json, figures/ (PNG and SVG).</p>
 </body></html>
 `

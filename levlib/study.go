@@ -3,315 +3,294 @@ package levlib
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
+	"slices"
 	"sort"
-	"time"
+	"strings"
 )
 
 // Preset names a configuration of the whole study.
 type Preset string
 
-// The presets of RunStudy.
+// The presets of a Study.
 const (
-	// PresetTiny is for tests and CI: a few thousand rows, four barely trained networks (about a minute).
+	// PresetTiny is for tests and CI: 2,000 + 500 rows, four barely trained networks (about a minute).
 	PresetTiny Preset = "tiny"
-	// PresetQuick shows every part of the study on real MNIST in under 15 minutes on 2 CPU cores:
-	// RAW and ReLU on all 70,000 rows; CNNs A1, A2, B1, B2 (trained 1 epoch on 6,000 images), C1, C2 on
-	// 8,000 training + 2,000 test rows; Q1 with the linear classifier on a short k grid.
+	// PresetQuick is make run: every part of the study on all 70,000 rows in about ten minutes on 2 CPU
+	// cores (see Plan for what it covers).
 	PresetQuick Preset = "quick"
-	// PresetFull is the seed's study as written: 70,000 rows, A/B/C × 5 inits, 5 epochs, Q1 with
-	// linear and ridge over the default k grid, Q2 over all 17 bases. Hours on CPU; resumable.
+	// PresetFull is the seed's study as written: A/B/C × 5 inits trained 5 epochs, five random-feature
+	// bases, Question 1 with the CNN classifier over the original k grid.
 	PresetFull Preset = "full"
 	// PresetOriginal is PresetFull with the original study's 15 networks (.pth) instead of training.
 	PresetOriginal Preset = "original"
 )
 
+// Presets lists the presets.
+var Presets = []Preset{PresetTiny, PresetQuick, PresetFull, PresetOriginal}
+
 // ParsePreset parses a preset name.
 func ParsePreset(s string) (Preset, error) {
-	switch p := Preset(s); p {
-	case PresetTiny, PresetQuick, PresetFull, PresetOriginal:
+	if p := Preset(s); slices.Contains(Presets, p) {
 		return p, nil
 	}
 	return "", fmt.Errorf("unknown preset %q (want quick, full, original or tiny)", s)
 }
 
-// StudyOptions configures RunStudy.
+// StudyOptions chooses a plan.
 type StudyOptions struct {
 	Preset Preset
-	// OutDir receives report.html, results.json, the CSVs and figures/.
-	OutDir string
 	// Weights is the folder of the original study's .pth files (PresetOriginal).
 	Weights string
-	// CNNClassifier adds the cnn classifier to Q1 (slow on CPU).
-	CNNClassifier bool
-	// Stage, if not nil, is called when a stage starts.
-	Stage func(name string)
 }
 
-// StudyPlan is what a preset runs.
+// StudyPlan is what a study runs: one pool of rows on which every basis is computed (selection happens
+// among its training rows), the bases, how CNN bases are trained, and the two questions' options.
 type StudyPlan struct {
 	Preset Preset `json:"preset"`
-	// Pixel bases (raw, relu) on PixelRows: train and test rows.
-	PixelTrain, PixelTest int
-	// CNN bases on CNNTrain/CNNTest rows, trained with Recipe.
-	CNNTrain, CNNTest int
-	CNNs              []BasisSpec
-	Recipe            CNNTrainOptions
-	Q1                Q1Options
-	Q1CNNBases        int // how many CNN bases also get Q1
-	Description       string
+	// TrainRows and TestRows are the pool: the first TrainRows training and TestRows test images.
+	TrainRows int         `json:"train_rows"`
+	TestRows  int         `json:"test_rows"`
+	Bases     []BasisSpec `json:"bases"`
+	// Recipe trains the cnn bases on the first Recipe.TrainRows of the pool's training rows (0: all).
+	Recipe      CNNTrainOptions `json:"cnn_recipe"`
+	Q1          Q1Options       `json:"q1"`
+	Q2          Q2Options       `json:"q2"`
+	Description string          `json:"description"`
 }
 
 // Plan returns the plan of a preset.
 func Plan(opts StudyOptions) (*StudyPlan, error) {
-	p := &StudyPlan{Preset: opts.Preset, PixelTrain: NumTrain, PixelTest: NumTest, CNNTrain: NumTrain, CNNTest: NumTest}
-	cnns := func(groups string, inits int) {
-		for _, g := range groups {
+	p := &StudyPlan{Preset: opts.Preset, TrainRows: NumTrain, TestRows: NumTest}
+	add := func(families string, inits int) {
+		for _, f := range families {
 			for i := 1; i <= inits; i++ {
-				p.CNNs = append(p.CNNs, BasisSpec{Kind: KindCNN, Group: Group(g), Seed: uint64(i)})
+				p.Bases = append(p.Bases, BasisSpec{Kind: KindCNN, Group: Group(f), Seed: uint64(i)})
 			}
 		}
 	}
+	pixel := func(reluSeeds int) {
+		p.Bases = append(p.Bases, BasisSpec{Kind: KindRaw})
+		for s := 1; s <= reluSeeds; s++ {
+			p.Bases = append(p.Bases, BasisSpec{Kind: KindReLU, Features: ImagePixels, Seed: uint64(s)})
+		}
+	}
+	ridge := []float64{1e-6, 1e-4, 1e-2}
 	switch opts.Preset {
 	case PresetTiny:
-		p.PixelTrain, p.PixelTest, p.CNNTrain, p.CNNTest = 2000, 500, 1500, 500
-		cnns("ABC", 1)
-		p.CNNs = append(p.CNNs, BasisSpec{Kind: KindCNN, Group: GroupC, Seed: 2})
+		p.TrainRows, p.TestRows = 2000, 500
+		pixel(2)
+		add("ABC", 1)
+		p.Bases = append(p.Bases, BasisSpec{Kind: KindCNN, Group: GroupC, Seed: 2})
 		p.Recipe = CNNTrainOptions{Epochs: 1, TrainRows: 256, EvalRows: 200}
-		p.Q1 = Q1Options{K: []int{50, 200}, RandomSeeds: 2, Linear: LinearOptions{Steps: 100}}
-		p.Q1CNNBases = 1
-		p.Description = "tiny: 2,000+500 rows for RAW/ReLU, 1,500+500 for four CNNs trained 1 epoch on 256 images; for tests"
+		p.Q1 = Q1Options{Grids: []Q1Grid{
+			{Classifier: ClassifierLinear, K: []int{50, 200}},
+			{Classifier: ClassifierCNN, K: []int{200}, Strategies: []Strategy{StrategyTop, StrategyRandom}},
+		}, RandomSeeds: 3, Linear: LinearOptions{Steps: 100}, CNN: CNNTrainOptions{Steps: 20}}
+		p.Q2 = Q2Options{Shuffles: 100, RidgeRel: []float64{1e-4, 1e-2}, RidgeK: 100}
+		p.Description = "tiny (tests and CI): 2,000 + 500 rows; RAW, two ReLU bases, CNNs A1, B1 (1 epoch on 256 images), C1, C2"
 	case PresetQuick, "":
 		p.Preset = PresetQuick
-		p.CNNTrain, p.CNNTest = 8000, 2000
-		cnns("ABC", 2)
-		p.Recipe = CNNTrainOptions{Epochs: 1, TrainRows: 6000, EvalRows: 2000}
-		// Measured: with k up to 2000 the whole preset took 15.6 min on 2 cores (a k = 2000 linear fit
-		// takes 18 s); k up to 1000 keeps it under 15.
-		p.Q1 = Q1Options{K: []int{100, 300, 1000}, RandomSeeds: 3}
-		p.Q1CNNBases = 1
-		p.Description = "quick: RAW and ReLU on all 70,000 rows; CNNs A1, A2, B1, B2 (1 epoch on 6,000 training images) and C1, C2 on 8,000 training + 2,000 test rows; Q1 linear classifier, k = 100, 300, 1000, 3 random seeds"
+		pixel(2)
+		add("ABC", 2)
+		p.Recipe = CNNTrainOptions{Epochs: 1, TrainRows: 30000, EvalRows: 2000}
+		p.Q1 = Q1Options{Grids: []Q1Grid{
+			{Classifier: ClassifierLinear, K: []int{300, 1000, 3000}},
+			{Classifier: ClassifierCNN, K: []int{1000, 3000}, Strategies: []Strategy{StrategyTop, StrategyBottom, StrategyRandom}},
+		}, RandomSeeds: 3, TrainEvalRows: 10000, CNN: CNNTrainOptions{Steps: 300}}
+		p.Q2 = Q2Options{RidgeRel: ridge}
+		p.Description = "quick (make run): all 70,000 rows; RAW, ReLU seeds 1–2, CNNs A1, A2, B1, B2 (1 epoch on 30,000 training images), C1, C2; " +
+			"Q1 with the linear classifier (all strategies, k = 300, 1000, 3000) and the CNN classifier (top, bottom, random; k = 1000, 3000; 300 steps)"
 	case PresetFull:
-		cnns("ABC", 5)
+		pixel(5)
+		add("ABC", 5)
 		p.Recipe = CNNTrainOptions{Epochs: 5}
-		p.Q1 = Q1Options{Classifiers: []Classifier{ClassifierLinear, ClassifierRidge}}
-		p.Q1CNNBases = len(p.CNNs)
-		p.Description = "full: the seed's study: 70,000 rows, A/B/C × 5 inits trained 5 epochs, Q1 linear and ridge over the full k grid with 5 random seeds, Q2 over all 17 bases"
+		p.Q1 = Q1Options{Grids: []Q1Grid{{Classifier: ClassifierCNN, K: DefaultQ1K}, {Classifier: ClassifierLinear, K: DefaultQ1K}},
+			RandomSeeds: 3, CNN: CNNTrainOptions{Steps: 600}}
+		p.Q2 = Q2Options{Shuffles: 1000, RidgeRel: ridge}
+		p.Description = "full (the seed's study): all 70,000 rows; RAW, ReLU seeds 1–5, A/B/C × 5 inits trained 5 epochs on all 60,000 training images; " +
+			"Q1 with the CNN classifier (600 steps) and the linear classifier over k = 1,000 … 50,000, every strategy"
 	case PresetOriginal:
 		files, err := filepath.Glob(filepath.Join(opts.Weights, "mnist-cnn-*.pth"))
 		if err != nil || len(files) == 0 {
 			return nil, fmt.Errorf("preset original: no mnist-cnn-*.pth files in -weights %q", opts.Weights)
 		}
 		sort.Strings(files)
+		pixel(5)
 		for _, f := range files {
-			p.CNNs = append(p.CNNs, BasisSpec{Kind: KindTorch, Path: f})
+			p.Bases = append(p.Bases, BasisSpec{Kind: KindTorch, Path: f})
 		}
-		p.Q1 = Q1Options{Classifiers: []Classifier{ClassifierLinear, ClassifierRidge}}
-		p.Q1CNNBases = len(p.CNNs)
-		p.Description = fmt.Sprintf("original: the original study's %d networks from %s on all 70,000 rows; Q1 linear and ridge; Q2 over all bases", len(files), opts.Weights)
+		p.Q1 = Q1Options{Grids: []Q1Grid{{Classifier: ClassifierCNN, K: DefaultQ1K}, {Classifier: ClassifierLinear, K: DefaultQ1K}},
+			RandomSeeds: 3, CNN: CNNTrainOptions{Steps: 600}}
+		p.Q2 = Q2Options{Shuffles: 1000, RidgeRel: ridge}
+		p.Description = fmt.Sprintf("original: the original study's %d networks from %s; RAW, ReLU seeds 1–5; all 70,000 rows; Q1 and Q2 as in full", len(files), opts.Weights)
 	default:
 		return nil, fmt.Errorf("unknown preset %q", opts.Preset)
-	}
-	if opts.CNNClassifier {
-		p.Q1.Classifiers = append(p.Q1.Classifiers, ClassifierCNN)
-		if len(p.Q1.Classifiers) == 1 {
-			p.Q1.Classifiers = []Classifier{ClassifierLinear, ClassifierCNN}
-		}
 	}
 	return p, nil
 }
 
-// BasisReport describes one basis in the report.
-type BasisReport struct {
-	Label     string       `json:"label"`
-	Spec      string       `json:"spec"`
-	Rows      int          `json:"rows"`
-	Cols      int          `json:"cols"`
-	Rank      int          `json:"rank"`
-	Refined   bool         `json:"refined"`
-	SumScores float64      `json:"sum_leverage"`
-	MaxScore  float64      `json:"max_leverage"`
-	Warnings  []string     `json:"warnings,omitempty"`
-	Figures   []string     `json:"figures"`
-	Manifest  *CNNManifest `json:"cnn,omitempty"`
+// BasisResult is one basis of a study: its leverage on the pool and, for a trained network, how it was
+// trained and on which rows.
+type BasisResult struct {
+	Spec     BasisSpec       `json:"-"`
+	Label    string          `json:"label"`
+	Family   string          `json:"family"`
+	Name     string          `json:"spec"`
+	Leverage *LeverageResult `json:"-"`
+	Manifest *CNNManifest    `json:"cnn,omitempty"`
+	// TrainedOn states which pool rows a trained network saw (empty for other bases).
+	TrainedOn string `json:"trained_on,omitempty"`
 }
 
-// StageTime records how long a stage took.
-type StageTime struct {
-	Name    string  `json:"name"`
-	Seconds float64 `json:"seconds"`
+// Study is one run of the study: its plan, and a workspace (backend, cache, progress) whose data is the
+// plan's pool. Each stage is a method; expensive results are cached on disk, and the study remembers
+// what it computed, so a notebook cell that asks again is fast. levstudy run, levlib/nb and the
+// notebooks all drive a Study.
+type Study struct {
+	Plan *StudyPlan
+	// WS is the pool's workspace (Data is the pool, CNNRecipe the plan's recipe).
+	WS    *Workspace
+	bases []*BasisResult
+	q1    *Q1Result
+	q2    *Q2Result
 }
 
-// StudyResult is everything RunStudy produced.
-type StudyResult struct {
-	Plan       *StudyPlan        `json:"plan"`
-	Backend    string            `json:"backend"`
-	Versions   map[string]string `json:"versions"`
-	DataSHA256 map[string]string `json:"data_sha256"`
-	Started    string            `json:"started"`
-	Stages     []StageTime       `json:"stages"`
-	Bases      []BasisReport     `json:"bases"`
-	Q1         *Q1Result         `json:"q1"`
-	Q1Figures  []string          `json:"q1_figures"`
-	Q2Pixel    *Q2Result         `json:"q2_pixel"`
-	Q2CNN      *Q2Result         `json:"q2_cnn"`
-	Warnings   []string          `json:"warnings,omitempty"`
-	ReportPath string            `json:"report"`
-}
-
-// RunStudy runs a preset of the whole study with ws's backend, data (all 70,000 rows) and cache, and
-// writes the report and machine-readable outputs to opts.OutDir. Every expensive step is cached, so an
-// interrupted run resumes where it stopped.
-func RunStudy(ctx context.Context, ws *Workspace, opts StudyOptions) (*StudyResult, error) {
+// NewStudy returns the study of a preset on ws's backend, cache and progress, with ws.Data the whole
+// MNIST set (LoadMNIST): the pool is its first TrainRows training and TestRows test rows.
+func NewStudy(ws *Workspace, opts StudyOptions) (*Study, error) {
 	plan, err := Plan(opts)
 	if err != nil {
 		return nil, err
 	}
-	if ws.Data.NumTrain < plan.PixelTrain || ws.Data.N()-ws.Data.NumTrain < plan.PixelTest {
+	if ws.Data.NumTrain < plan.TrainRows || ws.Data.N()-ws.Data.NumTrain < plan.TestRows {
 		return nil, fmt.Errorf("preset %s needs %d training and %d test rows; the data has %d and %d", plan.Preset,
-			plan.PixelTrain, plan.PixelTest, ws.Data.NumTrain, ws.Data.N()-ws.Data.NumTrain)
+			plan.TrainRows, plan.TestRows, ws.Data.NumTrain, ws.Data.N()-ws.Data.NumTrain)
 	}
-	figDir := filepath.Join(opts.OutDir, "figures")
-	if err := os.MkdirAll(figDir, 0o755); err != nil {
-		return nil, err
-	}
-	res := &StudyResult{Plan: plan, Backend: ws.Backend.Name(), Versions: moduleVersions(), DataSHA256: ws.Data.SHA256,
-		Started: time.Now().UTC().Format(time.RFC3339)}
-	stage := func(name string, f func() error) error {
-		if opts.Stage != nil {
-			opts.Stage(name)
-		}
-		start := time.Now()
-		err := f()
-		res.Stages = append(res.Stages, StageTime{name, time.Since(start).Seconds()})
-		return err
-	}
-	pixel := *ws
-	pixel.Data = ws.Data.Sample(plan.PixelTrain, plan.PixelTest)
-	cnn := *ws
-	cnn.Data = ws.Data.Sample(plan.CNNTrain, plan.CNNTest)
-	cnn.CNNRecipe = plan.Recipe
-	pixelBases := []BasisSpec{{Kind: KindRaw}, {Kind: KindReLU, Features: ImagePixels, Seed: 1}}
+	pool := *ws
+	pool.Data = ws.Data.Sample(plan.TrainRows, plan.TestRows)
+	pool.CNNRecipe = plan.Recipe
+	return &Study{Plan: plan, WS: &pool}, nil
+}
 
-	describe := func(w *Workspace, spec BasisSpec) error {
-		label, _ := BasisLabel(spec)
-		lev, err := w.Leverage(ctx, spec, LeverageOptions{})
+// Bases computes (or finds cached) every basis of the plan and its leverage on the pool.
+func (s *Study) Bases(ctx context.Context) ([]*BasisResult, error) {
+	if s.bases != nil {
+		return s.bases, nil
+	}
+	var out []*BasisResult
+	for _, spec := range s.Plan.Bases {
+		b, err := s.basis(ctx, spec)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		br := BasisReport{Label: label, Spec: spec.String(), Rows: w.Data.N(), Rank: lev.Rank, Refined: lev.Refined,
-			SumScores: sumFloats(lev.Scores), Cols: lev.Cols}
-		for _, s := range lev.Scores {
-			br.MaxScore = max(br.MaxScore, s)
-		}
-		for _, wr := range lev.Warnings {
-			br.Warnings = append(br.Warnings, wr.Error())
-		}
-		if spec.Kind == KindCNN {
-			_, m, err := w.CNN(ctx, spec.Group, spec.Seed)
-			if err != nil {
-				return err
-			}
-			br.Manifest = m
-		}
-		stem := fileStem(label)
-		for _, f := range []struct {
-			name string
-			draw func(path string) error
-		}{
-			{stem + "_scores.png", func(p string) error {
-				return ScoreCurve(p, lev.Scores, fmt.Sprintf("%s leverage (rank %d, N = %d)", label, lev.Rank, w.Data.N()))
-			}},
-			{stem + "_top300.png", func(p string) error {
-				return DigitGrid(p, w.Data, lev.Scores, TopK(lev.Scores, 300), GridOptions{Title: label + ": the 300 highest-leverage digits, sorted by label"})
-			}},
-			{stem + "_bottom300.png", func(p string) error {
-				return DigitGrid(p, w.Data, lev.Scores, BottomK(lev.Scores, 300), GridOptions{Title: label + ": the 300 lowest-leverage digits, sorted by label"})
-			}},
-		} {
-			path := filepath.Join(figDir, f.name)
-			if err := f.draw(path); err != nil {
-				return err
-			}
-			br.Figures = append(br.Figures, path)
-		}
-		res.Bases = append(res.Bases, br)
-		return nil
+		out = append(out, b)
 	}
-	if err := stage("pixel bases: leverage and figures", func() error {
-		for _, spec := range pixelBases {
-			if err := describe(&pixel, spec); err != nil {
-				return err
-			}
-		}
-		return nil
-	}); err != nil {
+	s.bases = out
+	return out, nil
+}
+
+func (s *Study) basis(ctx context.Context, spec BasisSpec) (*BasisResult, error) {
+	label, family := BasisLabel(spec)
+	b := &BasisResult{Spec: spec, Label: label, Family: family, Name: spec.String()}
+	var err error
+	if b.Leverage, err = s.WS.Leverage(ctx, spec, LeverageOptions{}); err != nil {
 		return nil, err
 	}
-	if err := stage("CNN bases: train, embed, leverage", func() error {
-		for _, spec := range plan.CNNs {
-			if err := describe(&cnn, spec); err != nil {
-				return err
+	if spec.Kind == KindCNN {
+		if _, b.Manifest, err = s.WS.CNN(ctx, spec.Group, spec.Seed); err != nil {
+			return nil, err
+		}
+		if spec.Group != GroupC {
+			n := s.WS.Data.NumTrain
+			if t := s.Plan.Recipe.TrainRows; t > 0 {
+				n = min(n, t)
+			}
+			b.TrainedOn = fmt.Sprintf("trained on pool training rows 0–%d (%d of the %d rows it selects from)", n-1, n, s.WS.Data.NumTrain)
+		}
+	}
+	if spec.Kind == KindTorch {
+		b.TrainedOn = "trained by the original study on the 60,000 MNIST training images"
+	}
+	return b, nil
+}
+
+// Basis returns a basis of the plan by label (raw, relu, relu:F=784,seed=2, A1, …).
+func (s *Study) Basis(ctx context.Context, label string) (*BasisResult, error) {
+	bases, err := s.Bases(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, b := range bases {
+		if b.Label == label {
+			return b, nil
+		}
+	}
+	var have []string
+	for _, b := range bases {
+		have = append(have, b.Label)
+	}
+	return nil, fmt.Errorf("no basis %q in preset %s (have %s)", label, s.Plan.Preset, strings.Join(have, ", "))
+}
+
+// Select returns the plan's bases whose label or family is in list (comma-separated; "all" or empty:
+// every basis), in plan order. An unknown name is an error.
+func (s *Study) Select(ctx context.Context, list string) ([]*BasisResult, error) {
+	bases, err := s.Bases(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if list == "" || list == "all" {
+		return bases, nil
+	}
+	var out []*BasisResult
+	for _, name := range strings.Split(list, ",") {
+		name = strings.TrimSpace(name)
+		found := false
+		for _, b := range bases {
+			if (b.Label == name || b.Family == name) && !slices.Contains(out, b) {
+				out, found = append(out, b), true
 			}
 		}
-		return nil
-	}); err != nil {
-		return nil, err
-	}
-	if err := stage("Q1: train on selected rows", func() error {
-		q1, err := Q1(ctx, &pixel, pixelBases, plan.Q1)
-		if err != nil {
-			return err
-		}
-		if n := min(plan.Q1CNNBases, len(plan.CNNs)); n > 0 {
-			q1c, err := Q1(ctx, &cnn, plan.CNNs[:n], plan.Q1)
-			if err != nil {
-				return err
+		if !found {
+			var have []string
+			for _, b := range bases {
+				have = append(have, b.Label)
 			}
-			q1.Rows = append(q1.Rows, q1c.Rows...)
-			for k, v := range q1c.Ranks {
-				q1.Ranks[k] = v
-			}
-			q1.Protocol["cnn_rows"] = fmt.Sprintf("CNN bases: %d training and %d test rows", cnn.Data.NumTrain, cnn.Data.N()-cnn.Data.NumTrain)
+			return nil, fmt.Errorf("no basis or family %q in preset %s (have %s)", name, s.Plan.Preset, strings.Join(have, ", "))
 		}
-		res.Q1 = q1
-		if err := WriteQ1(filepath.Join(opts.OutDir, "q1"), q1); err != nil {
-			return err
-		}
-		res.Q1Figures, err = Q1Figures(figDir, q1)
-		return err
-	}); err != nil {
+	}
+	return out, nil
+}
+
+// Q1 answers Question 1 over every basis of the plan (remembered for the study's lifetime).
+func (s *Study) Q1(ctx context.Context) (*Q1Result, error) {
+	if s.q1 != nil {
+		return s.q1, nil
+	}
+	r, err := Q1(ctx, s.WS, s.Plan.Bases, s.Plan.Q1)
+	if err != nil {
 		return nil, err
 	}
-	if err := stage("Q2: rank statistics", func() error {
-		q2p, err := Q2(ctx, &pixel, pixelBases, Q2Options{K: q2K(pixel.Data.N()), FigureDir: filepath.Join(figDir, "q2_pixel")})
-		if err != nil {
-			return err
-		}
-		res.Q2Pixel = q2p
-		if err := WriteQ2(filepath.Join(opts.OutDir, "q2_pixel"), q2p); err != nil {
-			return err
-		}
-		all := append(append([]BasisSpec{}, pixelBases...), plan.CNNs...)
-		q2c, err := Q2(ctx, &cnn, all, Q2Options{K: q2K(cnn.Data.N()), FigureDir: filepath.Join(figDir, "q2")})
-		if err != nil {
-			return err
-		}
-		res.Q2CNN = q2c
-		return WriteQ2(filepath.Join(opts.OutDir, "q2"), q2c)
-	}); err != nil {
+	s.q1 = r
+	return r, nil
+}
+
+// Q2 answers Question 2 over every basis of the plan, with its controls (remembered). figDir, if not
+// empty, receives its figures.
+func (s *Study) Q2(ctx context.Context, figDir string) (*Q2Result, error) {
+	if s.q2 != nil && (figDir == "" || len(s.q2.Figures) > 0) {
+		return s.q2, nil
+	}
+	opts := s.Plan.Q2
+	opts.K = q2K(s.WS.Data.N())
+	opts.FigureDir = figDir
+	r, err := Q2(ctx, s.WS, s.Plan.Bases, opts)
+	if err != nil {
 		return nil, err
 	}
-	for _, b := range res.Bases {
-		for _, w := range b.Warnings {
-			res.Warnings = append(res.Warnings, b.Label+": "+w)
-		}
-	}
-	if err := stage("report", func() error { return WriteStudyReport(opts.OutDir, res) }); err != nil {
-		return nil, err
-	}
-	return res, nil
+	s.q2 = r
+	return r, nil
 }
 
 // q2K is the overlap grid for n rows: powers of 10 and their halves up to n/2.

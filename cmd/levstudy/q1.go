@@ -12,16 +12,16 @@ import (
 func cmdQ1(ctx context.Context, stdout, stderr io.Writer, args []string) error {
 	var c common
 	var out, bases, kFlag, classifiers, strategies string
-	var seeds int
-	var combined bool
-	fs := newFlagSet("q1", stderr, "-bases raw,relu,cnn:A1 [-classifier linear] [-k 100,1000,10000] -out DIR")
+	var seeds, steps, trainEval int
+	fs := newFlagSet("q1", stderr, "-bases raw,relu,cnn:A1 [-classifier cnn|linear|probe|ridge] [-k 1000,2000,…] -out DIR")
 	c.register(fs)
-	fs.StringVar(&bases, "bases", "raw,relu", "comma-separated bases (see -basis)")
-	fs.StringVar(&classifiers, "classifier", "linear", "comma-separated classifiers: linear, ridge, cnn (cnn is slow on CPU)")
+	fs.StringVar(&bases, "bases", "raw,relu", "comma-separated bases (see -basis); each chooses rows, the classifier's input is fixed")
+	fs.StringVar(&classifiers, "classifier", "cnn", "comma-separated classifiers: cnn (MnistConvNet on the raw images), linear (logistic regression on the raw pixels), ridge (least squares on the raw pixels), probe (logistic regression on the basis's own features)")
 	fs.StringVar(&kFlag, "k", intsString(levlib.DefaultQ1K), "k grid (selected training rows)")
 	fs.StringVar(&strategies, "strategies", "top,bottom,random,sampled,balanced", "selection strategies")
-	fs.IntVar(&seeds, "seeds", 5, "seeds of the random baseline")
-	fs.BoolVar(&combined, "combined-leverage", false, "select by leverage of all 70k rows (as the seed's figures) instead of the training rows'")
+	fs.IntVar(&seeds, "seeds", 3, "seeds of the random baseline (each also seeds the cnn classifier)")
+	fs.IntVar(&steps, "steps", 500, "training steps of the cnn classifier (batch 64), the same for every k")
+	fs.IntVar(&trainEval, "train-eval-rows", 0, "measure training accuracy on this many training rows drawn with seed 1 (0: all)")
 	fs.StringVar(&out, "out", "", "output folder")
 	if err := parse(fs, args); err != nil || helped(args) {
 		return err
@@ -33,23 +33,30 @@ func cmdQ1(ctx context.Context, stdout, stderr io.Writer, args []string) error {
 	if err != nil {
 		return err
 	}
-	opts := levlib.Q1Options{K: ks, RandomSeeds: seeds, CombinedLeverage: combined}
 	if seeds < 1 || seeds > 100 {
 		return fmt.Errorf("flag -seeds: %d, want 1..100", seeds)
 	}
-	for _, s := range strings.Split(classifiers, ",") {
-		cl, err := levlib.ParseClassifier(strings.TrimSpace(s))
-		if err != nil {
-			return fmt.Errorf("flag -classifier: %w", err)
-		}
-		opts.Classifiers = append(opts.Classifiers, cl)
+	if steps < 1 || steps > 1_000_000 {
+		return fmt.Errorf("flag -steps: %d, want 1..1000000", steps)
 	}
+	if trainEval < 0 {
+		return fmt.Errorf("flag -train-eval-rows: %d, want ≥ 0", trainEval)
+	}
+	var sts []levlib.Strategy
 	for _, s := range strings.Split(strategies, ",") {
 		st, err := levlib.ParseStrategy(strings.TrimSpace(s))
 		if err != nil {
 			return fmt.Errorf("flag -strategies: %w", err)
 		}
-		opts.Strategies = append(opts.Strategies, st)
+		sts = append(sts, st)
+	}
+	opts := levlib.Q1Options{RandomSeeds: seeds, TrainEvalRows: trainEval, CNN: levlib.CNNTrainOptions{Steps: steps}}
+	for _, s := range strings.Split(classifiers, ",") {
+		cl, err := levlib.ParseClassifier(strings.TrimSpace(s))
+		if err != nil {
+			return fmt.Errorf("flag -classifier: %w", err)
+		}
+		opts.Grids = append(opts.Grids, levlib.Q1Grid{Classifier: cl, K: ks, Strategies: sts})
 	}
 	specs, err := parseBases(bases)
 	if err != nil {
@@ -59,7 +66,6 @@ func cmdQ1(ctx context.Context, stdout, stderr io.Writer, args []string) error {
 	if err != nil {
 		return err
 	}
-	opts.CNN = levlib.CNNTrainOptions{Epochs: c.epochs}
 	done := 0
 	opts.OnRow = func(r levlib.Q1Row) {
 		done++
@@ -68,7 +74,7 @@ func cmdQ1(ctx context.Context, stdout, stderr io.Writer, args []string) error {
 		if r.Cached {
 			cached = " (cached)"
 		}
-		fmt.Fprintf(stderr, "q1 %d: %s %s-%d seed %d %s: test %.4f%s\n", done, r.Basis, r.Strategy, r.K, r.Seed, r.Classifier, r.AccTest, cached)
+		fmt.Fprintf(stderr, "q1 %d: %s %s-%d seed %d %s: train %.4f, test %.4f%s\n", done, r.Basis, r.Strategy, r.K, r.Seed, r.Classifier, r.AccTrain, r.AccTest, cached)
 	}
 	res, err := levlib.Q1(ctx, ws, specs, opts)
 	ws.Progress(levlib.Progress{})
@@ -82,10 +88,11 @@ func cmdQ1(ctx context.Context, stdout, stderr io.Writer, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "%-12s %-9s %7s %-10s %9s %7s\n", "basis", "strategy", "k", "classifier", "acc_test", "seeds")
+	fmt.Fprintf(stdout, "%-22s %-9s %7s %-10s %9s %9s %9s %6s\n", "basis", "strategy", "k", "classifier", "acc_test", "acc_train", "acc_sel", "seeds")
 	for _, s := range res.Summarize() {
-		fmt.Fprintf(stdout, "%-12s %-9s %7d %-10s %9.4f %7d\n", s.Basis, s.Strategy, s.K, s.Classifier, s.Mean, s.Seeds)
+		fmt.Fprintf(stdout, "%-22s %-9s %7d %-10s %9.4f %9.4f %9.4f %6d\n", s.Basis, s.Strategy, s.K, s.Classifier, s.Test.Mean, s.Train.Mean, s.Selected.Mean, s.Seeds)
 	}
+	fmt.Fprintf(stdout, "protocol: %s\n", res.Protocol["grid"])
 	fmt.Fprintf(stdout, "wrote %s (results.csv, results.json, %d plots)\n", out, len(figs))
 	return nil
 }

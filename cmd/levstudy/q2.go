@@ -111,7 +111,7 @@ func cmdQ2(ctx context.Context, stdout, stderr io.Writer, args []string) error {
 	c.register(fs)
 	fs.StringVar(&bases, "bases", "raw,relu", "comma-separated bases (see -basis); torch:DIR/*.pth globs are expanded")
 	fs.StringVar(&kFlag, "k", intsString(levlib.DefaultOverlapK), "top-k grid for overlaps and consistently chosen samples")
-	fs.IntVar(&shuffles, "shuffles", 20, "seeded shuffles for the empirical null band of tau-b")
+	fs.IntVar(&shuffles, "shuffles", 200, "seeded shuffles for the empirical null band of tau-b (its 2.5–97.5% quantiles)")
 	fs.StringVar(&out, "out", "", "output folder")
 	if err := parse(fs, args); err != nil || helped(args) {
 		return err
@@ -178,8 +178,7 @@ func parseBases(s string) ([]levlib.BasisSpec, error) {
 }
 
 func printQ2(w io.Writer, r *levlib.Q2Result) {
-	fmt.Fprintf(w, "Kendall tau-b between leverage rankings (random permutation: 0 ± %.4f; %d shuffles: [%.4f, %.4f])\n",
-		r.NullSD, r.NullBand.N, r.NullBand.Lo, r.NullBand.Hi)
+	fmt.Fprintf(w, "Kendall tau-b between leverage rankings (random permutation: 0 ± %.4f; %s)\n", r.NullSD, r.NullBand.Describe())
 	fmt.Fprintf(w, "%-9s", "")
 	for _, b := range r.Bases {
 		fmt.Fprintf(w, " %8s", b)

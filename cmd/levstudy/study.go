@@ -12,13 +12,11 @@ import (
 func cmdRun(ctx context.Context, stdout, stderr io.Writer, args []string) error {
 	var c common
 	var out, preset, weights string
-	var cnnClassifier bool
 	fs := newFlagSet("run", stderr, "[-preset quick|full|original|tiny] [-out out/study]")
 	c.register(fs)
-	fs.StringVar(&preset, "preset", "quick", "quick (≈10 min on 2 CPU cores), full (the seed's study; hours on CPU), original (the original study's .pth networks), tiny (tests)")
+	fs.StringVar(&preset, "preset", "quick", "quick (about 10 min on 2 CPU cores), full (the seed's study; hours on CPU), original (the original study's .pth networks), tiny (tests)")
 	fs.StringVar(&out, "out", "out/study", "output folder")
 	fs.StringVar(&weights, "weights", "", "folder of the original study's mnist-cnn-*.pth files (preset original)")
-	fs.BoolVar(&cnnClassifier, "cnn-classifier", false, "also train the CNN classifier in Q1 (slow on CPU)")
 	if err := parse(fs, args); err != nil || helped(args) {
 		return err
 	}
@@ -33,29 +31,35 @@ func cmdRun(ctx context.Context, stdout, stderr io.Writer, args []string) error 
 	if err != nil {
 		return err
 	}
+	study, err := levlib.NewStudy(ws, levlib.StudyOptions{Preset: p, Weights: weights})
+	if err != nil {
+		return err
+	}
 	start := time.Now()
-	res, err := levlib.RunStudy(ctx, ws, levlib.StudyOptions{Preset: p, OutDir: out, Weights: weights, CNNClassifier: cnnClassifier,
-		Stage: func(name string) {
-			ws.Progress(levlib.Progress{})
-			fmt.Fprintf(stderr, "[%s] %s\n", time.Since(start).Round(time.Second), name)
-		}})
+	res, err := study.Run(ctx, out, func(name string) {
+		ws.Progress(levlib.Progress{})
+		fmt.Fprintf(stderr, "[%s] %s\n", time.Since(start).Round(time.Second), name)
+	})
 	ws.Progress(levlib.Progress{})
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "levstudy run, preset %s, backend %s: %s\n", res.Plan.Preset, res.Backend, time.Since(start).Round(time.Second))
 	for _, b := range res.Bases {
-		fmt.Fprintf(stdout, "  %-8s rank %4d of %4d (%d rows)\n", b.Label, b.Rank, b.Cols, b.Rows)
+		fmt.Fprintf(stdout, "  %-22s rank %4d of %4d, Σℓ = %.3f, %d rows with ℓ > 0.99\n", b.Label, b.Rank, b.Cols, b.SumScores, b.NearOne)
 	}
-	for _, s := range res.Q1.Summarize() {
+	for _, s := range res.Q1.ByFamily() {
 		if s.Strategy == levlib.StrategyTop || s.Strategy == levlib.StrategyRandom {
-			fmt.Fprintf(stdout, "  Q1 %-8s %-6s k=%-6d %s: test accuracy %.4f\n", s.Basis, s.Strategy, s.K, s.Classifier, s.Mean)
+			fmt.Fprintf(stdout, "  Q1 %-6s %-6s k=%-5d %-6s: test %.4f, train %.4f\n", s.Family, s.Strategy, s.K, s.Classifier, s.Test.Mean, s.Train.Mean)
 		}
 	}
-	for _, s := range res.Q2CNN.Summaries {
+	for _, s := range res.Q2.Summaries {
 		if s.Statistic == "kendall_tau_b" && s.GroupA == s.GroupB && s.Pairs > 0 {
-			fmt.Fprintf(stdout, "  Q2 tau-b within %s: mean %.3f (%d pairs; null sd %.4f)\n", s.GroupA, s.Mean, s.Pairs, res.Q2CNN.NullSD)
+			fmt.Fprintf(stdout, "  Q2 tau-b within %s: mean %.3f (%d pairs; null sd %.4f)\n", s.GroupA, s.Mean, s.Pairs, res.Q2.NullSD)
 		}
+	}
+	for _, f := range res.Findings {
+		fmt.Fprintf(stdout, "  finding: %s\n", f.Text)
 	}
 	fmt.Fprintf(stdout, "report: %s\n", res.ReportPath)
 	return nil

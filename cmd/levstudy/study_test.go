@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"image/png"
 	"os"
 	"os/exec"
@@ -46,7 +47,7 @@ func TestRunTiny(t *testing.T) {
 			t.Errorf("%s: %v", p, err)
 		}
 	}
-	for _, f := range []string{"results.json", "q1/results.csv", "q1/results.json", "q2/pairs.csv", "q2/summary.json", "q2_pixel/pairs.csv"} {
+	for _, f := range []string{"results.json", "q1/results.csv", "q1/results.json", "q2/pairs.csv", "q2/summary.json"} {
 		if st, err := os.Stat(filepath.Join(out, f)); err != nil || st.Size() == 0 {
 			t.Errorf("%s: %v", f, err)
 		}
@@ -60,13 +61,33 @@ func TestRunTiny(t *testing.T) {
 		t.Errorf("report has %d images", len(refs))
 	}
 	for _, r := range refs {
-		if !strings.HasPrefix(r[1], "data:image/png;base64,") {
-			t.Errorf("report references %q, not embedded data", r[1][:min(60, len(r[1]))])
+		switch {
+		case strings.HasPrefix(r[1], "data:image/png;base64,"):
+		case strings.HasPrefix(r[1], "#") && bytes.Contains(html, []byte(`id="`+r[1][1:]+`"`)):
+			// a link to a section of the page
+		default:
+			t.Errorf("report references %q, neither embedded data nor a section of the page", r[1][:min(60, len(r[1]))])
 		}
 	}
-	for _, s := range []string{"Question 1", "Question 2", "Kendall tau-b", "rank-deficient"} {
+	for _, s := range []string{"Findings", "Question 1", "Question 2", "Kendall tau-b", "rank-deficient", `class="q1"`, `class="tau"`,
+		"partial tau | ink", "ridge λ", "quantiles of 100 shuffles", "linear classifier", "cnn classifier"} {
 		if !bytes.Contains(html, []byte(s)) {
 			t.Errorf("report lacks %q", s)
+		}
+	}
+	var results struct {
+		Findings []struct {
+			Text    string             `json:"text"`
+			Numbers map[string]float64 `json:"numbers"`
+		} `json:"findings"`
+	}
+	b, err := os.ReadFile(filepath.Join(out, "results.json"))
+	if err != nil || json.Unmarshal(b, &results) != nil || len(results.Findings) < 4 {
+		t.Fatalf("results.json findings: %v, %d", err, len(results.Findings))
+	}
+	for _, f := range results.Findings {
+		if len(f.Numbers) == 0 || !strings.Contains(string(html), strings.ReplaceAll(f.Text, "'", "&#39;")[:40]) {
+			t.Errorf("finding without numbers or not in the report: %+v", f)
 		}
 	}
 	shot := filepath.Join(dir, "report.png")

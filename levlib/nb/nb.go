@@ -1,19 +1,20 @@
-// Package nb is the glue between levlib and GoNB notebooks: it opens a Session (backend, data, cache,
-// the plan of a preset, shared with `levstudy run` so that notebooks reuse its cache), shows a live
-// progress line, and displays figures and tables inline. Outside a notebook its displays are no-ops.
+// Package nb is the glue between levlib and GoNB notebooks: Open returns the levlib.Study of a preset
+// (the same plan, backend choice and cache as `levstudy run`, so notebooks reuse its results), and the
+// Show functions display a stage's tables and figures inline, with a live progress line. Outside a
+// notebook the displays are no-ops.
 //
 // A notebook cell then reads:
 //
 //	%%
-//	s := must.M1(nb.Open(*flagPreset))
-//	res := must.M1(s.Pixel.Leverage(s.Ctx, levlib.BasisSpec{Kind: levlib.KindRaw}, levlib.LeverageOptions{}))
-//	nb.Figure(levlib.ScoreCurve(nb.Path("raw_scores.png"), res.Scores, "raw"))
+//	s := nb.Must(nb.Open(*flagPreset))
+//	nb.Check(nb.ShowDigitGrids(s, *flagBases, *flagK))
 package nb
 
 import (
 	"context"
 	"fmt"
 	"html"
+	"html/template"
 	"os"
 	"path/filepath"
 	"strings"
@@ -24,23 +25,10 @@ import (
 	"github.com/levstudy/levstudy/levlib/backend"
 )
 
-// Session is what a notebook cell works with.
-type Session struct {
-	Ctx  context.Context
-	Plan *levlib.StudyPlan
-	// Pixel works on the preset's rows for RAW and ReLU; CNN on the preset's rows for CNN bases (with
-	// the preset's training recipe).
-	Pixel, CNN *levlib.Workspace
-	// Backend is the backend configuration in use.
-	Backend string
-	// FigDir is where Path puts figures.
-	FigDir string
-}
-
-// Open returns a session for a preset (quick, full, tiny; original needs weights): the backend chosen as
-// by the CLI (XLA if installed, else pure Go, with a note shown), the MNIST data from the default
-// folder, the default cache, and figures under out/notebook next to the notebooks' folder.
-func Open(preset string, weights ...string) (*Session, error) {
+// Open returns the study of a preset (quick, full, tiny; original needs weights): the backend chosen as
+// by the CLI (XLA if installed, else pure Go, with a one-line note shown), the MNIST data from the
+// default folder and the default cache.
+func Open(preset string, weights ...string) (*levlib.Study, error) {
 	p, err := levlib.ParsePreset(preset)
 	if err != nil {
 		return nil, err
@@ -48,10 +36,6 @@ func Open(preset string, weights ...string) (*Session, error) {
 	opts := levlib.StudyOptions{Preset: p}
 	if len(weights) > 0 {
 		opts.Weights = weights[0]
-	}
-	plan, err := levlib.Plan(opts)
-	if err != nil {
-		return nil, err
 	}
 	sel, err := backend.New("")
 	if err != nil {
@@ -64,17 +48,19 @@ func Open(preset string, weights ...string) (*Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	base := &levlib.Workspace{Backend: sel.Backend, Cache: &levlib.Cache{Dir: levlib.DefaultCacheDir()}, Progress: Progress(),
-		Warn: func(err error) { gonbui.DisplayHTML("<b>warning:</b> " + html.EscapeString(err.Error())) }}
-	pixel, cnn := *base, *base
-	pixel.Data = ds.Sample(plan.PixelTrain, plan.PixelTest)
-	cnn.Data = ds.Sample(plan.CNNTrain, plan.CNNTest)
-	cnn.CNNRecipe = plan.Recipe
+	ws := &levlib.Workspace{Backend: sel.Backend, Data: ds, Cache: &levlib.Cache{Dir: levlib.DefaultCacheDir()}, Progress: Progress(),
+		Warn: func(err error) { gonbui.DisplayHTML("<b>warning:</b> " + html.EscapeString(err.Error())) },
+		Note: func(s string) { gonbui.DisplayHTML("<small>" + html.EscapeString(s) + "</small>") }}
+	return levlib.NewStudy(ws, opts)
+}
+
+// ctx is the context of notebook computations (a cell is stopped by the kernel's interrupt).
+var ctx = context.Background()
+
+// FigureDir is where the notebooks' figures go: out/notebook beside the notebooks' folder.
+func FigureDir() (string, error) {
 	dir := filepath.Join(notebookDir(), "..", "out", "notebook")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, err
-	}
-	return &Session{Ctx: context.Background(), Plan: plan, Pixel: &pixel, CNN: &cnn, Backend: sel.Config, FigDir: dir}, nil
+	return dir, os.MkdirAll(dir, 0o755)
 }
 
 // notebookDir is $GONB_DIR (the notebook's folder) or the working directory.
@@ -86,8 +72,186 @@ func notebookDir() string {
 	return d
 }
 
-// Path returns a path for a figure file in the session's figure folder.
-func (s *Session) Path(name string) string { return filepath.Join(s.FigDir, name) }
+// Text displays a line of text (and prints it, so the executed notebook's text output has it).
+func Text(format string, args ...any) {
+	s := fmt.Sprintf(format, args...)
+	if gonbui.IsNotebook {
+		gonbui.DisplayHTML("<p>" + html.EscapeString(s) + "</p>")
+	}
+	fmt.Println(s)
+}
+
+// ShowBases displays one row per basis (rank, Σℓ, rows with ℓ > 0.99, training) and prints a line per
+// basis: "raw: rank 713 of 784, Σℓ = 713.000000".
+func ShowBases(s *levlib.Study) error {
+	bases, err := s.Bases(ctx)
+	if err != nil {
+		return err
+	}
+	Text("pool: %d training + %d test rows; %s", s.WS.Data.NumTrain, s.WS.Data.N()-s.WS.Data.NumTrain, s.Plan.Description)
+	var reports []levlib.BasisReport
+	for _, b := range bases {
+		r := report(s, b)
+		reports = append(reports, r)
+		fmt.Printf("%s: rank %d of %d, Σℓ = %.6f, %d rows with ℓ > 0.99\n", b.Label, r.Rank, r.Cols, r.SumScores, r.NearOne)
+	}
+	HTML(levlib.BasesTable(reports))
+	return nil
+}
+
+func report(s *levlib.Study, b *levlib.BasisResult) levlib.BasisReport {
+	lev := b.Leverage
+	r := levlib.BasisReport{Label: b.Label, Family: b.Family, Spec: b.Name, Rows: len(lev.Scores), Cols: lev.Cols, Rank: lev.Rank,
+		NearOne: lev.NearOne, Tolerance: lev.Tolerance, SigmaRank: lev.SigmaRank, SigmaNext: lev.SigmaNext, Refined: lev.Refined,
+		Manifest: b.Manifest, TrainedOn: b.TrainedOn}
+	for _, v := range lev.Scores {
+		r.SumScores += v
+		r.MaxScore = max(r.MaxScore, v)
+	}
+	return r
+}
+
+// ShowScoreCurves displays the sorted leverage scores of the chosen bases ("all", or labels/families).
+func ShowScoreCurves(s *levlib.Study, bases string) error {
+	chosen, err := s.Select(ctx, bases)
+	if err != nil {
+		return err
+	}
+	dir, err := FigureDir()
+	if err != nil {
+		return err
+	}
+	for _, b := range chosen {
+		path := filepath.Join(dir, b.Label+"_scores.png")
+		if err := levlib.ScoreCurve(path, b.Leverage.Scores, fmt.Sprintf("%s leverage, sorted (rank %d)", b.Label, b.Leverage.Rank)); err != nil {
+			return err
+		}
+		PNG(path)
+	}
+	return nil
+}
+
+// ShowDigitGrids displays, for the chosen bases, the k highest- and lowest-leverage digits (10 columns,
+// sorted by label, titled "Label: d (score)"), after a line "k = N".
+func ShowDigitGrids(s *levlib.Study, bases string, k int) error {
+	if k < 10 || k > 1000 || k%10 != 0 {
+		return fmt.Errorf("flag -k: %d, want a multiple of 10 in 10..1000", k)
+	}
+	chosen, err := s.Select(ctx, bases)
+	if err != nil {
+		return err
+	}
+	dir, err := FigureDir()
+	if err != nil {
+		return err
+	}
+	Text("k = %d: the %d highest- and lowest-leverage digits of %d bases", k, k, len(chosen))
+	for _, b := range chosen {
+		for _, g := range []struct {
+			name string
+			idx  []int
+		}{{"highest", levlib.TopK(b.Leverage.Scores, k)}, {"lowest", levlib.BottomK(b.Leverage.Scores, k)}} {
+			path := filepath.Join(dir, fmt.Sprintf("%s_%s%d.png", b.Label, g.name, k))
+			title := fmt.Sprintf("%s: the %d %s-leverage digits, by label", b.Label, k, g.name)
+			if err := levlib.DigitGrid(path, s.WS.Data, b.Leverage.Scores, g.idx, levlib.GridOptions{Title: title}); err != nil {
+				return err
+			}
+			PNG(path)
+		}
+	}
+	return nil
+}
+
+// ShowQ1 runs (or reads from the cache) Question 1 and displays, per classifier, the pivoted table and
+// the accuracy figures; it prints the top-k and random test accuracy per family at each k.
+func ShowQ1(s *levlib.Study) error {
+	q, err := s.Q1(ctx)
+	if err != nil {
+		return err
+	}
+	dir, err := FigureDir()
+	if err != nil {
+		return err
+	}
+	fam := q.ByFamily()
+	for _, f := range fam {
+		if f.Strategy == levlib.StrategyTop || f.Strategy == levlib.StrategyRandom {
+			fmt.Printf("Q1 %s %s k=%d %s: test accuracy %.4f (train %.4f)\n", f.Family, f.Strategy, f.K, f.Classifier, f.Test.Mean, f.Train.Mean)
+		}
+	}
+	for _, cl := range levlib.Classifiers {
+		if _, ok := firstOf(fam, cl); !ok {
+			continue
+		}
+		HTML(template.HTML("<h4>" + string(cl) + " classifier</h4><p><small>" + html.EscapeString(q.Protocol[string(cl)]) + "</small></p>"))
+		HTML(levlib.Q1Table(q, cl))
+	}
+	files, err := levlib.Q1Figures(dir, q)
+	if err != nil {
+		return err
+	}
+	for _, f := range files {
+		if strings.HasSuffix(f, ".png") {
+			PNG(f)
+		}
+	}
+	return nil
+}
+
+func firstOf(fam []levlib.Q1Summary, cl levlib.Classifier) (levlib.Q1Summary, bool) {
+	for _, f := range fam {
+		if f.Classifier == cl {
+			return f, true
+		}
+	}
+	return levlib.Q1Summary{}, false
+}
+
+// ShowQ2 computes Question 2 and displays the family table, the tau-b matrix, the controls and the
+// figures; it prints tau-b within each family.
+func ShowQ2(s *levlib.Study) error {
+	dir, err := FigureDir()
+	if err != nil {
+		return err
+	}
+	q, err := s.Q2(ctx, filepath.Join(dir, "q2"))
+	if err != nil {
+		return err
+	}
+	for _, g := range q.Summaries {
+		if g.Statistic == "kendall_tau_b" && g.GroupA == g.GroupB {
+			fmt.Printf("Q2 tau-b within %s: mean %.3f (%d pairs; null sd %.4f)\n", g.GroupA, g.Mean, g.Pairs, q.NullSD)
+		}
+	}
+	Text("Under random permutation tau-b is 0 ± %.4f (SD); %s.", q.NullSD, q.NullBand.Describe())
+	HTML(levlib.Q2GroupTable(q))
+	HTML(levlib.TauMatrix(q))
+	HTML(levlib.ControlsTable(q))
+	for _, f := range q.Figures {
+		if strings.HasSuffix(f, ".png") {
+			PNG(f)
+		}
+	}
+	return nil
+}
+
+// ShowFindings runs every stage (from the cache where possible) and displays the findings sentences.
+func ShowFindings(s *levlib.Study) error {
+	dir, err := FigureDir()
+	if err != nil {
+		return err
+	}
+	res, err := s.Run(ctx, filepath.Join(dir, "study"), nil)
+	if err != nil {
+		return err
+	}
+	for _, f := range res.Findings {
+		fmt.Println("finding:", f.Text)
+	}
+	HTML(levlib.FindingsList(res.Findings))
+	Text("report: %s", res.ReportPath)
+	return nil
+}
 
 // Progress returns a callback that keeps one live line in the cell's output ("stage: 3/10, ETA 5s").
 func Progress() func(levlib.Progress) {
@@ -108,13 +272,8 @@ func Progress() func(levlib.Progress) {
 	}
 }
 
-// Figure displays the PNG file at path (the error of the function that wrote it, if any, is shown
-// instead).
-func Figure(path string, err error) {
-	if err != nil {
-		gonbui.DisplayHTML("<b>error:</b> " + html.EscapeString(err.Error()))
-		return
-	}
+// PNG displays the PNG file at path (an error reading it is shown instead).
+func PNG(path string) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		gonbui.DisplayHTML("<b>error:</b> " + html.EscapeString(err.Error()))
@@ -123,33 +282,14 @@ func Figure(path string, err error) {
 	gonbui.DisplayPNG(b)
 }
 
-// Figures displays several PNG files, skipping other formats.
-func Figures(paths []string) {
-	for _, p := range paths {
-		if strings.HasSuffix(p, ".png") {
-			Figure(p, nil)
-		}
-	}
+// HTML displays an HTML fragment (levlib's tables) with the report's table style.
+func HTML(h template.HTML) {
+	gonbui.DisplayHTML(tableStyle + string(h))
 }
 
-// Table displays rows as an HTML table with a header.
-func Table(header []string, rows [][]string) {
-	var b strings.Builder
-	b.WriteString(`<table><tr>`)
-	for _, h := range header {
-		b.WriteString("<th>" + html.EscapeString(h) + "</th>")
-	}
-	b.WriteString("</tr>")
-	for _, r := range rows {
-		b.WriteString("<tr>")
-		for _, c := range r {
-			b.WriteString("<td>" + html.EscapeString(c) + "</td>")
-		}
-		b.WriteString("</tr>")
-	}
-	b.WriteString("</table>")
-	gonbui.DisplayHTML(b.String())
-}
+const tableStyle = `<style>
+table.bases td, table.q1 td, table.q2 td, table.controls td, table.tau td { border: 1px solid #ccc; padding: 2px 6px; text-align: right; }
+</style>`
 
 // Must returns v, or panics with err: for notebook cells, where a panic shows the error and marks the
 // cell as failed (the CI check of executed notebooks looks for it).
@@ -160,6 +300,13 @@ func Must[T any](v T, err error) T {
 	return v
 }
 
+// Check panics with err if it is not nil (see Must).
+func Check(err error) {
+	if err != nil {
+		panic(err)
+	}
+}
+
 // Env returns $name, or def when it is unset: notebook parameters default to it, so that CI can run a
 // notebook on a small preset (LEVSTUDY_PRESET=tiny) without editing it.
 func Env(name, def string) string {
@@ -167,12 +314,4 @@ func Env(name, def string) string {
 		return v
 	}
 	return def
-}
-
-// Must2 is Must for functions returning two values and an error.
-func Must2[T, U any](v T, u U, err error) (T, U) {
-	if err != nil {
-		panic(err)
-	}
-	return v, u
 }

@@ -264,10 +264,36 @@ type Overlap struct {
 	Shared   int     `json:"shared"`
 	Fraction float64 `json:"fraction"`
 	Jaccard  float64 `json:"jaccard"`
-	// Expected values for two independent uniformly random k-subsets of n items (hypergeometric):
-	// E[|A∩B|/k] = k/n and E|A∩B| = k²/n; ExpectedJaccard is (k²/n)/(2k − k²/n).
-	ExpectedFraction float64 `json:"expected_fraction"`
-	ExpectedJaccard  float64 `json:"expected_jaccard"`
+	// Expected values for two independent uniformly random k-subsets of n items: E[|A∩B|/k] = k/n;
+	// ExpectedJaccard = E[|A∩B|/|A∪B|] = Σ_s P(s)·s/(2k−s) over the hypergeometric law of s = |A∩B|;
+	// JaccardOfExpected = (k²/n)/(2k − k²/n), the Jaccard of the expected overlap (smaller).
+	ExpectedFraction  float64 `json:"expected_fraction"`
+	ExpectedJaccard   float64 `json:"expected_jaccard"`
+	JaccardOfExpected float64 `json:"jaccard_of_expected"`
+}
+
+// ExpectedJaccard returns E[|A∩B|/|A∪B|] for two independent uniformly random k-subsets A, B of n
+// items: |A∩B| is hypergeometric, P(s) = C(k,s)·C(n−k,k−s)/C(n,k) (computed in logs).
+func ExpectedJaccard(n, k int) float64 {
+	if k <= 0 || k > n {
+		return math.NaN()
+	}
+	lchoose := func(a, b int) float64 {
+		x, _ := math.Lgamma(float64(a + 1))
+		y, _ := math.Lgamma(float64(b + 1))
+		z, _ := math.Lgamma(float64(a - b + 1))
+		return x - y - z
+	}
+	total := lchoose(n, k)
+	e := 0.0
+	for s := max(0, 2*k-n); s <= k; s++ {
+		if s == 0 {
+			continue
+		}
+		p := math.Exp(lchoose(k, s) + lchoose(n-k, k-s) - total)
+		e += p * float64(s) / float64(2*k-s)
+	}
+	return e
 }
 
 // TopKOverlap returns the overlap of the top-k sets of x and y for each k (clipped to [1, n]).
@@ -298,7 +324,7 @@ func TopKOverlap(x, y []float64, ks []int) ([]Overlap, error) {
 		e := float64(k) * float64(k) / float64(n)
 		out = append(out, Overlap{K: k, Shared: shared, Fraction: float64(shared) / float64(k),
 			Jaccard: float64(shared) / float64(2*k-shared), ExpectedFraction: float64(k) / float64(n),
-			ExpectedJaccard: e / (2*float64(k) - e)})
+			ExpectedJaccard: ExpectedJaccard(n, k), JaccardOfExpected: e / (2*float64(k) - e)})
 	}
 	return out, nil
 }
@@ -314,6 +340,8 @@ func order(x []float64) []int {
 }
 
 // NullBand summarizes Kendall's tau-b between x and seeded random shuffles of y: the empirical null.
+// With fewer than 80 shuffles the 2.5% and 97.5% quantiles are the extreme values: Describe calls it a
+// range then.
 type NullBand struct {
 	N            int     `json:"shuffles"`
 	Mean         float64 `json:"mean"` // of tau-b
@@ -321,6 +349,14 @@ type NullBand struct {
 	Lo           float64 `json:"q025"` // 2.5% and 97.5% quantiles
 	Hi           float64 `json:"q975"`
 	ClosedFormSD float64 `json:"closed_form_sd"` // KendallNullSD(len(x))
+}
+
+// Describe says what the band is, e.g. "2.5–97.5% quantiles of 200 shuffles [-0.0049, 0.0050]".
+func (b NullBand) Describe() string {
+	if b.N < 80 {
+		return fmt.Sprintf("range of %d shuffles [%.4f, %.4f]", b.N, b.Lo, b.Hi)
+	}
+	return fmt.Sprintf("2.5–97.5%% quantiles of %d shuffles [%.4f, %.4f]", b.N, b.Lo, b.Hi)
 }
 
 // ShuffleNull computes tau-b(x, shuffle(y)) for n shuffles drawn from rand.NewPCG(seed, seed).

@@ -178,14 +178,15 @@ func TestTopKOverlap(t *testing.T) {
 	}
 	// k=4: A = {0,1,2,3}, B = {0,2,4,6}: shared 2, Jaccard 2/6.
 	want := []Overlap{
-		{K: 1, Shared: 1, Fraction: 1, Jaccard: 1, ExpectedFraction: 0.1, ExpectedJaccard: 0.1 / 1.9},
-		{K: 4, Shared: 2, Fraction: 0.5, Jaccard: 2.0 / 6, ExpectedFraction: 0.4, ExpectedJaccard: 1.6 / 6.4},
-		{K: 10, Shared: 10, Fraction: 1, Jaccard: 1, ExpectedFraction: 1, ExpectedJaccard: 1},
+		{K: 1, Shared: 1, Fraction: 1, Jaccard: 1, ExpectedFraction: 0.1, ExpectedJaccard: 0.1, JaccardOfExpected: 0.1 / 1.9},
+		{K: 4, Shared: 2, Fraction: 0.5, Jaccard: 2.0 / 6, ExpectedFraction: 0.4, ExpectedJaccard: bruteExpectedJaccard(10, 4), JaccardOfExpected: 1.6 / 6.4},
+		{K: 10, Shared: 10, Fraction: 1, Jaccard: 1, ExpectedFraction: 1, ExpectedJaccard: 1, JaccardOfExpected: 1},
 	}
 	for i := range want {
 		g, w := ov[i], want[i]
 		if g.K != w.K || g.Shared != w.Shared || g.Fraction != w.Fraction || g.Jaccard != w.Jaccard ||
-			math.Abs(g.ExpectedFraction-w.ExpectedFraction) > 1e-15 || math.Abs(g.ExpectedJaccard-w.ExpectedJaccard) > 1e-15 {
+			math.Abs(g.ExpectedFraction-w.ExpectedFraction) > 1e-15 || math.Abs(g.ExpectedJaccard-w.ExpectedJaccard) > 1e-12 ||
+			math.Abs(g.JaccardOfExpected-w.JaccardOfExpected) > 1e-15 {
 			t.Errorf("k=%d: %+v, want %+v", want[i].K, ov[i], want[i])
 		}
 	}
@@ -237,5 +238,40 @@ func BenchmarkKendallTauB(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		KendallTauB(x, y)
+	}
+}
+
+// bruteExpectedJaccard averages |A∩B|/|A∪B| over all pairs of k-subsets of n items, A fixed to {0..k−1}
+// (by symmetry): the slow reference for ExpectedJaccard.
+func bruteExpectedJaccard(n, k int) float64 {
+	total, count := 0.0, 0
+	var rec func(start, left int, chosen []int)
+	rec = func(start, left int, chosen []int) {
+		if left == 0 {
+			shared := 0
+			for _, i := range chosen {
+				if i < k {
+					shared++
+				}
+			}
+			total += float64(shared) / float64(2*k-shared)
+			count++
+			return
+		}
+		for i := start; i <= n-left; i++ {
+			rec(i+1, left-1, append(chosen, i))
+		}
+	}
+	rec(0, k, nil)
+	return total / float64(count)
+}
+
+// TestExpectedJaccard checks the hypergeometric expectation against enumeration of all subsets.
+func TestExpectedJaccard(t *testing.T) {
+	for _, c := range [][2]int{{6, 1}, {6, 2}, {7, 3}, {9, 4}, {8, 8}} {
+		got, want := ExpectedJaccard(c[0], c[1]), bruteExpectedJaccard(c[0], c[1])
+		if math.Abs(got-want) > 1e-12 {
+			t.Errorf("n=%d k=%d: %v, enumeration %v", c[0], c[1], got, want)
+		}
 	}
 }

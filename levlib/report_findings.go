@@ -1,0 +1,230 @@
+package levlib
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+)
+
+// Finding is one sentence of the report's findings, computed from a run's numbers: Numbers holds the
+// values it cites (by name) and Link the report section it summarizes.
+type Finding struct {
+	Text    string             `json:"text"`
+	Numbers map[string]float64 `json:"numbers"`
+	Link    string             `json:"link"`
+}
+
+// Findings states what a run found, in sentences generated from its numbers (never hard-coded): the
+// rank-deficient bases, Question 1 (top-k against random per family, at each classifier's k closest to
+// 1,000, and over the whole grid), Question 2 (agreement within families against the null and the
+// random-feature control) and its controls (ink, the rank cut-off).
+func Findings(r *StudyResult) []Finding {
+	var out []Finding
+	out = append(out, basisFindings(r)...)
+	if r.Q1 != nil {
+		out = append(out, q1Findings(r.Q1)...)
+	}
+	if r.Q2 != nil {
+		out = append(out, q2Findings(r.Q2)...)
+	}
+	return out
+}
+
+func basisFindings(r *StudyResult) []Finding {
+	var deficient, near []string
+	nums := map[string]float64{}
+	for _, b := range r.Bases {
+		if b.Rank < b.Cols {
+			deficient = append(deficient, fmt.Sprintf("%s %d of %d", b.Label, b.Rank, b.Cols))
+			nums["rank_"+b.Label] = float64(b.Rank)
+		}
+		if b.NearOne > 0 {
+			near = append(near, fmt.Sprintf("%s %d", b.Label, b.NearOne))
+			nums["near_one_"+b.Label] = float64(b.NearOne)
+		}
+	}
+	var out []Finding
+	if len(deficient) > 0 {
+		out = append(out, Finding{Text: fmt.Sprintf("Rank-deficient bases (rank of columns): %s. Exact, rank-aware leverage sums to the rank; the seed's plain QR counts every column and gives the rows of dependent directions leverage ≈ 1.",
+			strings.Join(deficient, ", ")), Numbers: nums, Link: "bases"})
+	}
+	if len(near) > 0 {
+		out = append(out, Finding{Text: fmt.Sprintf("Rows with leverage above 0.99 (each alone spans a direction; a top-k of that size is decided by ties near 1): %s.",
+			strings.Join(near, ", ")), Numbers: nums, Link: "bases"})
+	}
+	return out
+}
+
+// q1Findings compares top-k with the random baseline per family and classifier.
+func q1Findings(q *Q1Result) []Finding {
+	fam := q.ByFamily()
+	cls, families, _ := q1Axes(fam)
+	var out []Finding
+	for _, cl := range cls {
+		var ks []int
+		for _, s := range fam {
+			if s.Classifier == cl && s.Strategy == StrategyTop && !slices.Contains(ks, s.K) {
+				ks = append(ks, s.K)
+			}
+		}
+		if len(ks) == 0 {
+			continue
+		}
+		slices.Sort(ks)
+		ref := ks[0]
+		for _, k := range ks {
+			if math.Abs(math.Log(float64(k)/1000)) < math.Abs(math.Log(float64(ref)/1000)) {
+				ref = k
+			}
+		}
+		var worse, better, within, gap []string
+		gapNums := map[string]float64{"k": float64(ref)}
+		for _, f := range families {
+			below, above, n := 0, 0, 0
+			for _, k := range ks {
+				top, ok1 := Q1Find(fam, "", f, StrategyTop, k, cl)
+				rnd, ok2 := Q1Find(fam, "", AnyBasis, StrategyRandom, k, cl)
+				if !ok1 || !ok2 {
+					continue
+				}
+				n++
+				switch {
+				case top.Test.Mean < rnd.Test.Min:
+					below++
+				case top.Test.Mean > rnd.Test.Max:
+					above++
+				}
+			}
+			top, ok1 := Q1Find(fam, "", f, StrategyTop, ref, cl)
+			rnd, ok2 := Q1Find(fam, "", AnyBasis, StrategyRandom, ref, cl)
+			if !ok1 || !ok2 || n == 0 {
+				continue
+			}
+			detail := fmt.Sprintf("%s (%.3f vs %.3f test at k = %d", f, top.Test.Mean, rnd.Test.Mean, ref)
+			if top.Inits > 1 {
+				detail += fmt.Sprintf(", range over %d inits %.3f–%.3f", top.Inits, top.Test.Min, top.Test.Max)
+			}
+			detail += ")"
+			nums := map[string]float64{"k": float64(ref), "top_test": top.Test.Mean, "random_test": rnd.Test.Mean,
+				"top_train": top.Train.Mean, "random_train": rnd.Train.Mean, "top_selected": top.Selected.Mean}
+			switch {
+			case below == n:
+				worse = append(worse, detail)
+			case above == n:
+				better = append(better, detail)
+			default:
+				within = append(within, detail)
+			}
+			if top.Selected.Mean-top.Train.Mean > 0.1 {
+				gap = append(gap, fmt.Sprintf("%s %.3f vs %.3f", f, top.Selected.Mean, top.Train.Mean))
+				gapNums["selected_"+f], gapNums["train_"+f] = top.Selected.Mean, top.Train.Mean
+			}
+			_ = nums
+		}
+		if len(gap) > 0 {
+			out = append(out, Finding{Text: fmt.Sprintf("%s classifier trained on the top-%d: accuracy on the selected rows vs on all training rows: %s. The highest-leverage rows are unlike the rest.",
+				cl, ref, strings.Join(gap, ", ")), Numbers: gapNums, Link: "q1"})
+		}
+		rndAt, _ := Q1Find(fam, "", AnyBasis, StrategyRandom, ref, cl)
+		nums := map[string]float64{"k": float64(ref), "random_test": rndAt.Test.Mean}
+		if len(worse) > 0 {
+			out = append(out, Finding{Text: fmt.Sprintf("%s classifier: top-k leverage selection trains worse than random at every k of the grid for %s.",
+				cl, strings.Join(worse, "; ")), Numbers: nums, Link: "q1"})
+		}
+		if len(better) > 0 {
+			out = append(out, Finding{Text: fmt.Sprintf("%s classifier: top-k leverage selection beats the random band at every k for %s.",
+				cl, strings.Join(better, "; ")), Numbers: nums, Link: "q1"})
+		}
+		if len(within) > 0 {
+			out = append(out, Finding{Text: fmt.Sprintf("%s classifier: top-k and random are mixed over the k grid for %s.",
+				cl, strings.Join(within, "; ")), Numbers: nums, Link: "q1"})
+		}
+	}
+	return out
+}
+
+// q2Findings summarizes agreement within families, against the null, the random-feature control, ink
+// and the rank cut-off.
+func q2Findings(q *Q2Result) []Finding {
+	var out []Finding
+	var parts []string
+	nums := map[string]float64{"null_sd": q.NullSD}
+	for _, s := range q.Summaries {
+		if s.Statistic != "kendall_tau_b" || s.GroupA != s.GroupB {
+			continue
+		}
+		parts = append(parts, fmt.Sprintf("within %s %.3f (%d pairs, %.3f–%.3f)", s.GroupA, s.Mean, s.Pairs, s.Min, s.Max))
+		nums["tau_within_"+s.GroupA] = s.Mean
+	}
+	if len(parts) > 0 {
+		out = append(out, Finding{Text: fmt.Sprintf("Leverage rankings agree across inits far beyond chance: Kendall tau-b %s; under random permutation tau-b is 0 ± %.4f (SD), %s.",
+			strings.Join(parts, ", "), q.NullSD, q.NullBand.Describe()), Numbers: nums, Link: "q2"})
+	}
+	relu, hasRelu := groupStat(q, "relu", "relu", "kendall_tau_b")
+	if hasRelu {
+		var trained []string
+		n := map[string]float64{"tau_within_relu": relu.Mean}
+		for _, f := range []string{"A", "B", "C", "orig-A", "orig-B", "orig-C"} {
+			if s, ok := groupStat(q, f, f, "kendall_tau_b"); ok {
+				rel := "above"
+				if s.Mean < relu.Mean {
+					rel = "below"
+				}
+				trained = append(trained, fmt.Sprintf("%s %.3f (%s)", f, s.Mean, rel))
+				n["tau_within_"+f] = s.Mean
+			}
+		}
+		if len(trained) > 0 {
+			out = append(out, Finding{Text: fmt.Sprintf("Against the random-basis control (ReLU features with different seeds agree at tau-b %.3f): %s.",
+				relu.Mean, strings.Join(trained, ", ")), Numbers: n, Link: "q2-controls"})
+		}
+	}
+	var inkParts []string
+	inkNums := map[string]float64{}
+	for _, s := range q.Summaries {
+		if s.Statistic != "partial_tau_ink" || s.GroupA != s.GroupB {
+			continue
+		}
+		raw, _ := groupStat(q, s.GroupA, s.GroupB, "kendall_tau_b")
+		binned, _ := groupStat(q, s.GroupA, s.GroupB, "binned_tau_ink")
+		inkParts = append(inkParts, fmt.Sprintf("%s %.3f → %.3f partial, %.3f within ink bins", s.GroupA, raw.Mean, s.Mean, binned.Mean))
+		inkNums["partial_"+s.GroupA] = s.Mean
+	}
+	if len(inkParts) > 0 {
+		var inkTau []string
+		for _, b := range q.Bases {
+			inkTau = append(inkTau, fmt.Sprintf("%s %.2f", b, q.InkTau[b]))
+		}
+		out = append(out, Finding{Text: fmt.Sprintf("Ink (‖x‖² of the image) is a shared factor: tau-b between leverage and ink is %s. With it taken out, within-family agreement becomes %s.",
+			strings.Join(inkTau, ", "), strings.Join(inkParts, "; ")), Numbers: inkNums, Link: "q2-controls"})
+	}
+	if len(q.Ridge) > 0 {
+		worst := q.Ridge[0]
+		for _, rc := range q.Ridge {
+			if rc.LambdaRel == worst.LambdaRel && rc.TopKShared < worst.TopKShared {
+				worst = rc
+			}
+		}
+		var parts []string
+		for _, rc := range q.Ridge {
+			if rc.LambdaRel == q.Ridge[0].LambdaRel {
+				parts = append(parts, fmt.Sprintf("%s %.0f%%", rc.Basis, 100*rc.TopKShared))
+			}
+		}
+		out = append(out, Finding{Text: fmt.Sprintf("The rank cut-off decides little of the top-%d: with ridge λ = %.0e × the mean eigenvalue, the share of the top-%d kept is %s.",
+			q.Ridge[0].K, q.Ridge[0].LambdaRel, q.Ridge[0].K, strings.Join(parts, ", ")),
+			Numbers: map[string]float64{"lambda_rel": q.Ridge[0].LambdaRel, "min_shared": worst.TopKShared}, Link: "q2-controls"})
+	}
+	return out
+}
+
+// groupStat returns the summary of a statistic between two groups.
+func groupStat(q *Q2Result, a, b, stat string) (GroupSummary, bool) {
+	for _, s := range q.Summaries {
+		if s.Statistic == stat && ((s.GroupA == a && s.GroupB == b) || (s.GroupA == b && s.GroupB == a)) {
+			return s, true
+		}
+	}
+	return GroupSummary{}, false
+}
