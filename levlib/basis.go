@@ -22,20 +22,33 @@ const (
 	KindReLU  BasisKind = "relu"  // random ReLU features
 	KindCNN   BasisKind = "cnn"   // the embedding of a MnistConvNet trained here
 	KindTorch BasisKind = "torch" // the embedding of a PyTorch MnistConvNet state_dict
+	KindNPY   BasisKind = "npy"   // any N×D matrix in a NumPy .npy file (float32 or float64, C order)
+	KindCSV   BasisKind = "csv"   // any N×D matrix in a CSV file with a header row
 )
 
-// BasisSpec names a feature basis of the MNIST images.
+// IsFile reports whether k is a basis read from a file of features (npy, csv) rather than computed
+// from the MNIST images. File bases are read with OpenBasisFile or LeverageScoresFile; a Workspace
+// refuses them.
+func (k BasisKind) IsFile() bool { return k == KindNPY || k == KindCSV }
+
+// BasisSpec names a feature basis: one of the MNIST images, or any matrix in a file.
 //
 //	raw                      pixels / 255 (N×784)
 //	relu                     relu(X W)/sqrt(F), W ~ N(0,1) 784×F, F = 784, seed 1
 //	relu:F=2000,seed=7       the same with other parameters
 //	cnn:A1                   200-d embedding of MnistConvNet A1 (group A, init seed 1; see TrainCNN)
 //	torch:PATH.pth           200-d embedding of a PyTorch MnistConvNet state_dict (LoadTorchCNN)
+//	npy:PATH.npy             the N×D matrix of a NumPy .npy file (float32 or float64; see NPYFile)
+//	csv:PATH.csv             the N×D matrix of a CSV file with a header row (see CSVMatrix)
+//
+// The file bases (npy, csv) are not MNIST images: their leverage is computed by LeverageScoresFile,
+// streamed from disk.
 type BasisSpec struct {
 	Kind BasisKind
 	// Group and Seed name a CNN (cnn).
 	Group Group
-	// Path is the .pth file (torch).
+	// Path is the .pth file (torch), the .npy file (npy) or the CSV file (csv), as given (a path
+	// may contain ':').
 	Path string
 	// Features is F for relu (0 means 784).
 	Features int
@@ -92,8 +105,13 @@ func ParseBasis(s string) (BasisSpec, error) {
 			return spec, fmt.Errorf("basis %q: want torch:PATH to a .pth state_dict", s)
 		}
 		spec.Path = params
+	case KindNPY, KindCSV:
+		if params == "" {
+			return spec, fmt.Errorf("basis %q: want %s:PATH to a .%s file of N rows × D columns", s, kind, kind)
+		}
+		spec.Path = params
 	default:
-		return spec, fmt.Errorf("unknown basis %q (want raw, relu[:F=N,seed=N], cnn:A1…C5 or torch:PATH.pth)", s)
+		return spec, fmt.Errorf("unknown basis %q (want raw, relu[:F=N,seed=N], cnn:A1…C5, torch:PATH.pth, npy:PATH.npy or csv:PATH.csv)", s)
 	}
 	return spec.Normalized(), nil
 }
@@ -111,7 +129,7 @@ func (s BasisSpec) Normalized() BasisSpec {
 	return s
 }
 
-// String returns the canonical name, e.g. "raw" or "relu:F=784,seed=1".
+// String returns the canonical name, e.g. "raw", "relu:F=784,seed=1" or "npy:x.npy".
 func (s BasisSpec) String() string {
 	s = s.Normalized()
 	switch s.Kind {
@@ -119,8 +137,8 @@ func (s BasisSpec) String() string {
 		return fmt.Sprintf("relu:F=%d,seed=%d", s.Features, s.Seed)
 	case KindCNN:
 		return fmt.Sprintf("cnn:%c%d", s.Group, s.Seed)
-	case KindTorch:
-		return "torch:" + s.Path
+	case KindTorch, KindNPY, KindCSV:
+		return string(s.Kind) + ":" + s.Path
 	}
 	return string(s.Kind)
 }
@@ -133,6 +151,9 @@ func (s BasisSpec) Build(ctx context.Context, b compute.Backend, ds *Dataset, pr
 		return RawBasis(ds), nil
 	case KindReLU:
 		return ReLUBasis(ctx, b, ds, ReLUOptions{Features: s.Features, Seed: s.Seed, Progress: progress})
+	}
+	if s.Kind.IsFile() {
+		return nil, fmt.Errorf("basis %s: %w", s, errFileBasis(s.Kind))
 	}
 	return nil, fmt.Errorf("unknown basis kind %q", s.Kind)
 }

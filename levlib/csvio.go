@@ -14,20 +14,55 @@ import (
 // LeverageCSVHeader is the header of a leverage CSV file.
 var LeverageCSVHeader = []string{"index", "split", "label", "leverage"}
 
-// WriteLeverageCSV writes one row per image of ds — index (row of the combined set), split ("train" or
-// "test"), label, leverage (shortest round-trip float64) — under LeverageCSVHeader, atomically.
+// WriteLeverageCSV writes the leverage CSV of ds and scores (see EncodeLeverageCSV) to path,
+// atomically.
 func WriteLeverageCSV(path string, ds *Dataset, scores []float64) error {
 	if len(scores) != ds.N() {
 		return fmt.Errorf("writing %s: %d scores for %d rows", path, len(scores), ds.N())
 	}
-	return WriteAtomic(path, func(w io.Writer) error {
-		bw := bufio.NewWriter(w)
-		bw.WriteString(strings.Join(LeverageCSVHeader, ",") + "\n")
-		for i, s := range scores {
-			fmt.Fprintf(bw, "%d,%s,%d,%s\n", i, ds.Split(i), ds.Labels[i], strconv.FormatFloat(s, 'g', -1, 64))
+	return WriteAtomic(path, func(w io.Writer) error { return EncodeLeverageCSV(w, ds, scores) })
+}
+
+// EncodeLeverageCSV writes to w one row per image of ds — index (row of the combined set), split
+// ("train" or "test"), label, leverage (shortest round-trip float64) — under LeverageCSVHeader.
+// Errors: len(scores) ≠ ds.N(), or w's write error.
+func EncodeLeverageCSV(w io.Writer, ds *Dataset, scores []float64) error {
+	if len(scores) != ds.N() {
+		return fmt.Errorf("%d scores for %d rows", len(scores), ds.N())
+	}
+	bw := bufio.NewWriter(w)
+	bw.WriteString(strings.Join(LeverageCSVHeader, ",") + "\n")
+	for i, s := range scores {
+		fmt.Fprintf(bw, "%d,%s,%d,%s\n", i, ds.Split(i), ds.Labels[i], strconv.FormatFloat(s, 'g', -1, 64))
+	}
+	return bw.Flush()
+}
+
+// ScoresCSVHeader is the header of the leverage CSV of a file basis (npy, csv), whose rows have no
+// split or label.
+var ScoresCSVHeader = []string{"index", "leverage"}
+
+// EncodeScoresCSV writes to w one row per score — index (the row of the basis file, from 0), leverage
+// (shortest round-trip float64) — under ScoresCSVHeader. Errors are w's.
+func EncodeScoresCSV(w io.Writer, scores []float64) error {
+	bw := bufio.NewWriterSize(w, 1<<16)
+	bw.WriteString(strings.Join(ScoresCSVHeader, ",") + "\n")
+	var b []byte
+	for i, s := range scores {
+		b = strconv.AppendInt(b[:0], int64(i), 10)
+		b = append(b, ',')
+		b = strconv.AppendFloat(b, s, 'g', -1, 64)
+		b = append(b, '\n')
+		if _, err := bw.Write(b); err != nil {
+			return err
 		}
-		return bw.Flush()
-	})
+	}
+	return bw.Flush()
+}
+
+// WriteScoresCSV writes the index,leverage CSV of scores (see EncodeScoresCSV) to path, atomically.
+func WriteScoresCSV(path string, scores []float64) error {
+	return WriteAtomic(path, func(w io.Writer) error { return EncodeScoresCSV(w, scores) })
 }
 
 // LeverageTable is a parsed leverage CSV file.

@@ -18,6 +18,13 @@
 // Method QR for comparison. The big N×D passes run as GoMLX graphs on the chosen backend; only D×D
 // matrices are factorized on the host, with gonum.
 //
+// Any N×D matrix, not only MNIST bases, can be scored: LeverageScores reads a RowSource in row
+// chunks, so a NumPy .npy file (OpenNPY) or a CSV file (OpenCSVMatrix) larger than memory is streamed
+// from disk; LeverageScoresFile does it for an npy:PATH or csv:PATH BasisSpec, with errors that name
+// the file, row and column. LeverageOptions.Ridge gives ridge leverage. NewLeverageSummary and
+// WriteLeverageSummary record a result (source, rank cut-off, rows with ℓ ≈ 1, Σℓ, time, versions)
+// as JSON beside its scores.
+//
 // The library returns errors and never prints; long computations take a context.Context and report
 // through an optional Progress callback. Seeds are always explicit.
 package levlib

@@ -32,6 +32,18 @@ func chunkRows(n, d, want int) int {
 	return (n + chunks - 1) / chunks
 }
 
+// NonFiniteError is the error LeverageScores returns for a NaN or ±Inf in X, at row Row and column Col
+// (both counted from 0, as X[Row, Col] in NumPy). Callers that know where the rows come from (a file,
+// its lines) can say more with errors.As.
+type NonFiniteError struct {
+	Row, Col int
+	Value    float64
+}
+
+func (e *NonFiniteError) Error() string {
+	return fmt.Sprintf("row %d, column %d is %v", e.Row, e.Col, e.Value)
+}
+
 // chunker reads a RowSource in chunks of Rows rows as float64 tensors, the last chunk zero-padded (so
 // that one compiled graph serves every chunk). It can keep only some columns, in a given order, and
 // scale them (tensor column j is row[Cols[j]]·Scale[j]); split the kept columns into blocks, one tensor
@@ -146,7 +158,7 @@ func (c *chunker) read(lo int) ([]*tensors.Tensor, error) {
 	wg.Wait()
 	for _, k := range bad {
 		if k >= 0 {
-			return nil, fmt.Errorf("row %d, column %d is %v", lo+k/c.d, k%c.d, raw[k])
+			return nil, &NonFiniteError{Row: lo + k/c.d, Col: k % c.d, Value: raw[k]}
 		}
 	}
 	return c.ts, nil

@@ -1,6 +1,9 @@
 package levlib
 
-import "bytes"
+import (
+	"bytes"
+	"fmt"
+)
 
 // Internals exposed to the levlib_test package.
 
@@ -12,7 +15,9 @@ func ParseNPYBytes(b []byte) (dtype string, rows, cols int, dataOff int64, err e
 }
 
 // NPYPreamble is the magic, version, header length and header that EncodeNPY writes.
-var NPYPreamble = npyPreamble
+func NPYPreamble(descr string, rows, cols int) []byte {
+	return npyPreamble(descr, fmt.Sprintf("(%d, %d)", rows, cols))
+}
 
 // NPYBufCap returns the capacity of f's read buffer.
 func NPYBufCap(f *NPYFile) int { return cap(f.buf) }

@@ -45,7 +45,7 @@ func EncodeNPY(w io.Writer, m *Matrix, dtype string) error {
 		}
 		return fmt.Errorf("malformed matrix: %d values for %d×%d", len(m.Data), m.Rows, m.Cols)
 	}
-	if _, err := w.Write(npyPreamble(descr, m.Rows, m.Cols)); err != nil {
+	if _, err := w.Write(npyPreamble(descr, fmt.Sprintf("(%d, %d)", m.Rows, m.Cols))); err != nil {
 		return err
 	}
 	const block = 64 << 10
@@ -71,11 +71,33 @@ func EncodeNPY(w io.Writer, m *Matrix, dtype string) error {
 	return nil
 }
 
-// npyPreamble returns the magic, version 1.0, header length and header of a C-order 2-D .npy file,
-// padded with spaces so that its length is a multiple of 64 (the NumPy spec's alignment), ending in
-// '\n'. A 2-D header is under 200 bytes, so it always fits version 1.0's 2-byte length.
-func npyPreamble(descr string, rows, cols int) []byte {
-	header := fmt.Sprintf("{'descr': '%s', 'fortran_order': False, 'shape': (%d, %d), }", descr, rows, cols)
+// EncodeNPYVector writes v to w as a 1-D NumPy .npy file of shape (len(v),) and dtype float64 ('<f8'),
+// in the layout EncodeNPY describes: np.load gives back v exactly. Errors are w's.
+func EncodeNPYVector(w io.Writer, v []float64) error {
+	if _, err := w.Write(npyPreamble("<f8", fmt.Sprintf("(%d,)", len(v)))); err != nil {
+		return err
+	}
+	const block = 64 << 10
+	buf := make([]byte, 0, block)
+	for _, x := range v {
+		buf = binary.LittleEndian.AppendUint64(buf, math.Float64bits(x))
+		if len(buf) == block {
+			if _, err := w.Write(buf); err != nil {
+				return err
+			}
+			buf = buf[:0]
+		}
+	}
+	_, err := w.Write(buf)
+	return err
+}
+
+// npyPreamble returns the magic, version 1.0, header length and header of a C-order .npy file of the
+// given shape (a Python tuple: "(3, 2)", "(5,)"), padded with spaces so that its length is a multiple
+// of 64 (the NumPy spec's alignment), ending in '\n'. A 1-D or 2-D header is under 200 bytes, so it
+// always fits version 1.0's 2-byte length.
+func npyPreamble(descr, shape string) []byte {
+	header := fmt.Sprintf("{'descr': '%s', 'fortran_order': False, 'shape': %s, }", descr, shape)
 	pad := (64 - (10+len(header)+1)%64) % 64
 	header += strings.Repeat(" ", pad) + "\n"
 	b := make([]byte, 0, 10+len(header))

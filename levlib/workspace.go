@@ -40,7 +40,8 @@ func (w *Workspace) warn(err error) {
 	}
 }
 
-// Basis builds the basis matrix of spec for w.Data (training or loading a CNN as needed).
+// Basis builds the basis matrix of spec for w.Data (training or loading a CNN as needed). File bases
+// (npy, csv) are not images of w.Data: they are an error here (use LeverageScoresFile).
 func (w *Workspace) Basis(ctx context.Context, spec BasisSpec) (*Matrix, error) {
 	spec = spec.Normalized()
 	var m *Matrix
@@ -52,6 +53,8 @@ func (w *Workspace) Basis(ctx context.Context, spec BasisSpec) (*Matrix, error) 
 		m, err = ReLUBasis(ctx, w.Backend, w.Data, ReLUOptions{Features: spec.Features, Seed: spec.Seed, Progress: w.Progress})
 	case KindCNN, KindTorch:
 		m, err = w.Embedding(ctx, spec)
+	case KindNPY, KindCSV:
+		err = errFileBasis(spec.Kind)
 	default:
 		err = fmt.Errorf("unknown basis kind %q", spec.Kind)
 	}
@@ -91,7 +94,8 @@ func (c cachedWarning) Is(target error) bool {
 }
 
 // Leverage returns the leverage scores of basis spec on w.Data with opts.Method, from the cache when
-// an entry for the same data, basis and method exists, else computed and cached.
+// an entry for the same data, basis and method exists, else computed and cached. File bases (npy,
+// csv) are an error (use LeverageScoresFile).
 func (w *Workspace) Leverage(ctx context.Context, spec BasisSpec, opts LeverageOptions) (*LeverageResult, error) {
 	id, err := w.basisID(spec)
 	if err != nil {
@@ -127,6 +131,8 @@ func (w *Workspace) basisID(spec BasisSpec) (string, error) {
 		}
 		sum := sha256.Sum256(b)
 		return "torch sha256=" + hex.EncodeToString(sum[:]), nil
+	case KindNPY, KindCSV:
+		return "", fmt.Errorf("basis %s: %w", spec, errFileBasis(spec.Kind))
 	}
 	return spec.String(), nil
 }

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the side-by-side benchmark (scripts/bench/torch_bench.py) needs, if
-# missing: PyTorch and NumPy for Debian's own interpreter (/usr/bin/python3), and OpenBLAS.
+# missing: PyTorch and NumPy for Debian's own interpreter (/usr/bin/python3), OpenBLAS, and GNU time
+# (/usr/bin/time -v, for the peak RSS of make bench-scale).
 # Debian's python3-torch links the generic libblas.so.3 / liblapack.so.3, which without an optimized
 # provider are the netlib reference libraries (single-threaded, unblocked): torch.linalg.qr of MNIST is
 # then about 20x slower than with OpenBLAS, which no PyTorch user would see. libopenblas0-pthread takes
 # over both alternatives (higher priority); an already installed OpenBLAS, BLIS or MKL is kept.
-# Used by `make bench` only (never by `make test`).
+# Used by `make bench` and `make bench-scale` only (never by `make test`).
 set -euo pipefail
-pkgs=(python3-torch python3-numpy)
+pkgs=(python3-torch python3-numpy time)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

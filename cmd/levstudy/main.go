@@ -2,7 +2,8 @@
 //
 // Usage:
 //
-//	levstudy leverage -basis raw|relu[:F=N,seed=N] [-method exact|qr] -out FILE.csv [flags]
+//	levstudy leverage -basis raw|relu[:F=N,seed=N]|cnn:A1|torch:F.pth [-method exact|qr] [-ridge λ] -out FILE.csv|FILE.npy|- [flags]
+//	levstudy leverage -basis npy:X.npy|csv:X.csv [-method exact|qr] [-ridge λ] -out FILE.csv|FILE.npy|-
 //	levstudy figures  -basis raw|relu[:…] [-method exact|qr] [-k 300] -out DIR [flags]
 //	levstudy install-data -from DIR [-to DIR]
 //
@@ -15,12 +16,17 @@
 //	-cache DIR     cache of computed leverage (default $LEVSTUDY_CACHE or ~/.cache/levstudy); -cache "" disables
 //	-relu-features N, -relu-seed N   F and the seed of the relu basis (default 784 and 1)
 //
-// leverage writes a CSV with header index,split,label,leverage, one row per image. figures writes
+// leverage writes a CSV with header index,split,label,leverage, one row per image; for a file basis
+// (any N×D matrix in a float32/float64 .npy file or a CSV file with a header row, read from disk in row
+// chunks) index,leverage; with -out FILE.npy the float64 scores, shape (N,). -ridge λ gives ridge
+// leverage ℓᵢ(λ) = xᵢᵀ(XᵀX + λI)⁻¹xᵢ. Beside every output file FILE.json records the source, rank,
+// rank cut-off, rows with ℓ > 0.99, Σℓ, time and versions; stderr shows the same. figures writes
 // top-K and bottom-K digit grids and the sorted-score curve, as PNG and SVG.
 //
 // Example:
 //
 //	levstudy leverage -basis raw -out raw.csv
+//	levstudy leverage -basis npy:features.npy -out features_lev.npy
 //	levstudy figures -basis relu -out figs/
 //
 // Interrupt (Ctrl-C) stops between chunks; the output files are written atomically.

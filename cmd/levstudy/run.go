@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -34,7 +33,7 @@ const usage = `levstudy: leverage-score sample selection on MNIST.
 
 Commands:
   run           the whole study: leverage, figures, Q1, Q2 and an HTML report (-preset quick|full|original)
-  leverage      leverage scores of a basis, as CSV (index,split,label,leverage)
+  leverage      leverage scores of a basis or of any matrix in a .npy/.csv file, as CSV or .npy, with a JSON summary
   figures       top/bottom digit grids and the sorted-score curve of a basis
   train-cnn     train (or find cached) a CNN of group A, B or C with an init seed
   embed         CNN embeddings of all rows as .npy (float32, N×200)
@@ -85,6 +84,7 @@ type common struct {
 	data, backend, cache, basis, method string
 	rows, reluF, epochs, trainRows      int
 	reluSeed                            uint64
+	ridge                               float64 // -ridge, registered by the leverage command only
 }
 
 func (c *common) register(fs *flag.FlagSet) {
@@ -92,7 +92,7 @@ func (c *common) register(fs *flag.FlagSet) {
 	fs.IntVar(&c.rows, "rows", 0, "use only the first N rows of the combined set (0: all 70000)")
 	fs.StringVar(&c.backend, "backend", "", "GoMLX backend: go, go:ops_sequential, xla:cpu, xla:cuda (default: $GOMLX_BACKEND, else XLA if installed, else go)")
 	fs.StringVar(&c.cache, "cache", levlib.DefaultCacheDir(), `cache folder for computed leverage ("" disables)`)
-	fs.StringVar(&c.basis, "basis", "raw", "basis: raw, relu[:F=N,seed=N], cnn:A1…C5 (A: classification, B: regression, C: untrained) or torch:FILE.pth")
+	fs.StringVar(&c.basis, "basis", "raw", "basis: raw, relu[:F=N,seed=N], cnn:A1…C5 (A: classification, B: regression, C: untrained), torch:FILE.pth; for leverage also npy:FILE.npy or csv:FILE.csv (any N×D matrix)")
 	fs.StringVar(&c.method, "method", "exact", "leverage method: exact (rank-aware) or qr (the seed's thin QR)")
 	fs.IntVar(&c.reluF, "relu-features", 0, "number of random ReLU features F (default 784)")
 	fs.Uint64Var(&c.reluSeed, "relu-seed", 0, "seed of the ReLU weights (default 1)")
@@ -152,43 +152,6 @@ func (c *common) workspace(stderr io.Writer) (*levlib.Workspace, levlib.BasisSpe
 	return ws, spec.Normalized(), method, nil
 }
 
-func (c *common) leverage(ctx context.Context, stderr io.Writer) (*levlib.Workspace, levlib.BasisSpec, *levlib.LeverageResult, error) {
-	ws, spec, method, err := c.workspace(stderr)
-	if err != nil {
-		return nil, spec, nil, err
-	}
-	start := time.Now()
-	res, err := ws.Leverage(ctx, spec, levlib.LeverageOptions{Method: method})
-	ws.Progress(levlib.Progress{}) // clears the bar
-	if err != nil {
-		return nil, spec, nil, err
-	}
-	fmt.Fprintf(stderr, "basis %s, %d rows × %d columns, method %s: rank %d, Σℓ = %.6f (%.1fs)\n", spec, ws.Data.N(),
-		basisCols(spec), method, res.Rank, sum(res.Scores), time.Since(start).Seconds())
-	for _, w := range res.Warnings {
-		fmt.Fprintf(stderr, "levstudy: warning: basis %s: %v\n", spec, w)
-	}
-	return ws, spec, res, nil
-}
-
-func basisCols(spec levlib.BasisSpec) int {
-	switch spec.Kind {
-	case levlib.KindReLU:
-		return spec.Features
-	case levlib.KindCNN, levlib.KindTorch:
-		return levlib.EmbeddingDim
-	}
-	return levlib.ImagePixels
-}
-
-func sum(a []float64) float64 {
-	s := 0.0
-	for _, v := range a {
-		s += v
-	}
-	return s
-}
-
 func newFlagSet(name string, stderr io.Writer, synopsis string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -211,46 +174,6 @@ func parse(fs *flag.FlagSet, args []string) error {
 		fs.Usage()
 		return errUsage
 	}
-	return nil
-}
-
-func cmdLeverage(ctx context.Context, stdout, stderr io.Writer, args []string) error {
-	var c common
-	var out string
-	fs := newFlagSet("leverage", stderr, "-basis B [-method exact|qr] -out FILE.csv")
-	c.register(fs)
-	fs.StringVar(&out, "out", "", "output CSV file (index,split,label,leverage); - for stdout")
-	if err := parse(fs, args); err != nil || helped(args) {
-		return err
-	}
-	if out == "" {
-		return fmt.Errorf("flag -out: missing (the CSV file to write, or - for stdout)")
-	}
-	ws, _, res, err := c.leverage(ctx, stderr)
-	if err != nil {
-		return err
-	}
-	if out == "-" {
-		tmp, err := os.CreateTemp("", "leverage*.csv")
-		if err != nil {
-			return err
-		}
-		tmp.Close()
-		defer os.Remove(tmp.Name())
-		if err := levlib.WriteLeverageCSV(tmp.Name(), ws.Data, res.Scores); err != nil {
-			return err
-		}
-		b, err := os.ReadFile(tmp.Name())
-		if err != nil {
-			return err
-		}
-		_, err = stdout.Write(b)
-		return err
-	}
-	if err := levlib.WriteLeverageCSV(out, ws.Data, res.Scores); err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "wrote %s\n", out)
 	return nil
 }
 

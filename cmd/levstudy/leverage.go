@@ -1,0 +1,204 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/levstudy/levstudy/levlib"
+	"github.com/levstudy/levstudy/levlib/backend"
+)
+
+// The leverage command: scores of an MNIST basis (computed, cached) or of any N×D matrix in a .npy or
+// CSV file (streamed from disk in row chunks, never cached), written as CSV or .npy with a JSON
+// summary beside them.
+
+func cmdLeverage(ctx context.Context, stdout, stderr io.Writer, args []string) error {
+	var c common
+	var out string
+	fs := newFlagSet("leverage", stderr, "-basis B|npy:FILE.npy|csv:FILE.csv [-method exact|qr] [-ridge λ] -out FILE.csv|FILE.npy|-")
+	c.register(fs)
+	fs.StringVar(&out, "out", "", "output: FILE.csv (index,split,label,leverage; index,leverage for npy:/csv: bases), FILE.npy (float64 scores, shape (N,)) or - (CSV on stdout); FILE.json beside it records the run")
+	fs.Float64Var(&c.ridge, "ridge", 0, "ridge leverage ℓᵢ(λ) = xᵢᵀ(XᵀX + λI)⁻¹xᵢ with this λ ≥ 0 (0: exact leverage; X's own units)")
+	if err := parse(fs, args); err != nil || helped(args) {
+		return err
+	}
+	if out == "" {
+		return fmt.Errorf("flag -out: missing (the CSV or .npy file to write, or - for CSV on stdout)")
+	}
+	if c.ridge < 0 || math.IsNaN(c.ridge) || math.IsInf(c.ridge, 0) {
+		return fmt.Errorf("flag -ridge: %v, want a finite λ ≥ 0", c.ridge)
+	}
+	method, err := levlib.ParseMethod(c.method)
+	if err != nil {
+		return fmt.Errorf("flag -method: %w", err)
+	}
+	if c.ridge > 0 && method != levlib.Exact {
+		return fmt.Errorf("flag -ridge: ridge leverage needs -method exact, not %s", method)
+	}
+	spec, err := levlib.ParseBasis(c.basis)
+	if err != nil {
+		return fmt.Errorf("flag -basis: %w", err)
+	}
+	var (
+		ds  *levlib.Dataset // nil for a file basis
+		src levlib.LeverageSource
+		res *levlib.LeverageResult
+	)
+	start := time.Now()
+	if spec.Kind.IsFile() {
+		res, src, err = c.fileLeverage(ctx, fs, stderr, spec, method)
+	} else {
+		var ws *levlib.Workspace
+		ws, spec, res, err = c.leverage(ctx, stderr)
+		if err == nil {
+			ds = ws.Data
+			src = levlib.LeverageSource{Basis: spec.String(), Data: c.data, DataRows: ds.N()}
+		}
+	}
+	if err != nil {
+		return err
+	}
+	elapsed := time.Since(start)
+	if spec.Kind.IsFile() {
+		printLeverage(stderr, spec, res, elapsed)
+	}
+	if out == "-" {
+		bw := bufio.NewWriter(stdout)
+		if ds != nil {
+			err = levlib.EncodeLeverageCSV(bw, ds, res.Scores)
+		} else {
+			err = levlib.EncodeScoresCSV(bw, res.Scores)
+		}
+		if err != nil {
+			return err
+		}
+		return bw.Flush()
+	}
+	switch {
+	case strings.HasSuffix(strings.ToLower(out), ".npy"):
+		err = levlib.WriteScoresNPY(out, res.Scores)
+	case ds != nil:
+		err = levlib.WriteLeverageCSV(out, ds, res.Scores)
+	default:
+		err = levlib.WriteScoresCSV(out, res.Scores)
+	}
+	if err != nil {
+		return err
+	}
+	sum := levlib.NewLeverageSummary(src, res, elapsed)
+	sum.Output = out
+	if err := levlib.WriteLeverageSummaryFile(levlib.SummaryPath(out), sum); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "wrote %s\nwrote %s\n", out, levlib.SummaryPath(out))
+	return nil
+}
+
+// mnistOnlyFlags are the common flags that mean nothing for a file basis.
+var mnistOnlyFlags = []string{"rows", "relu-features", "relu-seed", "epochs", "train-rows"}
+
+// fileLeverage computes the leverage of an npy or csv basis, streamed from the file.
+func (c *common) fileLeverage(ctx context.Context, fs *flag.FlagSet, stderr io.Writer, spec levlib.BasisSpec, method levlib.Method) (*levlib.LeverageResult, levlib.LeverageSource, error) {
+	var src levlib.LeverageSource
+	var bad string
+	fs.Visit(func(f *flag.Flag) {
+		for _, name := range mnistOnlyFlags {
+			if f.Name == name && bad == "" {
+				bad = name
+			}
+		}
+	})
+	if bad != "" {
+		return nil, src, fmt.Errorf("flag -%s: applies to MNIST bases, not to %s (a file basis uses all of the file's rows)", bad, spec)
+	}
+	src, err := levlib.FileSource(spec)
+	if err != nil {
+		return nil, src, err
+	}
+	sel, err := backend.New(c.backend)
+	if err != nil {
+		return nil, src, fmt.Errorf("flag -backend: %w", err)
+	}
+	if sel.Note != "" {
+		fmt.Fprintln(stderr, sel.Note)
+	}
+	bar := newProgress(stderr)
+	res, err := levlib.LeverageScoresFile(ctx, sel.Backend, spec, levlib.LeverageOptions{Method: method, Ridge: c.ridge, Progress: bar.update})
+	bar.clear()
+	return res, src, err
+}
+
+// leverage computes (or loads from the cache) the leverage of an MNIST basis with the -method and
+// -ridge flags, and prints the summary on stderr.
+func (c *common) leverage(ctx context.Context, stderr io.Writer) (*levlib.Workspace, levlib.BasisSpec, *levlib.LeverageResult, error) {
+	ws, spec, method, err := c.workspace(stderr)
+	if err != nil {
+		return nil, spec, nil, err
+	}
+	start := time.Now()
+	res, err := ws.Leverage(ctx, spec, levlib.LeverageOptions{Method: method, Ridge: c.ridge})
+	ws.Progress(levlib.Progress{}) // clears the bar
+	if err != nil {
+		return nil, spec, nil, err
+	}
+	if res.Rows == 0 { // a cache entry written before rows and columns were stored
+		res.Rows, res.Cols = ws.Data.N(), basisCols(spec)
+	}
+	printLeverage(stderr, spec, res, time.Since(start))
+	return ws, spec, res, nil
+}
+
+// printLeverage writes the summary of a leverage result on stderr: the shape, rank, Σℓ, rows near 1
+// and time; the rank cut-off (σ_r, the tolerance, σ_{r+1}); for ridge leverage Σℓ(λ) against the
+// rank; then the warnings.
+func printLeverage(w io.Writer, spec levlib.BasisSpec, res *levlib.LeverageResult, elapsed time.Duration) {
+	s := sum(res.Scores)
+	ridge := ""
+	if res.Ridge > 0 {
+		ridge = fmt.Sprintf(", ridge λ = %g", res.Ridge)
+	}
+	fmt.Fprintf(w, "basis %s, %d rows × %d columns, method %s%s: rank %d, Σℓ = %.6f, %d rows with ℓ > 0.99 (%.1fs)\n",
+		spec, res.Rows, res.Cols, res.Method, ridge, res.Rank, s, res.NearOne, elapsed.Seconds())
+	if res.Method == levlib.Exact && res.Rank > 0 {
+		r, ge, le := res.Rank, "≥", "≤"
+		if res.Refined {
+			ge, le = "=", "="
+		}
+		next := fmt.Sprintf("σ_%d %s %.3g", r+1, le, res.SigmaNext)
+		if r == min(res.Rows, res.Cols) {
+			next = "full rank"
+		}
+		fmt.Fprintf(w, "  rank cut-off: σ_%d %s %.4g, tolerance %.3g, %s (σ_max = %.4g; X with columns scaled to unit norm)\n",
+			r, ge, res.SigmaRank, res.Tolerance, next, res.SigmaMax)
+	}
+	if res.Ridge > 0 {
+		fmt.Fprintf(w, "  ridge: Σℓ(λ) = Σσ²/(σ²+λ) = %.6f of rank %d\n", s, res.Rank)
+	}
+	for _, wr := range res.Warnings {
+		fmt.Fprintf(w, "levstudy: warning: basis %s: %v\n", spec, wr)
+	}
+}
+
+func basisCols(spec levlib.BasisSpec) int {
+	switch spec.Kind {
+	case levlib.KindReLU:
+		return spec.Features
+	case levlib.KindCNN, levlib.KindTorch:
+		return levlib.EmbeddingDim
+	}
+	return levlib.ImagePixels
+}
+
+func sum(a []float64) float64 {
+	s := 0.0
+	for _, v := range a {
+		s += v
+	}
+	return s
+}
