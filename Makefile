@@ -60,6 +60,7 @@ test-short: data
 # Executes every notebook headless (LEVSTUDY_PRESET=tiny unless set), fails on any error, panic or exit
 # status in the outputs, exports HTML to out/html/ and checks screenshots of it.
 notebooks: data deps gonb
+	$(GO) run ./scripts/nbcheck notebooks/*.ipynb
 	bash scripts/notebooks/selftest.sh
 	bash scripts/notebooks/run.sh
 

@@ -72,13 +72,9 @@ func notebookDir() string {
 	return d
 }
 
-// Text displays a line of text (and prints it, so the executed notebook's text output has it).
+// Text prints a line of text (the cell's text output, which the checks of executed notebooks read).
 func Text(format string, args ...any) {
-	s := fmt.Sprintf(format, args...)
-	if gonbui.IsNotebook {
-		gonbui.DisplayHTML("<p>" + html.EscapeString(s) + "</p>")
-	}
-	fmt.Println(s)
+	fmt.Printf(format+"\n", args...)
 }
 
 // ShowBases displays one row per basis (rank, Σℓ, rows with ℓ > 0.99, training) and prints a line per
@@ -109,6 +105,34 @@ func report(s *levlib.Study, b *levlib.BasisResult) levlib.BasisReport {
 		r.MaxScore = max(r.MaxScore, v)
 	}
 	return r
+}
+
+// ShowQRArtefact compares the seed's plain QR leverage with the exact scores on the RAW basis, as the
+// seed notebook's cell 2 did: Σℓ and the rows with ℓ > 0.999 under each (QR counts every column, so
+// the rows of all-zero or dependent pixels get leverage ≈ 1). The QR runs once, then comes from the
+// cache.
+func ShowQRArtefact(s *levlib.Study) error {
+	raw, err := s.Basis(ctx, "raw")
+	if err != nil {
+		return err
+	}
+	qr, err := s.WS.Leverage(ctx, raw.Spec, levlib.LeverageOptions{Method: levlib.QR})
+	if err != nil {
+		return err
+	}
+	for _, r := range []*levlib.LeverageResult{raw.Leverage, qr} {
+		var ones []int
+		sum := 0.0
+		for i, v := range r.Scores {
+			sum += v
+			if v > 0.999 {
+				ones = append(ones, i)
+			}
+		}
+		first := ones[:min(len(ones), 12)]
+		Text("raw, method %s: Σℓ = %.3f (rank %d), %d rows with ℓ > 0.999, the first %v", r.Method, sum, r.Rank, len(ones), first)
+	}
+	return nil
 }
 
 // ShowScoreCurves displays the sorted leverage scores of the chosen bases ("all", or labels/families).

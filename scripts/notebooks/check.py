@@ -1,10 +1,71 @@
 #!/usr/bin/env python3
-"""Fails (exit 1) if an executed notebook shows an error: an error output, a Go panic, or a non-zero
-exit status. nbconvert exits 0 when a GoNB cell panics or calls os.Exit (only "exit status N" appears in
-the output), so CI needs this check. Usage: check.py EXECUTED.ipynb ..."""
+"""Fails (exit 1) if an executed notebook shows an error — an error output, a Go panic, or a non-zero
+exit status (nbconvert exits 0 when a GoNB cell panics or calls os.Exit: only "exit status N" appears in
+the output) — or lacks the results it must show: on the tiny preset, each basis's rank with Σℓ = rank,
+the QR artefact on RAW, the digit grid's k, a Q1 random baseline within a sane band, tau-b within the
+untrained networks above chance, the findings. Usage: check.py EXECUTED.ipynb ..."""
 import json
+import os
 import re
 import sys
+
+
+def ranks(text):
+    """Every "label: rank r of c, Σℓ = s" line has Σℓ = r (to 1e-6); RAW is rank-deficient."""
+    rows = re.findall(r"^(\S+): rank (\d+) of (\d+), Σℓ = ([\d.]+)", text, re.M)
+    if not rows:
+        return "no 'label: rank r of c, Σℓ = s' lines"
+    for label, r, c, s in rows:
+        if abs(float(s) - int(r)) > 1e-6:
+            return f"{label}: Σℓ = {s} but rank {r}"
+    raw = [r for r in rows if r[0] == "raw"]
+    if not raw or int(raw[0][1]) >= int(raw[0][2]):
+        return f"raw should be rank-deficient: {raw}"
+    return None
+
+
+def qr_artefact(text):
+    qr = re.search(r"raw, method qr: Σℓ = ([\d.]+) \(rank (\d+)\), (\d+) rows with ℓ > 0.999", text)
+    ex = re.search(r"raw, method exact: Σℓ = ([\d.]+) \(rank (\d+)\), (\d+) rows with ℓ > 0.999", text)
+    if not qr or not ex:
+        return "no QR / exact comparison on raw"
+    if abs(float(qr.group(1)) - 784) > 1e-6 or int(qr.group(3)) <= int(ex.group(3)):
+        return f"QR artefact not shown: qr {qr.groups()}, exact {ex.groups()}"
+    return None
+
+
+def grid_k(k):
+    return lambda text: None if re.search(rf"^k = {k}:", text, re.M) else f"no 'k = {k}:' line from the digit-grid cell"
+
+
+def q1(text):
+    vals = [float(v) for v in re.findall(r"^Q1 any random k=\d+ linear: test accuracy ([\d.]+)", text, re.M)]
+    if not vals:
+        return "no Q1 random baseline line for the linear classifier"
+    if not all(0.5 <= v <= 0.97 for v in vals):
+        return f"Q1 random baseline test accuracy outside [0.5, 0.97]: {vals}"
+    return None
+
+
+def q2(text):
+    m = re.search(r"^Q2 tau-b within C: mean ([\d.]+) \(\d+ pairs; null sd ([\d.]+)\)", text, re.M)
+    if not m:
+        return "no Q2 tau-b within C line"
+    if float(m.group(1)) < 10 * float(m.group(2)):
+        return f"tau-b within C {m.group(1)} not above 10 null SDs ({m.group(2)})"
+    return None
+
+
+def findings(text):
+    n = len(re.findall(r"^finding: ", text, re.M))
+    return None if n >= 3 else f"{n} findings, want ≥ 3"
+
+
+EXPECT = {
+    "leverage_study": [ranks, qr_artefact, grid_k(300), q1, q2, findings],
+    "q1_selection": [ranks, q1],
+    "q2_robustness": [q2, grid_k(100)],
+}
 
 BAD = re.compile(r"panic:|exit status [1-9]|goroutine \d+ \[|\bERROR\b|cannot find package|undefined:")
 failed = False
@@ -27,6 +88,19 @@ for path in sys.argv[1:]:
                 failed = True
                 errors += 1
                 print(f"{path}: cell {i}: {text.strip()[:2000]}", file=sys.stderr)
+    text = ""
+    for cell in nb["cells"]:
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "stream":
+                t = out.get("text", "")
+                text += "".join(t) if isinstance(t, list) else t
+    name = os.path.basename(path).removesuffix(".ipynb")
+    for expect in EXPECT.get(name, []):
+        problem = expect(text)
+        if problem:
+            failed = True
+            errors += 1
+            print(f"{path}: content: {problem}", file=sys.stderr)
     n = sum(1 for c in nb["cells"] if c["cell_type"] == "code")
     ran = sum(1 for c in nb["cells"] if c["cell_type"] == "code" and c.get("execution_count"))
     if ran != n:
