@@ -314,24 +314,62 @@ func ParseGroup(s string) (Group, error) {
 	return 0, fmt.Errorf("unknown CNN group %q (want A: classification, B: regression, C: untrained)", s)
 }
 
-// lossAndGrad returns the mean loss and ∂loss/∂logits for a batch: cross-entropy (group A) or
-// SmoothL1 with β = 1 against one-hot targets, averaged over the B·10 outputs (group B), as PyTorch's
-// CrossEntropyLoss and SmoothL1Loss with reduction "mean".
-func lossAndGrad(group Group, logits, labels *graph.Node) (*graph.Node, *graph.Node) {
+// cnnLoss is a training loss of MnistConvNet.
+type cnnLoss int
+
+const (
+	// lossCrossEntropy is group A's: PyTorch's CrossEntropyLoss on the logits.
+	lossCrossEntropy cnnLoss = iota
+	// lossSmoothL1 is group B's: SmoothL1Loss (β = 1) of the 10 outputs against one-hot targets.
+	lossSmoothL1
+	// lossDoubleSoftmax is the original study's classification loss: CrossEntropyLoss applied to the
+	// softmax of the logits (a softmax twice), kept to reproduce its numbers.
+	lossDoubleSoftmax
+)
+
+// lossFor returns the loss of a group.
+func lossFor(group Group, doubleSoftmax bool) cnnLoss {
+	switch {
+	case group == GroupB:
+		return lossSmoothL1
+	case doubleSoftmax:
+		return lossDoubleSoftmax
+	}
+	return lossCrossEntropy
+}
+
+// lossAndGrad returns the mean loss and ∂loss/∂logits of a batch of logits [B, 10] and labels [B].
+func lossAndGrad(l cnnLoss, logits, labels *graph.Node) (*graph.Node, *graph.Node) {
+	oneHot := graph.OneHot(labels, logits.Shape().Dimensions[1], logits.DType())
+	return lossGrad(l, logits, oneHot, 1)
+}
+
+// lossGrad returns the mean loss and ∂loss/∂logits for logits and one-hot targets of the same shape,
+// the 10 classes along classAxis and the batch along the other axis, with PyTorch's reduction "mean":
+// over the batch for the cross-entropies, over the B·10 outputs for SmoothL1.
+func lossGrad(l cnnLoss, logits, oneHot *graph.Node, classAxis int) (loss, grad *graph.Node) {
 	d := logits.Shape().Dimensions
-	oneHot := graph.OneHot(labels, d[1], logits.DType())
-	if group == GroupA {
-		logp := graph.LogSoftmax(logits, 1)
-		loss := graph.DivScalar(graph.Neg(graph.ReduceAllSum(graph.Mul(oneHot, logp))), float64(d[0]))
-		grad := graph.DivScalar(graph.Sub(graph.Exp(logp), oneHot), float64(d[0]))
+	b := float64(d[1-classAxis])
+	switch l {
+	case lossCrossEntropy:
+		logp := graph.LogSoftmax(logits, classAxis)
+		loss = graph.DivScalar(graph.Neg(graph.ReduceAllSum(graph.Mul(oneHot, logp))), b)
+		grad = graph.DivScalar(graph.Sub(graph.Exp(logp), oneHot), b)
 		return loss, grad
+	case lossDoubleSoftmax:
+		// p = softmax(z) are the "logits" of the cross-entropy; the chain rule through the first
+		// softmax is its Jacobian-vector product p ∘ (g − Σ_c p_c g_c).
+		p := graph.Softmax(logits, classAxis)
+		logq := graph.LogSoftmax(p, classAxis)
+		loss = graph.DivScalar(graph.Neg(graph.ReduceAllSum(graph.Mul(oneHot, logq))), b)
+		g := graph.DivScalar(graph.Sub(graph.Exp(logq), oneHot), b)
+		dot := graph.ReduceAndKeep(graph.Mul(p, g), graph.ReduceSum, classAxis)
+		return loss, graph.Mul(p, graph.Sub(g, dot))
 	}
 	diff := graph.Sub(logits, oneHot)
 	ad := graph.Abs(diff)
 	small := graph.LessThan(ad, graph.OnesLike(ad))
 	elem := graph.Where(small, graph.MulScalar(graph.Mul(diff, diff), 0.5), graph.SubScalar(ad, 0.5))
 	n := float64(d[0] * d[1])
-	loss := graph.DivScalar(graph.ReduceAllSum(elem), n)
-	grad := graph.DivScalar(graph.Where(small, diff, graph.Sign(diff)), n)
-	return loss, grad
+	return graph.DivScalar(graph.ReduceAllSum(elem), n), graph.DivScalar(graph.Where(small, diff, graph.Sign(diff)), n)
 }

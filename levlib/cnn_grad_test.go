@@ -14,7 +14,7 @@ import (
 // gradCheckSetup returns float64 parameters (InitCNN(7) scaled up so that units are active), a batch
 // of 6 random images with labels, and a function computing (loss, hand-written gradients, stock
 // autodiff gradients of the dense parameters 4–7) for a group.
-func gradCheck(t *testing.T, group Group) {
+func gradCheck(t *testing.T, group Group, doubleSoftmax bool) {
 	b, err := compute.NewWithConfig("go")
 	if err != nil {
 		t.Fatal(err)
@@ -44,7 +44,7 @@ func gradCheck(t *testing.T, group Group) {
 	exec, err := graph.NewExec(b, func(in []*graph.Node) []*graph.Node {
 		p := in[:8]
 		acts := cnnForward(p, in[8], Im2Col)
-		loss, dLogits := lossAndGrad(group, acts.logits, in[9])
+		loss, dLogits := lossAndGrad(lossFor(group, doubleSoftmax), acts.logits, in[9])
 		out := append([]*graph.Node{loss}, cnnBackward(p, acts, dLogits)...)
 		// Stock reverse-mode autodiff of the loss, for the dense layers (the convolutions' Slice VJP
 		// needs Pad, which the pure-Go backend lacks).
@@ -118,8 +118,9 @@ func gradCheck(t *testing.T, group Group) {
 // GoMLX autodiff (dense layers) and central finite differences (all 8 parameters), for both losses.
 func TestCNNGradients(t *testing.T) {
 	for _, g := range []Group{GroupA, GroupB} {
-		t.Run(string(g), func(t *testing.T) { gradCheck(t, g) })
+		t.Run(string(g), func(t *testing.T) { gradCheck(t, g, false) })
 	}
+	t.Run("A double softmax", func(t *testing.T) { gradCheck(t, GroupA, true) })
 }
 
 // TestPoolGradTies checks PyTorch's rule for ties in max-pooling: the gradient goes to the first
@@ -182,7 +183,7 @@ func TestHostColumnsGradients(t *testing.T) {
 	for _, g := range []Group{GroupA, GroupB} {
 		var moments [2][8][]float32
 		for k, impl := range []ConvImpl{Im2Col, HostColumns} {
-			st, err := newCNNStepper(b, impl, g, w.Params, zero, zero)
+			st, err := newCNNStepper(b, impl, lossFor(g, false), w.Params, zero, zero)
 			if err != nil {
 				t.Fatal(err)
 			}

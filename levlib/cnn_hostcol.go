@@ -303,24 +303,6 @@ func colForwardHead(w [5]*graph.Node, p2 []*graph.Node) *colHead {
 	return f
 }
 
-// colLossGrad returns the mean loss and ∂loss/∂logits for logits and one-hot targets, both [10, B]:
-// cross-entropy (group A) or SmoothL1 with β = 1 averaged over the 10·B outputs (group B).
-func colLossGrad(group Group, logits, oneHot *graph.Node) (loss, grad *graph.Node) {
-	d := logits.Shape().Dimensions
-	if group == GroupA {
-		logp := graph.LogSoftmax(logits, 0)
-		loss = graph.DivScalar(graph.Neg(graph.ReduceAllSum(graph.Mul(oneHot, logp))), float64(d[1]))
-		grad = graph.DivScalar(graph.Sub(graph.Exp(logp), oneHot), float64(d[1]))
-		return loss, grad
-	}
-	diff := graph.Sub(logits, oneHot)
-	ad := graph.Abs(diff)
-	small := graph.LessThan(ad, graph.OnesLike(ad))
-	elem := graph.Where(small, graph.MulScalar(graph.Mul(diff, diff), 0.5), graph.SubScalar(ad, 0.5))
-	n := float64(d[0] * d[1])
-	return graph.DivScalar(graph.ReduceAllSum(elem), n), graph.DivScalar(graph.Where(small, diff, graph.Sign(diff)), n)
-}
-
 // colBackwardHead returns the gradients of W2a, W4, b4, W6, b6 and of the conv2 patches (without the
 // ones row, [288, 49·B] per window position) given ∂loss/∂logits.
 func colBackwardHead(w [5]*graph.Node, p2 []*graph.Node, f *colHead, dLogits *graph.Node) (dW [5]*graph.Node, dP [4]*graph.Node) {

@@ -25,12 +25,12 @@ type cnnStepper interface {
 
 // newCNNStepper returns the stepper of a formulation (Im2Col: one graph per step, for XLA; HostColumns:
 // the pure-Go backend's, see cnn_hostcol.go), starting from p, m, v.
-func newCNNStepper(b compute.Backend, impl ConvImpl, group Group, p, m, v [8][]float32) (cnnStepper, error) {
+func newCNNStepper(b compute.Backend, impl ConvImpl, loss cnnLoss, p, m, v [8][]float32) (cnnStepper, error) {
 	switch impl {
 	case HostColumns:
-		return newColStepper(b, group, p, m, v)
+		return newColStepper(b, loss, p, m, v)
 	case Im2Col:
-		return newGraphStepper(b, group, p, m, v)
+		return newGraphStepper(b, loss, p, m, v)
 	}
 	return nil, fmt.Errorf("train CNN: no training formulation for %v", impl)
 }
@@ -71,12 +71,12 @@ type graphStepper struct {
 	loss    lossAccumulator
 }
 
-func newGraphStepper(b compute.Backend, group Group, p, m, v [8][]float32) (*graphStepper, error) {
+func newGraphStepper(b compute.Backend, lossKind cnnLoss, p, m, v [8][]float32) (*graphStepper, error) {
 	exec, err := newExec(b, func(in []*graph.Node) []*graph.Node {
 		pp, mm, vv := in[0:8], in[8:16], in[16:24]
 		x, y, c1, c2, lossSum := in[24], in[25], in[26], in[27], in[28]
 		acts := cnnForward(pp, x, Im2Col)
-		loss, dLogits := lossAndGrad(group, acts.logits, y)
+		loss, dLogits := lossAndGrad(lossKind, acts.logits, y)
 		grads := cnnBackward(pp, acts, dLogits)
 		out := make([]*graph.Node, 25)
 		for i, g := range grads {
@@ -155,7 +155,7 @@ type colStepper struct {
 	dp1, oneHot      map[int]*tensors.Tensor
 }
 
-func newColStepper(b compute.Backend, group Group, p, m, v [8][]float32) (*colStepper, error) {
+func newColStepper(b compute.Backend, lossKind cnnLoss, p, m, v [8][]float32) (*colStepper, error) {
 	s := &colStepper{be: b, batches: map[int]*colBatch{}, dp1: map[int]*tensors.Tensor{}, oneHot: map[int]*tensors.Tensor{}}
 	var err error
 	if s.conv1, err = newExec(b, func(in []*graph.Node) *graph.Node {
@@ -170,7 +170,7 @@ func newColStepper(b compute.Backend, group Group, p, m, v [8][]float32) (*colSt
 		w, mm, vv := [5]*graph.Node(in[4:9]), in[9:14], in[14:19]
 		oneHot, c1, c2, lossSum := in[19], in[20], in[21], in[22]
 		f := colForwardHead(w, p2)
-		loss, dLogits := colLossGrad(group, f.logits, oneHot)
+		loss, dLogits := lossGrad(lossKind, f.logits, oneHot, 0)
 		dW, dP := colBackwardHead(w, p2, f, dLogits)
 		out := append([]*graph.Node{}, dP[:]...)
 		var nw, nm, nv [5]*graph.Node

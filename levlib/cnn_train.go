@@ -33,6 +33,9 @@ type CNNTrainOptions struct {
 	// EvalRows is how many test rows measure the accuracy after each epoch (0: all of ds's test rows;
 	// negative: none).
 	EvalRows int
+	// DoubleSoftmax trains group A with the original study's loss, CrossEntropyLoss on the softmax of the
+	// logits (a softmax twice), to reproduce its numbers; the default is the correct single softmax.
+	DoubleSoftmax bool
 	// Impl is the formulation (ConvAuto: HostColumns on the pure-Go backend, Im2Col elsewhere).
 	Impl ConvImpl `json:"-"`
 	// CheckpointPath, if set, is where the training state is saved after each epoch and every
@@ -93,6 +96,9 @@ func (o CNNTrainOptions) key(ds *Dataset) string {
 	if o.Steps > 0 {
 		k += fmt.Sprintf(" steps=%d", o.Steps)
 	}
+	if o.DoubleSoftmax && o.Group == GroupA {
+		k += " double-softmax"
+	}
 	return k
 }
 
@@ -139,7 +145,7 @@ func TrainCNN(ctx context.Context, b compute.Backend, ds *Dataset, opts CNNTrain
 	}
 	t := &cnnTraining{ctx: ctx, b: b, ds: ds, opts: opts, n: n, name: fmt.Sprintf("%c%d", opts.Group, opts.Seed), res: &CNNTrainResult{}}
 	p, m, v := t.start(w)
-	st, err := newCNNStepper(b, trainImpl(b, opts.Impl), opts.Group, p, m, v)
+	st, err := newCNNStepper(b, trainImpl(b, opts.Impl), lossFor(opts.Group, opts.DoubleSoftmax), p, m, v)
 	if err != nil {
 		return nil, err
 	}

@@ -25,6 +25,17 @@
 // WriteLeverageSummary record a result (source, rank cut-off, rows with ℓ ≈ 1, Σℓ, time, versions)
 // as JSON beside its scores.
 //
+// The whole study is a Study: NewStudy(ws, StudyOptions{Preset: PresetQuick}) plans one pool of rows,
+// the bases (RAW, ReLU features with several seeds, CNN families A, B, C with their inits) and both
+// questions; its methods are the stages — Bases (build, train, embed, leverage), Q1 (select rows by
+// leverage, train fixed-input classifiers, accuracy against k), Q2 (rank statistics, their null and the
+// controls), Run (all of them, figures, findings and report.html). `levstudy run`, levlib/nb and the
+// notebooks drive the same Study:
+//
+//	study, err := levlib.NewStudy(ws, levlib.StudyOptions{Preset: levlib.PresetQuick})
+//	res, err := study.Run(ctx, "out/study", nil)               // report.html, results.json, …
+//	fmt.Println(res.Findings[0].Text)
+//
 // The library returns errors and never prints; long computations take a context.Context and report
 // through an optional Progress callback. Seeds are always explicit.
 package levlib

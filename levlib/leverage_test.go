@@ -170,6 +170,8 @@ func TestLeverageMatchesSVD(t *testing.T) {
 				}
 				if d, i := maxAbsDiff(res.Scores, ref); d > 1e-7 {
 					t.Errorf("max |ℓ - ℓ_svd| = %.3g at row %d (ℓ=%.12f, ref %.12f), want ≤ 1e-7", d, i, res.Scores[i], ref[i])
+				} else {
+					t.Logf("max |ℓ - ℓ_svd| = %.2g (rank %d, refined %t)", d, res.Rank, res.Refined)
 				}
 				checkProperties(t, res)
 			})

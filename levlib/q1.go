@@ -155,7 +155,7 @@ func Q1(ctx context.Context, ws *Workspace, bases []BasisSpec, opts Q1Options) (
 	}
 	res := &Q1Result{Ranks: map[string]int{}, Families: map[string]string{}, TrainRows: nTrain, TestRows: ds.N() - nTrain,
 		Protocol: q1Protocol(opts, ds)}
-	run := &q1Run{ctx: ctx, ws: ws, opts: opts, res: res}
+	run := &q1Run{ctx: ctx, ws: ws, opts: opts, res: res, total: q1Fits(opts, len(bases))}
 	if err := run.evalRows(); err != nil {
 		return nil, err
 	}
@@ -184,6 +184,24 @@ func Q1(ctx context.Context, ws *Workspace, bases []BasisSpec, opts Q1Options) (
 	return res, nil
 }
 
+// q1Fits counts the fits of a Q1 call, for its progress reports.
+func q1Fits(o Q1Options, bases int) int {
+	n := 0
+	for _, g := range o.Grids {
+		for _, st := range g.Strategies {
+			switch st {
+			case StrategyRandom:
+				n += len(g.K) * o.RandomSeeds
+			case StrategySampled:
+				n += len(g.K) * o.SampledSeeds * bases
+			default:
+				n += len(g.K) * bases
+			}
+		}
+	}
+	return n
+}
+
 // q1Protocol states the options in words, for the results and the report.
 func q1Protocol(o Q1Options, ds *Dataset) map[string]string {
 	p := map[string]string{
@@ -197,6 +215,9 @@ func q1Protocol(o Q1Options, ds *Dataset) map[string]string {
 		"linear":    fmt.Sprintf("softmax regression on the raw pixels (/255, centred), full-batch Adam lr %g, %d steps, L2 %g", orDefault(o.Linear.LearningRate, 0.01), orDefaultInt(o.Linear.Steps, 300), orDefault(o.Linear.L2, 1e-4)),
 		"ridge":     fmt.Sprintf("least squares to one-hot targets on the raw pixels (centred), ridge λ = %g, intercept unpenalized", orDefault(o.Ridge, 1e-3)),
 		"probe":     "softmax regression on the basis's own features, standardized (deviation floored at a tenth of the mean); measures the features, not only the selection",
+	}
+	if o.CNN.DoubleSoftmax {
+		p["cnn"] = strings.Replace(p["cnn"], "cross-entropy (one softmax)", "the original study's loss (cross-entropy on the softmax of the logits: a softmax twice)", 1)
 	}
 	if o.TrainEvalRows > 0 && o.TrainEvalRows < ds.NumTrain {
 		p["accuracy"] += fmt.Sprintf(" (%d of them, drawn once with seed 1)", o.TrainEvalRows)
@@ -251,6 +272,7 @@ type q1Run struct {
 	res      *Q1Result
 	trainIdx []int // the training rows acc_train is measured on
 	raw      *Matrix
+	total    int // fits to make, for progress
 }
 
 // evalRows picks the training rows that acc_train is measured on.
@@ -349,6 +371,9 @@ func (r *q1Run) fit(feats *Matrix, featsID, basis, family string, st Strategy, k
 	if r.opts.OnRow != nil {
 		r.opts.OnRow(row)
 	}
+	if r.ws.Progress != nil {
+		r.ws.Progress(Progress{Stage: "Q1 fits", Done: len(r.res.Rows), Total: r.total})
+	}
 	return nil
 }
 
@@ -364,6 +389,9 @@ func (r *q1Run) fitKey(featsID string, cl Classifier, seed uint64, sel []int) st
 	case ClassifierCNN:
 		c := r.opts.CNN
 		cfg = fmt.Sprintf("steps=%d batch=%d lr=%g seed=%d", c.Steps, c.BatchSize, c.LearningRate, seed)
+		if c.DoubleSoftmax {
+			cfg += " double-softmax"
+		}
 	}
 	key := fmt.Sprintf("q1 v2 %s classifier=%s %s selection=%s eval=%s", dataKey(r.ws.Data), cl, cfg, keyHash(fmt.Sprint(sel)),
 		keyHash(fmt.Sprint(len(r.trainIdx), r.opts.TrainEvalRows)))

@@ -102,7 +102,7 @@ details { margin: 0.5em 0; } summary { cursor: pointer; font-weight: bold; }
 {{range .Bases}}<details><summary>{{.Label}}: sorted scores, the 300 highest- and lowest-leverage digits</summary>{{range .Figures}}<img src="{{img .}}" alt="{{base .}}">{{end}}</details>{{end}}
 
 <h2 id="q1">Question 1: does training on the top-k leverage rows help?</h2>
-{{with .Q1}}<p class="small">{{index .Protocol "pool"}}. {{index .Protocol "selection"}}. Random: {{index .Protocol "random"}}. Accuracy: {{index .Protocol "accuracy"}}.</p>
+{{with .Q1}}<p class="small"><b>Pool:</b> {{index .Protocol "pool"}}. <b>Selection:</b> {{index .Protocol "selection"}}. <b>Random:</b> {{index .Protocol "random"}}. <b>Accuracy:</b> {{index .Protocol "accuracy"}}.</p>
 {{$q := .}}{{range q1Classes .}}<h3>{{.}} classifier</h3><p class="small">{{protocolKey $q .}}.</p>
 <p class="small">Test accuracy (mean over the family's inits, range below; random: mean and range over seeds), and in grey the accuracy on all training rows.</p>
 {{q1Table $q .}}{{end}}{{end}}

@@ -154,7 +154,11 @@ func q2Findings(q *Q2Result) []Finding {
 		if s.Statistic != "kendall_tau_b" || s.GroupA != s.GroupB {
 			continue
 		}
-		parts = append(parts, fmt.Sprintf("within %s %.3f (%d pairs, %.3f–%.3f)", s.GroupA, s.Mean, s.Pairs, s.Min, s.Max))
+		if s.Pairs > 1 {
+			parts = append(parts, fmt.Sprintf("within %s %.3f (%d pairs, %.3f–%.3f)", s.GroupA, s.Mean, s.Pairs, s.Min, s.Max))
+		} else {
+			parts = append(parts, fmt.Sprintf("within %s %.3f (1 pair)", s.GroupA, s.Mean))
+		}
 		nums["tau_within_"+s.GroupA] = s.Mean
 	}
 	if len(parts) > 0 {

@@ -104,19 +104,6 @@ func (w *Workspace) Leverage(ctx context.Context, spec BasisSpec, opts LeverageO
 	return w.leverageCached(ctx, spec, id, w.Data.N(), func() (*Matrix, error) { return w.Basis(ctx, spec) }, opts)
 }
 
-// TrainLeverage returns the leverage scores of the first w.Data.NumTrain rows of basis x (the training
-// rows of spec's basis matrix, as built by Basis), cached like Leverage.
-func (w *Workspace) TrainLeverage(ctx context.Context, spec BasisSpec, x *Matrix, opts LeverageOptions) (*LeverageResult, error) {
-	id, err := w.basisID(spec)
-	if err != nil {
-		return nil, err
-	}
-	n := w.Data.NumTrain
-	return w.leverageCached(ctx, spec, id, n, func() (*Matrix, error) {
-		return &Matrix{Rows: n, Cols: x.Cols, Data: x.Data[:n*x.Cols]}, nil
-	}, opts)
-}
-
 // basisID identifies a basis for cache keys: its name, or what determines it (a CNN's recipe, a .pth
 // file's content).
 func (w *Workspace) basisID(spec BasisSpec) (string, error) {

@@ -13,6 +13,7 @@ func cmdQ1(ctx context.Context, stdout, stderr io.Writer, args []string) error {
 	var c common
 	var out, bases, kFlag, classifiers, strategies string
 	var seeds, steps, trainEval int
+	var doubleSoftmax bool
 	fs := newFlagSet("q1", stderr, "-bases raw,relu,cnn:A1 [-classifier cnn|linear|probe|ridge] [-k 1000,2000,…] -out DIR")
 	c.register(fs)
 	fs.StringVar(&bases, "bases", "raw,relu", "comma-separated bases (see -basis); each chooses rows, the classifier's input is fixed")
@@ -22,6 +23,7 @@ func cmdQ1(ctx context.Context, stdout, stderr io.Writer, args []string) error {
 	fs.IntVar(&seeds, "seeds", 3, "seeds of the random baseline (each also seeds the cnn classifier)")
 	fs.IntVar(&steps, "steps", 500, "training steps of the cnn classifier (batch 64), the same for every k")
 	fs.IntVar(&trainEval, "train-eval-rows", 0, "measure training accuracy on this many training rows drawn with seed 1 (0: all)")
+	fs.BoolVar(&doubleSoftmax, "double-softmax", false, "train the cnn classifier with the original study's loss (cross-entropy on softmax outputs), to reproduce its numbers")
 	fs.StringVar(&out, "out", "", "output folder")
 	if err := parse(fs, args); err != nil || helped(args) {
 		return err
@@ -50,7 +52,7 @@ func cmdQ1(ctx context.Context, stdout, stderr io.Writer, args []string) error {
 		}
 		sts = append(sts, st)
 	}
-	opts := levlib.Q1Options{RandomSeeds: seeds, TrainEvalRows: trainEval, CNN: levlib.CNNTrainOptions{Steps: steps}}
+	opts := levlib.Q1Options{RandomSeeds: seeds, TrainEvalRows: trainEval, CNN: levlib.CNNTrainOptions{Steps: steps, DoubleSoftmax: doubleSoftmax}}
 	for _, s := range strings.Split(classifiers, ",") {
 		cl, err := levlib.ParseClassifier(strings.TrimSpace(s))
 		if err != nil {

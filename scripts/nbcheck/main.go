@@ -9,7 +9,7 @@
 // %% line), lines starting with ! or % are kernel commands. nbcheck drops the special lines, checks
 // gofmt on each cell (declaration cells as a file, %% cells as a function body), then assembles the
 // notebook as one package — the declaration cells, and each %% cell as a function — under
-// out/nbcheck/<notebook>/ inside the module, and runs go vet on it. It exits 1 on any problem, naming
+// out/_nbcheck/<notebook>/ inside the module, and runs go vet on it. It exits 1 on any problem, naming
 // the notebook and cell.
 package main
 
@@ -187,7 +187,9 @@ func vet(path string, decls, mains []string) ([]string, error) {
 		b.WriteString(m + "\n")
 	}
 	b.WriteString("func main() {}\n")
-	dir := filepath.Join("out", "nbcheck", strings.TrimSuffix(filepath.Base(path), ".ipynb"))
+	// A folder whose name starts with "_" is not matched by ./... patterns, so the assembled cells never
+	// join the module's own builds and vets.
+	dir := filepath.Join("out", "_nbcheck", strings.TrimSuffix(filepath.Base(path), ".ipynb"))
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}

@@ -38,6 +38,7 @@ func TestCheck(t *testing.T) {
 	if err := os.Chdir("../.."); err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { os.RemoveAll(filepath.Join("out", "_nbcheck", "x")) })
 	decl := "import (\n\t\"fmt\"\n)\n\nvar n = flagN()\n\nfunc flagN() int { return 3 }"
 	for _, tc := range []struct {
 		name  string
