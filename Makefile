@@ -40,6 +40,7 @@ run: data
 	$(BIN) run -preset $(PRESET) -out $(OUT)
 
 vet:
+	@test -z "$$(gofmt -l levlib cmd scripts internal)" || { echo "not gofmt-clean:"; gofmt -l levlib cmd scripts internal; exit 1; }
 	$(GO) vet ./...
 
 # The test suite (what .ci/run calls): Go tests (also a subset built without SIMD), then the notebooks

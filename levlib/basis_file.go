@@ -44,7 +44,7 @@ func OpenBasisFile(spec BasisSpec) (RowSource, io.Closer, error) {
 
 // LeverageScoresFile returns the leverage scores of the N×D matrix in the file of an npy or csv basis,
 // read from disk in row chunks by LeverageScores (see there for the formulas and opts), so that N may
-// exceed the memory: besides one chunk (opts.ChunkRows, by default about 32 MiB) and a few D×D
+// exceed the memory: besides one chunk (opts.ChunkRows, by default about 48 MiB) and a few D×D
 // matrices it holds only the N scores.
 //
 // Errors name the file: those of OpenBasisFile (a dtype other than float32/float64, Fortran order, a

@@ -18,7 +18,7 @@ import (
 //   - the products take the Go backend's AVX-512/AVX2 kernels in their layouts (contracting axis last
 //     on the left, first or last on the right): no DotGeneral transposes an activation;
 //   - max-pooling is an elementwise Max of four same-shaped tensors, and its gradient (to the first
-//     maximum in row-major order, as PyTorch's) four Wheres: no Reshape+ReduceMax, no Slice;
+//     maximum in row-major order, as PyTorch's) 0/1 masks multiplied in: no Reshape+ReduceMax, no Slice;
 //   - biases ride along as a row of ones in the patches (an extra weight column): no broadcast Add;
 //   - patch extraction (im2col) and its adjoint (col2im) are copies of contiguous runs of B values on
 //     the host, where the backend's generic Slice copied element by element.

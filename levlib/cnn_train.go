@@ -115,7 +115,8 @@ func trainImpl(b compute.Backend, impl ConvImpl) ConvImpl {
 
 // TrainCNN trains MnistConvNet from InitCNN(opts.Seed) on the training rows of ds: group A with
 // cross-entropy on the logits, group B with SmoothL1 against one-hot targets (the original code applied
-// a softmax before CrossEntropyLoss, a double softmax; group A here does it right). Group C returns the
+// a softmax before CrossEntropyLoss, a double softmax; group A here does it right unless
+// opts.DoubleSoftmax asks for the original's loss, to reproduce its numbers). Group C returns the
 // initial weights. Epoch e visits the rows in the order rand.New(rand.NewPCG(seed, e)).Perm(n), in
 // batches (the last one smaller); opts.Steps, if set, is the number of batches instead. Each step runs
 // forward and backward passes (written out by hand, see cnnBackward and cnn_hostcol.go) and Adam's

@@ -131,9 +131,13 @@ func TestWorkspaceCNNCache(t *testing.T) {
 		t.Fatal(err)
 	}
 	var warns []error
-	ws := &levlib.Workspace{Backend: testBackend(t).Backend, Data: ds, Cache: &levlib.Cache{Dir: t.TempDir()},
-		CNNRecipe: levlib.CNNTrainOptions{Epochs: 1, TrainRows: 128, EvalRows: -1},
-		Warn:      func(err error) { warns = append(warns, err) }}
+	dir := t.TempDir()
+	newWorkspace := func() *levlib.Workspace { // a new process: nothing in memory, the disk cache shared
+		return &levlib.Workspace{Backend: testBackend(t).Backend, Data: ds, Cache: &levlib.Cache{Dir: dir},
+			CNNRecipe: levlib.CNNTrainOptions{Epochs: 1, TrainRows: 128, EvalRows: -1},
+			Warn:      func(err error) { warns = append(warns, err) }}
+	}
+	ws := newWorkspace()
 	ctx := context.Background()
 	w1, m1, err := ws.CNN(ctx, levlib.GroupA, 3)
 	if err != nil {
@@ -144,7 +148,7 @@ func TestWorkspaceCNNCache(t *testing.T) {
 		t.Errorf("manifest %+v", m1)
 	}
 	start := time.Now()
-	w2, _, err := ws.CNN(ctx, levlib.GroupA, 3)
+	w2, _, err := newWorkspace().CNN(ctx, levlib.GroupA, 3)
 	if err != nil || w2.SHA256() != w1.SHA256() {
 		t.Fatalf("cached: %v", err)
 	}
@@ -161,7 +165,7 @@ func TestWorkspaceCNNCache(t *testing.T) {
 	b, _ := os.ReadFile(path)
 	b[len(b)-5] ^= 0xff
 	os.WriteFile(path, b, 0o644)
-	w3, _, err := ws.CNN(ctx, levlib.GroupA, 3)
+	w3, _, err := newWorkspace().CNN(ctx, levlib.GroupA, 3)
 	if err != nil || w3.SHA256() != w1.SHA256() || len(warns) != 1 || !strings.Contains(warns[0].Error(), "damaged") {
 		t.Fatalf("damaged: %v, warnings %v", err, warns)
 	}

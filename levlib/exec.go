@@ -156,10 +156,14 @@ func (c *chunker) read(lo int) ([]*tensors.Tensor, error) {
 		}()
 	}
 	wg.Wait()
-	for _, k := range bad {
-		if k >= 0 {
-			return nil, &NonFiniteError{Row: lo + k/c.d, Col: k % c.d, Value: raw[k]}
+	first := -1
+	for _, k := range bad { // the smallest raw index over the workers: the first bad value in row order
+		if k >= 0 && (first < 0 || k < first) {
+			first = k
 		}
+	}
+	if first >= 0 {
+		return nil, &NonFiniteError{Row: lo + first/c.d, Col: first % c.d, Value: raw[first]}
 	}
 	return c.ts, nil
 }

@@ -115,14 +115,18 @@ func TestCache(t *testing.T) {
 	// Workspace: computed, cached, corrupted, recomputed with a warning.
 	ds := tinyDataset(40)
 	var warnings []error
-	ws := &levlib.Workspace{Backend: testBackend(t).Backend, Data: ds, Cache: &levlib.Cache{Dir: t.TempDir()},
-		Warn: func(err error) { warnings = append(warnings, err) }}
+	dir := t.TempDir()
+	newWorkspace := func() *levlib.Workspace { // a new process: nothing in memory, the disk cache shared
+		return &levlib.Workspace{Backend: testBackend(t).Backend, Data: ds, Cache: &levlib.Cache{Dir: dir},
+			Warn: func(err error) { warnings = append(warnings, err) }}
+	}
+	ws := newWorkspace()
 	ctx := context.Background()
 	r1, err := ws.Leverage(ctx, levlib.BasisSpec{Kind: levlib.KindRaw}, levlib.LeverageOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	r2, err := ws.Leverage(ctx, levlib.BasisSpec{Kind: levlib.KindRaw}, levlib.LeverageOptions{})
+	r2, err := newWorkspace().Leverage(ctx, levlib.BasisSpec{Kind: levlib.KindRaw}, levlib.LeverageOptions{})
 	if err != nil || r2.Rank != r1.Rank || !hasWarning(r2.Warnings, levlib.ErrRankDeficient) {
 		t.Fatalf("cached: %v rank %d vs %d, warnings %v", err, r2.Rank, r1.Rank, r2.Warnings)
 	}
@@ -136,7 +140,10 @@ func TestCache(t *testing.T) {
 	b, _ = os.ReadFile(files[0])
 	b[len(b)-1] ^= 0x40
 	os.WriteFile(files[0], b, 0o644)
-	r3, err := ws.Leverage(ctx, levlib.BasisSpec{Kind: levlib.KindRaw}, levlib.LeverageOptions{})
+	if r, err := ws.Leverage(ctx, levlib.BasisSpec{Kind: levlib.KindRaw}, levlib.LeverageOptions{}); err != nil || r != r1 || len(warnings) != 0 {
+		t.Fatalf("the same workspace should answer from memory: %v, same %v, warnings %v", err, r == r1, warnings)
+	}
+	r3, err := newWorkspace().Leverage(ctx, levlib.BasisSpec{Kind: levlib.KindRaw}, levlib.LeverageOptions{})
 	if err != nil || len(warnings) != 1 || !errors.Is(warnings[0], levlib.ErrCacheCorrupt) {
 		t.Fatalf("corrupt: %v, warnings %v", err, warnings)
 	}

@@ -54,7 +54,7 @@ type Progress struct {
 type LeverageOptions struct {
 	// Method is Exact (zero value) or QR.
 	Method Method
-	// ChunkRows is the number of rows per backend call; 0 picks about 32 MiB of float64 per chunk.
+	// ChunkRows is the number of rows per backend call; 0 picks about 48 MiB of float64 per chunk.
 	ChunkRows int
 	// RelTolerance is the rank tolerance relative to the largest singular value: singular values
 	// σ_i ≤ RelTolerance·σ_max count as zero. 0 means numpy.linalg.matrix_rank's max(N, D)·eps64.
@@ -85,6 +85,9 @@ const (
 
 // String returns "auto", "always" or "never".
 func (r Refinement) String() string {
+	if r < RefineAuto || r > RefineNever {
+		return fmt.Sprintf("Refinement(%d)", int(r))
+	}
 	return [...]string{"auto", "always", "never"}[r]
 }
 
@@ -179,6 +182,9 @@ func LeverageScores(ctx context.Context, b compute.Backend, x RowSource, opts Le
 	n, d := x.Dims()
 	if n <= 0 || d <= 0 {
 		return nil, fmt.Errorf("empty matrix (%d×%d)", n, d)
+	}
+	if opts.Refinement < RefineAuto || opts.Refinement > RefineNever {
+		return nil, fmt.Errorf("unknown refinement %v", opts.Refinement)
 	}
 	if opts.Ridge < 0 || math.IsNaN(opts.Ridge) || math.IsInf(opts.Ridge, 0) {
 		return nil, fmt.Errorf("ridge λ = %v, want a finite λ ≥ 0", opts.Ridge)
@@ -319,11 +325,12 @@ func (r *leverageRun) twoPass(res *LeverageResult, g *mat.SymDense, eq equilibra
 		}
 		next = math.Sqrt(max(tail[0], 0))
 	}
-	if r.opts.Refinement != RefineNever && next > tol {
-		return false, nil // a dropped direction is above the tolerance: refine
+	sigmaRank := 1 / inverseNorm2(f.T, f.Rank) // σ_min(U11) ≤ σ_r(X̃)
+	if r.opts.Refinement != RefineNever && (next > tol || sigmaRank <= tol) {
+		return false, nil // a dropped direction above the tolerance, or a kept one not clearly above: refine
 	}
 	res.Rank, res.Tolerance, res.Scores = f.Rank, tol, scores
-	res.SigmaMax, res.SigmaRank, res.SigmaNext = sigmaMax, 1/inverseNorm2(f.T, f.Rank), next
+	res.SigmaMax, res.SigmaRank, res.SigmaNext = sigmaMax, sigmaRank, next
 	if r.opts.Ridge > 0 {
 		m0 := mat.DenseCopyOf(f.T.Slice(0, w, 0, f.Rank))
 		if err := r.ridge(res, m0, f.U.Slice(0, f.Rank, 0, w).(*mat.Dense), cols, scale); err != nil {
@@ -448,7 +455,8 @@ func largestEigenvalue(a *mat.SymDense) float64 {
 	return lam
 }
 
-// rankWarnings reports rank deficiency and an ill-determined rank.
+// rankWarnings reports rank deficiency, and an ill-determined rank: σ_r and σ_{r+1} within a factor
+// 100 of each other with σ_r within a factor 100 of the tolerance.
 func rankWarnings(res *LeverageResult, d, zeroCols int) []error {
 	var w []error
 	if res.Rank < d {

@@ -464,3 +464,39 @@ func TestAccuracyLimit(t *testing.T) {
 		}
 	}
 }
+
+// TestRelTolerance checks a user rank tolerance: singular values at or below RelTolerance·σ_max are
+// dropped (the rank counts as numpy's matrix_rank(X, tol) would on the column-equilibrated basis),
+// whichever path is taken.
+func TestRelTolerance(t *testing.T) {
+	sel := testBackend(t)
+	rng := rand.New(rand.NewPCG(11, 11))
+	x := synthetic(rng, 500, 30, geometric(30, 1e3), nil) // σ from 1 to 1e-3
+	for _, rel := range []float64{1e-2, 1e-1} {
+		res, err := levlib.LeverageScores(context.Background(), sel.Backend, x, levlib.LeverageOptions{RelTolerance: rel})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Reference: the SVD of X with each column scaled by the power of two that brings its norm into
+		// [1/2, 1), as the engine equilibrates.
+		xs := mat.DenseCopyOf(mat.NewDense(x.Rows, x.Cols, x.Data))
+		for j := 0; j < x.Cols; j++ {
+			_, e := math.Frexp(mat.Norm(xs.ColView(j), 2))
+			for i := 0; i < x.Rows; i++ {
+				xs.Set(i, j, xs.At(i, j)*math.Ldexp(1, -e))
+			}
+		}
+		var svd mat.SVD
+		svd.Factorize(xs, mat.SVDNone)
+		sv := svd.Values(nil)
+		want := 0
+		for _, s := range sv {
+			if s > rel*sv[0] {
+				want++
+			}
+		}
+		if res.Rank != want || math.Abs(sum(res.Scores)-float64(want)) > 1e-8 {
+			t.Errorf("RelTolerance %g: rank %d (Σℓ %.6f), want %d", rel, res.Rank, sum(res.Scores), want)
+		}
+	}
+}

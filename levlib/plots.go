@@ -93,6 +93,9 @@ func LinePlot(path, title string, opts PlotOptions, curves []Curve) error {
 // PanelPlot draws panels side by side (rows of opts.Cols) with one legend, to the right of all panels,
 // listing each curve label once. The format follows path's extension.
 func PanelPlot(path, title string, opts PlotOptions, panels []Panel) error {
+	if len(panels) == 0 {
+		return fmt.Errorf("figure %s: no panels", path)
+	}
 	cols := opts.Cols
 	if cols <= 0 {
 		cols = min(3, len(panels))
@@ -178,13 +181,11 @@ func curvePlotters(p *plot.Plot, cv Curve, col color.Color) (*plotter.Line, *plo
 		band.LineStyle.Width = 0
 		p.Add(band)
 	}
-	pts := make(plotter.XYs, len(cv.X))
+	pts := make(plotter.XYs, 0, len(cv.X))
 	for k := range cv.X {
-		y := cv.Y[k]
-		if math.IsNaN(y) {
-			y = 0
+		if !math.IsNaN(cv.Y[k]) { // a missing value is left out, not drawn as 0
+			pts = append(pts, plotter.XY{X: cv.X[k], Y: cv.Y[k]})
 		}
-		pts[k] = plotter.XY{X: cv.X[k], Y: y}
 	}
 	line, points, err := plotter.NewLinePoints(pts)
 	if err != nil {

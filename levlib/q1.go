@@ -150,8 +150,8 @@ func Q1(ctx context.Context, ws *Workspace, bases []BasisSpec, opts Q1Options) (
 			}
 		}
 	}
-	if opts.RandomSeeds < 1 {
-		return nil, fmt.Errorf("q1: %d random seeds, want ≥ 1", opts.RandomSeeds)
+	if opts.RandomSeeds < 1 || opts.SampledSeeds < 1 {
+		return nil, fmt.Errorf("q1: %d random and %d sampled seeds, want ≥ 1", opts.RandomSeeds, opts.SampledSeeds)
 	}
 	res := &Q1Result{Ranks: map[string]int{}, Families: map[string]string{}, TrainRows: nTrain, TestRows: ds.N() - nTrain,
 		Protocol: q1Protocol(opts, ds)}
@@ -159,9 +159,10 @@ func Q1(ctx context.Context, ws *Workspace, bases []BasisSpec, opts Q1Options) (
 	if err := run.evalRows(); err != nil {
 		return nil, err
 	}
-	// Random selections first: one set of fits for all bases.
+	// Random selections first: one set of fits for all bases (the probe's input is the basis's own
+	// features, so its random fits are made per basis).
 	for _, g := range opts.Grids {
-		if !slices.Contains(g.Strategies, StrategyRandom) {
+		if !slices.Contains(g.Strategies, StrategyRandom) || g.Classifier == ClassifierProbe {
 			continue
 		}
 		for _, k := range g.K {
@@ -192,6 +193,9 @@ func q1Fits(o Q1Options, bases int) int {
 			switch st {
 			case StrategyRandom:
 				n += len(g.K) * o.RandomSeeds
+				if g.Classifier == ClassifierProbe {
+					n += len(g.K) * o.RandomSeeds * (bases - 1)
+				}
 			case StrategySampled:
 				n += len(g.K) * o.SampledSeeds * bases
 			default:
@@ -315,12 +319,15 @@ func (r *q1Run) basis(spec BasisSpec) error {
 			}
 		}
 		for _, st := range g.Strategies {
-			if st == StrategyRandom {
-				continue
+			if st == StrategyRandom && g.Classifier != ClassifierProbe {
+				continue // fitted once for all bases
 			}
 			seeds := []uint64{1}
-			if st == StrategySampled {
+			switch st {
+			case StrategySampled:
 				seeds = seq(r.opts.SampledSeeds)
+			case StrategyRandom:
+				seeds = seq(r.opts.RandomSeeds)
 			}
 			for _, k := range g.K {
 				for _, seed := range seeds {
@@ -388,10 +395,8 @@ func (r *q1Run) fitKey(featsID string, cl Classifier, seed uint64, sel []int) st
 		cfg = fmt.Sprint(r.opts.Ridge)
 	case ClassifierCNN:
 		c := r.opts.CNN
-		cfg = fmt.Sprintf("steps=%d batch=%d lr=%g seed=%d", c.Steps, c.BatchSize, c.LearningRate, seed)
-		if c.DoubleSoftmax {
-			cfg += " double-softmax"
-		}
+		cfg = fmt.Sprintf("steps=%d batch=%d lr=%g trainrows=%d impl=%d double-softmax=%t seed=%d", c.Steps, c.BatchSize,
+			c.LearningRate, c.TrainRows, c.Impl, c.DoubleSoftmax, seed)
 	}
 	key := fmt.Sprintf("q1 v2 %s classifier=%s %s selection=%s eval=%s", dataKey(r.ws.Data), cl, cfg, keyHash(fmt.Sprint(sel)),
 		keyHash(fmt.Sprint(len(r.trainIdx), r.opts.TrainEvalRows)))

@@ -299,3 +299,26 @@ func TestQ1(t *testing.T) {
 		t.Error("k > training rows: no error")
 	}
 }
+
+// TestQ1ProbeRandom checks that the probe's random baseline is fitted per basis (its input is the
+// basis's own features), not shared as basis "any".
+func TestQ1ProbeRandom(t *testing.T) {
+	full, err := levlib.LoadMNIST(mnistDir(t), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws := &levlib.Workspace{Backend: testBackend(t).Backend, Data: full.Sample(600, 200)}
+	opts := levlib.Q1Options{Grids: []levlib.Q1Grid{{Classifier: levlib.ClassifierProbe, K: []int{100}, Strategies: []levlib.Strategy{levlib.StrategyRandom}}},
+		RandomSeeds: 3, Linear: levlib.LinearOptions{Steps: 20}}
+	res, err := levlib.Q1(context.Background(), ws, []levlib.BasisSpec{{Kind: levlib.KindRaw}, {Kind: levlib.KindReLU, Features: 100, Seed: 1}}, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := map[string]int{}
+	for _, r := range res.Rows {
+		count[r.Basis]++
+	}
+	if len(res.Rows) != 6 || count["raw"] != 3 || count["relu:F=100,seed=1"] != 3 {
+		t.Errorf("probe random rows per basis: %v", count)
+	}
+}

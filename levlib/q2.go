@@ -134,10 +134,10 @@ type Q2Result struct {
 	InkTau map[string]float64 `json:"ink_tau"`
 	Ridge  []RidgeControl     `json:"ridge,omitempty"`
 	// NearOne is each basis's count of rows with ℓ > 0.99.
-	NearOne map[string]int `json:"near_one"`
-	Figures []string       `json:"figures,omitempty"`
-	Warnings  []string          `json:"warnings,omitempty"`
-	scores    map[string][]float64
+	NearOne  map[string]int `json:"near_one"`
+	Figures  []string       `json:"figures,omitempty"`
+	Warnings []string       `json:"warnings,omitempty"`
+	scores   map[string][]float64
 }
 
 // torchFile matches the original study's file names; their letters differ from ours (see README of
@@ -227,7 +227,9 @@ func Q2(ctx context.Context, ws *Workspace, bases []BasisSpec, opts Q2Options) (
 				return nil, err
 			}
 			ta, tb := res.InkTau[a], res.InkTau[b]
-			p.PartialTauInk = (p.KendallTauB - ta*tb) / math.Sqrt((1-ta*ta)*(1-tb*tb))
+			if den := math.Sqrt((1 - ta*ta) * (1 - tb*tb)); den > 0 {
+				p.PartialTauInk = (p.KendallTauB - ta*tb) / den
+			} // else a basis ranks rows exactly as ink does: nothing is left to correlate (0)
 			if p.BinnedTauInk, err = binnedTau(res.scores[a], res.scores[b], bins); err != nil {
 				return nil, err
 			}

@@ -92,7 +92,7 @@ details { margin: 0.5em 0; } summary { cursor: pointer; font-weight: bold; }
 {{range $k, $v := .Versions}}<tr><th>{{$k}}</th><td>{{$v}}</td></tr>{{end}}
 {{range $k, $v := .DataSHA256}}<tr><th>{{$k}}</th><td class="small">sha256 {{$v}}</td></tr>{{end}}
 <tr><th>pool</th><td>{{.Plan.TrainRows}} training + {{.Plan.TestRows}} test rows: every basis is computed on all of them; selection is among the training rows</td></tr>
-<tr><th>seeds</th><td>CNN init seed i for A<sub>i</sub>, B<sub>i</sub>, C<sub>i</sub>; ReLU features seed = its index; random selections seeds 1…{{.Plan.Q1.RandomSeeds}}; shuffles seed 1</td></tr>
+<tr><th>seeds</th><td>CNN init seed i for A<sub>i</sub>, B<sub>i</sub>, C<sub>i</sub>; ReLU features seed = its index; random selections seeds 1…{{.Plan.Q1.RandomSeeds}}; null shuffles seed {{if .Plan.Q2.ShuffleSeed}}{{.Plan.Q2.ShuffleSeed}}{{else}}1{{end}}</td></tr>
 </table>
 <table><tr><th>stage</th><th>seconds</th></tr>{{range .Stages}}<tr><td>{{.Name}}</td><td>{{f1 .Seconds}}</td></tr>{{end}}</table>
 

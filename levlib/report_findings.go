@@ -33,25 +33,25 @@ func Findings(r *StudyResult) []Finding {
 
 func basisFindings(r *StudyResult) []Finding {
 	var deficient, near []string
-	nums := map[string]float64{}
+	rankNums, nearNums := map[string]float64{}, map[string]float64{}
 	for _, b := range r.Bases {
 		if b.Rank < b.Cols {
 			deficient = append(deficient, fmt.Sprintf("%s %d of %d", b.Label, b.Rank, b.Cols))
-			nums["rank_"+b.Label] = float64(b.Rank)
+			rankNums["rank_"+b.Label], rankNums["cols_"+b.Label] = float64(b.Rank), float64(b.Cols)
 		}
 		if b.NearOne > 0 {
 			near = append(near, fmt.Sprintf("%s %d", b.Label, b.NearOne))
-			nums["near_one_"+b.Label] = float64(b.NearOne)
+			nearNums["near_one_"+b.Label] = float64(b.NearOne)
 		}
 	}
 	var out []Finding
 	if len(deficient) > 0 {
 		out = append(out, Finding{Text: fmt.Sprintf("Rank-deficient bases (rank of columns): %s. Exact, rank-aware leverage sums to the rank; the seed's plain QR counts every column and gives the rows of dependent directions leverage ≈ 1.",
-			strings.Join(deficient, ", ")), Numbers: nums, Link: "bases"})
+			strings.Join(deficient, ", ")), Numbers: rankNums, Link: "bases"})
 	}
 	if len(near) > 0 {
 		out = append(out, Finding{Text: fmt.Sprintf("Rows with leverage above 0.99 (each alone spans a direction; a top-k of that size is decided by ties near 1): %s.",
-			strings.Join(near, ", ")), Numbers: nums, Link: "bases"})
+			strings.Join(near, ", ")), Numbers: nearNums, Link: "bases"})
 	}
 	return out
 }
@@ -80,6 +80,7 @@ func q1Findings(q *Q1Result) []Finding {
 		}
 		var worse, better, within, gap []string
 		gapNums := map[string]float64{"k": float64(ref)}
+		famNums := map[string]float64{"k": float64(ref)}
 		for _, f := range families {
 			below, above, n := 0, 0, 0
 			for _, k := range ks {
@@ -106,8 +107,7 @@ func q1Findings(q *Q1Result) []Finding {
 				detail += fmt.Sprintf(", range over %d inits %.3f–%.3f", top.Inits, top.Test.Min, top.Test.Max)
 			}
 			detail += ")"
-			nums := map[string]float64{"k": float64(ref), "top_test": top.Test.Mean, "random_test": rnd.Test.Mean,
-				"top_train": top.Train.Mean, "random_train": rnd.Train.Mean, "top_selected": top.Selected.Mean}
+			famNums[f+"_top_test"], famNums[f+"_top_train"] = top.Test.Mean, top.Train.Mean
 			switch {
 			case below == n:
 				worse = append(worse, detail)
@@ -120,14 +120,15 @@ func q1Findings(q *Q1Result) []Finding {
 				gap = append(gap, fmt.Sprintf("%s %.3f vs %.3f", f, top.Selected.Mean, top.Train.Mean))
 				gapNums["selected_"+f], gapNums["train_"+f] = top.Selected.Mean, top.Train.Mean
 			}
-			_ = nums
+
 		}
 		if len(gap) > 0 {
 			out = append(out, Finding{Text: fmt.Sprintf("%s classifier trained on the top-%d: accuracy on the selected rows vs on all training rows: %s. The highest-leverage rows are unlike the rest.",
 				cl, ref, strings.Join(gap, ", ")), Numbers: gapNums, Link: "q1"})
 		}
 		rndAt, _ := Q1Find(fam, "", AnyBasis, StrategyRandom, ref, cl)
-		nums := map[string]float64{"k": float64(ref), "random_test": rndAt.Test.Mean}
+		nums := famNums
+		nums["random_test"], nums["random_train"] = rndAt.Test.Mean, rndAt.Train.Mean
 		if len(worse) > 0 {
 			out = append(out, Finding{Text: fmt.Sprintf("%s classifier: top-k leverage selection trains worse than random at every k of the grid for %s.",
 				cl, strings.Join(worse, "; ")), Numbers: nums, Link: "q1"})
@@ -148,11 +149,16 @@ func q1Findings(q *Q1Result) []Finding {
 // and the rank cut-off.
 func q2Findings(q *Q2Result) []Finding {
 	var out []Finding
-	var parts []string
-	nums := map[string]float64{"null_sd": q.NullSD}
+	var parts, beyond, within []string
+	nums := map[string]float64{"null_sd": q.NullSD, "null_q975": q.NullBand.Hi}
 	for _, s := range q.Summaries {
 		if s.Statistic != "kendall_tau_b" || s.GroupA != s.GroupB {
 			continue
+		}
+		if s.Min > q.NullBand.Hi && s.Mean > 10*q.NullSD {
+			beyond = append(beyond, s.GroupA)
+		} else {
+			within = append(within, s.GroupA)
 		}
 		if s.Pairs > 1 {
 			parts = append(parts, fmt.Sprintf("within %s %.3f (%d pairs, %.3f–%.3f)", s.GroupA, s.Mean, s.Pairs, s.Min, s.Max))
@@ -162,8 +168,15 @@ func q2Findings(q *Q2Result) []Finding {
 		nums["tau_within_"+s.GroupA] = s.Mean
 	}
 	if len(parts) > 0 {
-		out = append(out, Finding{Text: fmt.Sprintf("Leverage rankings agree across inits far beyond chance: Kendall tau-b %s; under random permutation tau-b is 0 ± %.4f (SD), %s.",
-			strings.Join(parts, ", "), q.NullSD, q.NullBand.Describe()), Numbers: nums, Link: "q2"})
+		verdict := fmt.Sprintf("Every pair within %s agrees beyond the null band", strings.Join(beyond, ", "))
+		if len(within) > 0 {
+			verdict = fmt.Sprintf("Agreement beyond the null band for %s, not for every pair within %s", strings.Join(beyond, ", "), strings.Join(within, ", "))
+			if len(beyond) == 0 {
+				verdict = fmt.Sprintf("Not every pair within %s agrees beyond the null band", strings.Join(within, ", "))
+			}
+		}
+		out = append(out, Finding{Text: fmt.Sprintf("%s (inits of a network family, seeds of the ReLU features): Kendall tau-b %s; under random permutation tau-b is 0 ± %.4f (SD), %s.",
+			verdict, strings.Join(parts, ", "), q.NullSD, q.NullBand.Describe()), Numbers: nums, Link: "q2"})
 	}
 	relu, hasRelu := groupStat(q, "relu", "relu", "kendall_tau_b")
 	if hasRelu {
@@ -197,11 +210,18 @@ func q2Findings(q *Q2Result) []Finding {
 	}
 	if len(inkParts) > 0 {
 		var inkTau []string
+		strongest := 0.0
 		for _, b := range q.Bases {
 			inkTau = append(inkTau, fmt.Sprintf("%s %.2f", b, q.InkTau[b]))
+			strongest = math.Max(strongest, math.Abs(q.InkTau[b]))
+			inkNums["ink_tau_"+b] = q.InkTau[b]
 		}
-		out = append(out, Finding{Text: fmt.Sprintf("Ink (‖x‖² of the image) is a shared factor: tau-b between leverage and ink is %s. With it taken out, within-family agreement becomes %s.",
-			strings.Join(inkTau, ", "), strings.Join(inkParts, "; ")), Numbers: inkNums, Link: "q2-controls"})
+		verdict := "Ink (‖x‖² of the image) is a shared factor"
+		if strongest < 0.1 {
+			verdict = "Ink (‖x‖² of the image) hardly shapes the rankings"
+		}
+		out = append(out, Finding{Text: fmt.Sprintf("%s: tau-b between leverage and ink is %s. With it taken out, within-family agreement becomes %s.",
+			verdict, strings.Join(inkTau, ", "), strings.Join(inkParts, "; ")), Numbers: inkNums, Link: "q2-controls"})
 	}
 	if len(q.Ridge) > 0 {
 		worst := q.Ridge[0]
@@ -216,8 +236,12 @@ func q2Findings(q *Q2Result) []Finding {
 				parts = append(parts, fmt.Sprintf("%s %.0f%%", rc.Basis, 100*rc.TopKShared))
 			}
 		}
-		out = append(out, Finding{Text: fmt.Sprintf("The rank cut-off decides little of the top-%d: with ridge λ = %.0e × the mean eigenvalue, the share of the top-%d kept is %s.",
-			q.Ridge[0].K, q.Ridge[0].LambdaRel, q.Ridge[0].K, strings.Join(parts, ", ")),
+		verdict := "decides little of"
+		if worst.TopKShared < 0.9 {
+			verdict = "decides part of"
+		}
+		out = append(out, Finding{Text: fmt.Sprintf("The rank cut-off %s the top-%d: with ridge λ = %.0e × the mean eigenvalue, the share of the top-%d kept is %s.",
+			verdict, q.Ridge[0].K, q.Ridge[0].LambdaRel, q.Ridge[0].K, strings.Join(parts, ", ")),
 			Numbers: map[string]float64{"lambda_rel": q.Ridge[0].LambdaRel, "min_shared": worst.TopKShared}, Link: "q2-controls"})
 	}
 	return out

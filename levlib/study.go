@@ -279,18 +279,51 @@ func (s *Study) Q1(ctx context.Context) (*Q1Result, error) {
 	return r, nil
 }
 
-// Q2 answers Question 2 over every basis of the plan, with its controls (remembered). figDir, if not
-// empty, receives its figures.
+// Q2 answers Question 2 over every basis of the plan, with its controls (remembered, and cached on
+// disk by the pool, the bases and the options: a notebook cell that asks again takes seconds). figDir,
+// if not empty, receives its figures.
 func (s *Study) Q2(ctx context.Context, figDir string) (*Q2Result, error) {
 	if s.q2 != nil && (figDir == "" || len(s.q2.Figures) > 0) {
 		return s.q2, nil
 	}
 	opts := s.Plan.Q2
 	opts.K = q2K(s.WS.Data.N())
+	key := fmt.Sprintf("q2 v1 %s options=%+v", dataKey(s.WS.Data), opts)
+	for _, spec := range s.Plan.Bases {
+		id, err := s.WS.basisID(spec)
+		if err != nil {
+			return nil, err
+		}
+		key += " basis=" + id
+	}
 	opts.FigureDir = figDir
+	var cached Q2Result
+	if m, err := s.WS.Cache.Load("q2", key, &cached); err == nil && m != nil {
+		bases, err := s.Bases(ctx)
+		if err != nil {
+			return nil, err
+		}
+		cached.scores = map[string][]float64{}
+		for _, b := range bases {
+			cached.scores[b.Label] = b.Leverage.Scores
+		}
+		cached.Figures = nil
+		if figDir != "" {
+			if cached.Figures, err = q2Figures(&cached, s.WS.Data, opts); err != nil {
+				return nil, err
+			}
+		}
+		s.q2 = &cached
+		return s.q2, nil
+	} else if err != nil {
+		s.WS.warn(fmt.Errorf("recomputing: %w", err))
+	}
 	r, err := Q2(ctx, s.WS, s.Plan.Bases, opts)
 	if err != nil {
 		return nil, err
+	}
+	if err := s.WS.Cache.Save("q2", key, &Matrix{Rows: 1, Cols: 1, Data: []float64{0}}, r); err != nil {
+		s.WS.warn(fmt.Errorf("not cached: %w", err))
 	}
 	s.q2 = r
 	return r, nil

@@ -122,11 +122,10 @@ func (s *Study) Run(ctx context.Context, outDir string, stage func(name string))
 	return res, nil
 }
 
-// describe summarizes a basis and draws its figures: the sorted scores and the 300 highest- and
-// lowest-leverage digits.
-func (s *Study) describe(b *BasisResult, figDir string) (BasisReport, error) {
+// Report summarizes a basis for the report's and the notebooks' tables (Figures left empty).
+func (b *BasisResult) Report() BasisReport {
 	lev := b.Leverage
-	br := BasisReport{Label: b.Label, Family: b.Family, Spec: b.Name, Rows: s.WS.Data.N(), Cols: lev.Cols, Rank: lev.Rank,
+	br := BasisReport{Label: b.Label, Family: b.Family, Spec: b.Name, Rows: len(lev.Scores), Cols: lev.Cols, Rank: lev.Rank,
 		SumScores: sumFloats(lev.Scores), NearOne: lev.NearOne, Tolerance: lev.Tolerance, SigmaRank: lev.SigmaRank,
 		SigmaNext: lev.SigmaNext, Refined: lev.Refined, Manifest: b.Manifest, TrainedOn: b.TrainedOn}
 	for _, v := range lev.Scores {
@@ -135,6 +134,13 @@ func (s *Study) describe(b *BasisResult, figDir string) (BasisReport, error) {
 	for _, w := range lev.Warnings {
 		br.Warnings = append(br.Warnings, w.Error())
 	}
+	return br
+}
+
+// describe summarizes a basis and draws its figures: the sorted scores and the 300 highest- and
+// lowest-leverage digits.
+func (s *Study) describe(b *BasisResult, figDir string) (BasisReport, error) {
+	br := b.Report()
 	files, err := BasisFigures(figDir, s.WS.Data, b, 300)
 	if err != nil {
 		return br, err

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sync"
 
 	"github.com/gomlx/compute"
 )
@@ -26,6 +27,41 @@ type Workspace struct {
 	Warn func(error)
 	// Note, if not nil, receives one-line notices (e.g. that training resumes from a checkpoint).
 	Note func(string)
+	// mem keeps this workspace's small results in memory (trained networks, leverage scores), so that
+	// the stages of a study reuse them even without a disk cache.
+	mem *memo
+}
+
+// memoInit guards the creation of a Workspace's memo (a Workspace is a plain struct literal).
+var memoInit sync.Mutex
+
+// memo is an in-memory map of results by cache key.
+type memo struct {
+	mu sync.Mutex
+	m  map[string]any
+}
+
+// remember returns the value of key, computing it with f the first time (errors are not remembered).
+func remember[T any](w *Workspace, key string, f func() (T, error)) (T, error) {
+	memoInit.Lock()
+	if w.mem == nil {
+		w.mem = &memo{m: map[string]any{}}
+	}
+	memoInit.Unlock()
+	w.mem.mu.Lock()
+	v, ok := w.mem.m[key]
+	w.mem.mu.Unlock()
+	if ok {
+		return v.(T), nil
+	}
+	t, err := f()
+	if err != nil {
+		return t, err
+	}
+	w.mem.mu.Lock()
+	w.mem.m[key] = t
+	w.mem.mu.Unlock()
+	return t, nil
 }
 
 func (w *Workspace) note(s string) {
@@ -40,8 +76,9 @@ func (w *Workspace) warn(err error) {
 	}
 }
 
-// Basis builds the basis matrix of spec for w.Data (training or loading a CNN as needed). File bases
-// (npy, csv) are not images of w.Data: they are an error here (use LeverageScoresFile).
+// Basis builds the basis matrix of spec for w.Data (training or loading a CNN as needed; matrices are
+// not kept in memory: embeddings come back from the disk cache). File bases (npy, csv) are not images
+// of w.Data: they are an error here (use LeverageScoresFile).
 func (w *Workspace) Basis(ctx context.Context, spec BasisSpec) (*Matrix, error) {
 	spec = spec.Normalized()
 	var m *Matrix
@@ -75,7 +112,7 @@ type leverageMeta struct {
 	SigmaRank      float64   `json:"sigma_rank"`
 	SigmaNext      float64   `json:"sigma_next"`
 	Warnings       []string  `json:"warnings,omitempty"`
-	RankDeficient  bool      `json:"rank_deficient"`
+	RankDeficient  []bool    `json:"rank_deficient"` // per warning: errors.Is(w, ErrRankDeficient)
 	Refined        bool      `json:"refined"`
 	Passes         int       `json:"passes"`
 	Ridge          float64   `json:"ridge"`
@@ -125,8 +162,13 @@ func (w *Workspace) basisID(spec BasisSpec) (string, error) {
 }
 
 func (w *Workspace) leverageCached(ctx context.Context, spec BasisSpec, id string, rows int, build func() (*Matrix, error), opts LeverageOptions) (*LeverageResult, error) {
-	key := fmt.Sprintf("leverage v2 %s leverage-rows=%d basis=%s method=%s rtol=%g refine=%s ridge=%g", dataKey(w.Data), rows, id, opts.Method,
+	key := fmt.Sprintf("leverage v3 %s leverage-rows=%d basis=%s method=%s rtol=%g refine=%s ridge=%g", dataKey(w.Data), rows, id, opts.Method,
 		opts.RelTolerance, opts.Refinement, opts.Ridge)
+	return remember(w, key, func() (*LeverageResult, error) { return w.leverageFromCache(ctx, spec, key, build, opts) })
+}
+
+// leverageFromCache loads a leverage result from the disk cache, or computes and saves it.
+func (w *Workspace) leverageFromCache(ctx context.Context, spec BasisSpec, key string, build func() (*Matrix, error), opts LeverageOptions) (*LeverageResult, error) {
 	var meta leverageMeta
 	m, err := w.Cache.Load("leverage", key, &meta)
 	switch {
@@ -136,8 +178,8 @@ func (w *Workspace) leverageCached(ctx context.Context, spec BasisSpec, id strin
 		res := &LeverageResult{Scores: m.Data, Rows: meta.Rows, Cols: meta.Cols, Rank: meta.Rank, Tolerance: meta.Tolerance,
 			SingularValues: meta.SingularValues, SigmaMax: meta.SigmaMax, SigmaRank: meta.SigmaRank, SigmaNext: meta.SigmaNext,
 			Method: opts.Method, Refined: meta.Refined, Passes: meta.Passes, Ridge: meta.Ridge, NearOne: meta.NearOne}
-		for _, s := range meta.Warnings {
-			res.Warnings = append(res.Warnings, cachedWarning{s, meta.RankDeficient})
+		for i, s := range meta.Warnings {
+			res.Warnings = append(res.Warnings, cachedWarning{s, i < len(meta.RankDeficient) && meta.RankDeficient[i]})
 		}
 		return res, nil
 	}
@@ -157,7 +199,7 @@ func (w *Workspace) leverageCached(ctx context.Context, spec BasisSpec, id strin
 		Ridge: res.Ridge, NearOne: res.NearOne}
 	for _, wr := range res.Warnings {
 		meta.Warnings = append(meta.Warnings, wr.Error())
-		meta.RankDeficient = meta.RankDeficient || errors.Is(wr, ErrRankDeficient)
+		meta.RankDeficient = append(meta.RankDeficient, errors.Is(wr, ErrRankDeficient))
 	}
 	if err := w.Cache.Save("leverage", key, &Matrix{Rows: len(res.Scores), Cols: 1, Data: res.Scores}, meta); err != nil {
 		w.warn(fmt.Errorf("not cached: %w", err))

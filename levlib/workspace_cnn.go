@@ -16,21 +16,23 @@ import (
 
 // CNNManifest records what produced a cached network.
 type CNNManifest struct {
-	Name         string            `json:"name"` // e.g. mnist-cnn-A1-<sha256>
-	Group        string            `json:"group"`
-	Seed         uint64            `json:"seed"`
-	Epochs       int               `json:"epochs"`
-	TrainRows    int               `json:"train_rows"`
-	BatchSize    int               `json:"batch_size"`
-	LearningRate float64           `json:"learning_rate"`
-	Data         map[string]string `json:"data_sha256"`
-	DataRows     int               `json:"data_rows"`
-	Backend      string            `json:"backend"`
-	Versions     map[string]string `json:"versions"`
-	WeightsSHA   string            `json:"weights_sha256"`
-	History      []EpochStats      `json:"history,omitempty"`
-	Created      string            `json:"created"`
-	Key          string            `json:"key"`
+	Name          string            `json:"name"` // e.g. mnist-cnn-A1-<sha256>
+	Group         string            `json:"group"`
+	Seed          uint64            `json:"seed"`
+	Epochs        int               `json:"epochs"`
+	Steps         int               `json:"steps,omitempty"`
+	DoubleSoftmax bool              `json:"double_softmax,omitempty"`
+	TrainRows     int               `json:"train_rows"`
+	BatchSize     int               `json:"batch_size"`
+	LearningRate  float64           `json:"learning_rate"`
+	Data          map[string]string `json:"data_sha256"`
+	DataRows      int               `json:"data_rows"`
+	Backend       string            `json:"backend"`
+	Versions      map[string]string `json:"versions"`
+	WeightsSHA    string            `json:"weights_sha256"`
+	History       []EpochStats      `json:"history,omitempty"`
+	Created       string            `json:"created"`
+	Key           string            `json:"key"`
 }
 
 // moduleVersions returns the versions of levstudy's main dependencies in this binary.
@@ -57,6 +59,18 @@ func keyHash(key string) string {
 // same recipe and data was trained before, else trained (resuming from a checkpoint of an interrupted
 // run) and cached as cnn/mnist-cnn-<group><seed>-<sha256>.bin with a .json manifest.
 func (w *Workspace) CNN(ctx context.Context, group Group, seed uint64) (*CNNWeights, *CNNManifest, error) {
+	type trained struct {
+		w *CNNWeights
+		m *CNNManifest
+	}
+	t, err := remember(w, "cnn "+w.recipe(group, seed).key(w.Data), func() (trained, error) {
+		wts, m, err := w.trainOrLoadCNN(ctx, group, seed)
+		return trained{wts, m}, err
+	})
+	return t.w, t.m, err
+}
+
+func (w *Workspace) trainOrLoadCNN(ctx context.Context, group Group, seed uint64) (*CNNWeights, *CNNManifest, error) {
 	opts := w.recipe(group, seed)
 	key := opts.key(w.Data)
 	var dir, index string
@@ -92,7 +106,7 @@ func (w *Workspace) CNN(ctx context.Context, group Group, seed uint64) (*CNNWeig
 	sha := res.Weights.SHA256()
 	m := &CNNManifest{
 		Name: fmt.Sprintf("mnist-cnn-%c%d-%s", group, seed, sha), Group: string(group), Seed: seed,
-		Epochs: opts.Epochs, TrainRows: opts.TrainRows, BatchSize: opts.BatchSize, LearningRate: opts.LearningRate,
+		Epochs: opts.Epochs, Steps: opts.Steps, DoubleSoftmax: opts.DoubleSoftmax, TrainRows: opts.TrainRows, BatchSize: opts.BatchSize, LearningRate: opts.LearningRate,
 		Data: w.Data.SHA256, DataRows: w.Data.N(), Backend: w.Backend.Name(), Versions: moduleVersions(),
 		WeightsSHA: sha, History: res.History, Created: time.Now().UTC().Format(time.RFC3339), Key: key,
 	}

@@ -28,6 +28,9 @@ func cmdQ1(ctx context.Context, stdout, stderr io.Writer, args []string) error {
 	if err := parse(fs, args); err != nil || helped(args) {
 		return err
 	}
+	if err := rejectFlags(fs, "give the bases with -bases; leverage is exact", "basis", "method", "relu-features", "relu-seed"); err != nil {
+		return err
+	}
 	if out == "" {
 		return fmt.Errorf("flag -out: missing (the folder to write results.csv, results.json and plots to)")
 	}

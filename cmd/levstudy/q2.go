@@ -116,6 +116,9 @@ func cmdQ2(ctx context.Context, stdout, stderr io.Writer, args []string) error {
 	if err := parse(fs, args); err != nil || helped(args) {
 		return err
 	}
+	if err := rejectFlags(fs, "give the bases with -bases; leverage is exact", "basis", "method", "relu-features", "relu-seed"); err != nil {
+		return err
+	}
 	if out == "" {
 		return fmt.Errorf("flag -out: missing (the folder to write pairs.csv, summary.json and figures to)")
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -150,6 +151,18 @@ func (c *common) workspace(stderr io.Writer) (*levlib.Workspace, levlib.BasisSpe
 	}
 	ws.CNNRecipe = levlib.CNNTrainOptions{Epochs: c.epochs, TrainRows: c.trainRows}
 	return ws, spec.Normalized(), method, nil
+}
+
+// rejectFlags returns an error naming the first of the given flags that was set: the shared flags a
+// command does not use are refused rather than silently ignored.
+func rejectFlags(fs *flag.FlagSet, why string, names ...string) error {
+	var err error
+	fs.Visit(func(f *flag.Flag) {
+		if err == nil && slices.Contains(names, f.Name) {
+			err = fmt.Errorf("flag -%s: not used by %s (%s)", f.Name, fs.Name(), why)
+		}
+	})
+	return err
 }
 
 func newFlagSet(name string, stderr io.Writer, synopsis string) *flag.FlagSet {

@@ -24,8 +24,8 @@ func cmdRun(ctx context.Context, stdout, stderr io.Writer, args []string) error 
 	if err != nil {
 		return fmt.Errorf("flag -preset: %w", err)
 	}
-	if c.rows != 0 {
-		return fmt.Errorf("flag -rows: not used by run (the preset sets the rows)")
+	if err := rejectFlags(fs, "the preset sets the rows, bases and training", "rows", "epochs", "train-rows", "basis", "method", "relu-features", "relu-seed"); err != nil {
+		return err
 	}
 	ws, _, _, err := c.workspace(stderr)
 	if err != nil {

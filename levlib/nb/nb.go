@@ -16,6 +16,7 @@ import (
 	"html"
 	"html/template"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
 	"time"
@@ -54,8 +55,9 @@ func Open(preset string, weights ...string) (*levlib.Study, error) {
 	return levlib.NewStudy(ws, opts)
 }
 
-// ctx is the context of notebook computations (a cell is stopped by the kernel's interrupt).
-var ctx = context.Background()
+// ctx is the context of notebook computations: the kernel's interrupt (SIGINT to the cell's program)
+// cancels it, so training saves its checkpoint and a long stage stops between chunks.
+var ctx, _ = signal.NotifyContext(context.Background(), os.Interrupt)
 
 // FigureDir is where the notebooks' figures go: out/notebook beside the notebooks' folder.
 func FigureDir() (string, error) {
@@ -87,24 +89,12 @@ func ShowBases(s *levlib.Study) error {
 	Text("pool: %d training + %d test rows; %s", s.WS.Data.NumTrain, s.WS.Data.N()-s.WS.Data.NumTrain, s.Plan.Description)
 	var reports []levlib.BasisReport
 	for _, b := range bases {
-		r := report(s, b)
+		r := b.Report()
 		reports = append(reports, r)
 		fmt.Printf("%s: rank %d of %d, Σℓ = %.6f, %d rows with ℓ > 0.99\n", b.Label, r.Rank, r.Cols, r.SumScores, r.NearOne)
 	}
 	HTML(levlib.BasesTable(reports))
 	return nil
-}
-
-func report(s *levlib.Study, b *levlib.BasisResult) levlib.BasisReport {
-	lev := b.Leverage
-	r := levlib.BasisReport{Label: b.Label, Family: b.Family, Spec: b.Name, Rows: len(lev.Scores), Cols: lev.Cols, Rank: lev.Rank,
-		NearOne: lev.NearOne, Tolerance: lev.Tolerance, SigmaRank: lev.SigmaRank, SigmaNext: lev.SigmaNext, Refined: lev.Refined,
-		Manifest: b.Manifest, TrainedOn: b.TrainedOn}
-	for _, v := range lev.Scores {
-		r.SumScores += v
-		r.MaxScore = max(r.MaxScore, v)
-	}
-	return r
 }
 
 // ShowQRArtefact compares the seed's plain QR leverage with the exact scores on the RAW basis, as the
@@ -146,7 +136,7 @@ func ShowScoreCurves(s *levlib.Study, bases string) error {
 		return err
 	}
 	for _, b := range chosen {
-		path := filepath.Join(dir, b.Label+"_scores.png")
+		path := filepath.Join(dir, fileStem(b.Label)+"_scores.png")
 		if err := levlib.ScoreCurve(path, b.Leverage.Scores, fmt.Sprintf("%s leverage, sorted (rank %d)", b.Label, b.Leverage.Rank)); err != nil {
 			return err
 		}
@@ -175,7 +165,7 @@ func ShowDigitGrids(s *levlib.Study, bases string, k int) error {
 			name string
 			idx  []int
 		}{{"highest", levlib.TopK(b.Leverage.Scores, k)}, {"lowest", levlib.BottomK(b.Leverage.Scores, k)}} {
-			path := filepath.Join(dir, fmt.Sprintf("%s_%s%d.png", b.Label, g.name, k))
+			path := filepath.Join(dir, fmt.Sprintf("%s_%s%d.png", fileStem(b.Label), g.name, k))
 			title := fmt.Sprintf("%s: the %d %s-leverage digits, by label", b.Label, k, g.name)
 			if err := levlib.DigitGrid(path, s.WS.Data, b.Leverage.Scores, g.idx, levlib.GridOptions{Title: title}); err != nil {
 				return err
@@ -275,6 +265,11 @@ func ShowFindings(s *levlib.Study) error {
 	HTML(levlib.FindingsList(res.Findings))
 	Text("report: %s", res.ReportPath)
 	return nil
+}
+
+// fileStem turns a basis label (relu:F=100,seed=2) into a file name stem.
+func fileStem(label string) string {
+	return strings.NewReplacer(":", "_", ",", "_", "=", "", "/", "_").Replace(label)
 }
 
 // Progress returns a callback that keeps one live line in the cell's output ("stage: 3/10, ETA 5s").
