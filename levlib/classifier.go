@@ -121,21 +121,29 @@ type LinearOptions struct {
 	Standardize bool
 }
 
+func (o LinearOptions) withDefaults() LinearOptions {
+	if o.Steps == 0 {
+		o.Steps = 300
+	}
+	if o.LearningRate == 0 {
+		o.LearningRate = 0.01
+	}
+	if o.L2 == 0 {
+		o.L2 = 1e-4
+	}
+	return o
+}
+
+// DefaultRidge is FitRidge's λ when it is given 0.
+const DefaultRidge = 1e-3
+
 // FitLinear trains multinomial logistic (softmax) regression on the given rows of x: features centred
 // (and standardized with opts.Standardize) on those rows; loss = mean cross-entropy + (L2/2)·‖W‖² (the
 // bias is not penalized), minimized by full-batch Adam (adamUpdate) for a fixed number of steps on
 // backend b, in float64. The penalty keeps the problem well posed when the selected rows are separable
 // (small k).
 func FitLinear(ctx context.Context, b compute.Backend, x *Matrix, rows []int, labels []uint8, opts LinearOptions) (*LinearModel, error) {
-	if opts.Steps == 0 {
-		opts.Steps = 300
-	}
-	if opts.LearningRate == 0 {
-		opts.LearningRate = 0.01
-	}
-	if opts.L2 == 0 {
-		opts.L2 = 1e-4
-	}
+	opts = opts.withDefaults()
 	if len(rows) == 0 {
 		return nil, errors.New("fit linear: no rows")
 	}
@@ -200,10 +208,10 @@ func FitLinear(ctx context.Context, b compute.Backend, x *Matrix, rows []int, la
 // FitRidge fits least squares to one-hot targets with a ridge penalty: on features centred over the
 // given rows (and targets centred, so the intercept is the targets' mean and unpenalized; with
 // standardize also scaled as in FitLinear), W = (ZᵀZ + λI)⁻¹ ZᵀY, solved on the host in float64 by
-// Cholesky; ZᵀZ and ZᵀY are accumulated over row chunks on backend b. lambda = 0 means 1e-3.
+// Cholesky; ZᵀZ and ZᵀY are accumulated over row chunks on backend b. lambda = 0 means DefaultRidge.
 func FitRidge(ctx context.Context, b compute.Backend, x *Matrix, rows []int, labels []uint8, lambda float64, scale bool) (*LinearModel, error) {
 	if lambda == 0 {
-		lambda = 1e-3
+		lambda = DefaultRidge
 	}
 	if len(rows) == 0 {
 		return nil, errors.New("fit ridge: no rows")

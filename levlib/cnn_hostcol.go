@@ -370,7 +370,10 @@ func newColBatch(be compute.Backend, b int) (*colBatch, error) {
 	return cb, nil
 }
 
-// fill runs f on the flat data of the tensors (valid for the duration of f).
+// mutableFlats runs f on the host storage of the four tensors. Each flat slice is used after its
+// MutableFlatData callback returns: that is safe because these tensors come from FromShapeForBackend,
+// whose host buffer is the tensor's storage for its whole life, and because nothing else uses them while
+// f runs. f must not keep the slices.
 func mutableFlats(ts [4]*tensors.Tensor, f func(flats [4][]float32)) error {
 	var flats [4][]float32
 	for q, t := range ts {

@@ -66,13 +66,10 @@ func DigitGrid(path string, ds *Dataset, scores []float64, idx []int, opts GridO
 	const cellW, imgSide, labelH, titleH = 78.0, 48.0, 13.0, 26.0
 	w := vg.Length(cellW * float64(cols))
 	h := vg.Length(titleH + (imgSide+labelH+3)*float64(rows))
-	c, err := draw.NewFormattedCanvas(w, h, formatOf(path))
+	c, dc, err := whiteCanvas(path, w, h)
 	if err != nil {
-		return fmt.Errorf("figure %s: %w", path, err)
+		return err
 	}
-	dc := draw.New(c)
-	dc.SetColor(color.White)
-	dc.Fill(dc.Rectangle.Path())
 	small := draw.TextStyle{Color: color.Black, Font: font.From(plot.DefaultFont, 9.5), XAlign: draw.XCenter,
 		YAlign: draw.YBottom, Handler: plot.DefaultTextHandler}
 	title := small
@@ -154,6 +151,18 @@ func sumFloats(a []float64) float64 {
 		return 0
 	}
 	return s
+}
+
+// whiteCanvas returns a w×h canvas for path's format (png, svg, …) and a white-filled drawing area on it.
+func whiteCanvas(path string, w, h vg.Length) (vg.CanvasWriterTo, draw.Canvas, error) {
+	c, err := draw.NewFormattedCanvas(w, h, formatOf(path))
+	if err != nil {
+		return nil, draw.Canvas{}, fmt.Errorf("figure %s: %w", path, err)
+	}
+	dc := draw.New(c)
+	dc.SetColor(color.White)
+	dc.Fill(dc.Rectangle.Path())
+	return c, dc, nil
 }
 
 func formatOf(path string) string {

@@ -254,11 +254,15 @@ func (r *leverageRun) tol(sigmaMax float64) float64 {
 func exactLeverage(ctx context.Context, b compute.Backend, x RowSource, opts LeverageOptions) (*LeverageResult, error) {
 	r := &leverageRun{ctx: ctx, b: b, src: x, opts: opts}
 	r.n, r.d = x.Dims()
-	ch, tick := r.pass("Gram", nil, nil)
+	nonzero := nonzeroColumns(x)
+	ch, tick := r.pass("Gram", nonzero, nil)
 	ch.CheckFinite = true
 	g, err := gramPass(ctx, b, ch, tick)
 	if err != nil {
 		return nil, err
+	}
+	if nonzero != nil {
+		g = expandGram(g, nonzero, r.d)
 	}
 	eq := equilibrate(g)
 	res := &LeverageResult{Method: Exact, Ridge: opts.Ridge, Scores: make([]float64, r.n), Passes: 1}

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/gomlx/compute"
@@ -55,6 +56,66 @@ func TestGramPass(t *testing.T) {
 			}
 			if diff := maxSymDiff(g, &want); diff > 1e-10 {
 				t.Errorf("d=%d %T: Gram differs by %.3g", d, src, diff)
+			}
+		}
+	}
+}
+
+// TestZeroColumns checks that the Gram pass skips an in-memory source's all-zero columns and that the
+// scores are those of the matrix without them (and of the same matrix streamed, which scans nothing).
+func TestZeroColumns(t *testing.T) {
+	b := internalBackend(t)
+	rng := rand.New(rand.NewPCG(2, 2))
+	x := randMatrix(rng, 300, 12)
+	zero := []int{0, 5, 11}
+	for i := 0; i < x.Rows; i++ {
+		for _, j := range zero {
+			x.Data[i*x.Cols+j] = 0
+		}
+	}
+	x.Data[299*x.Cols+5] = 1e-300 // nonzero in the last row only: kept
+	if got, want := nonzeroColumns(x), []int{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}; !slices.Equal(got, want) {
+		t.Errorf("nonzeroColumns = %v, want %v", got, want)
+	}
+	if got := nonzeroColumns(randMatrix(rng, 50, 8)); got != nil {
+		t.Errorf("dense matrix: nonzeroColumns = %v, want nil", got)
+	}
+	if got := nonzeroColumns(streamOnly{x}); got != nil {
+		t.Errorf("streamed source: nonzeroColumns = %v, want nil (no scan)", got)
+	}
+	x.Data[299*x.Cols+5] = 0
+	nan := NewMatrix(4, 3)
+	nan.Data[7] = math.NaN()
+	if got := nonzeroColumns(nan); !slices.Equal(got, []int{1}) {
+		t.Errorf("NaN column: nonzeroColumns = %v, want [1]", got)
+	}
+	dropped := NewMatrix(x.Rows, x.Cols-len(zero))
+	for i := 0; i < x.Rows; i++ {
+		k := 0
+		for j := 0; j < x.Cols; j++ {
+			if !slices.Contains(zero, j) {
+				dropped.Data[i*dropped.Cols+k] = x.Data[i*x.Cols+j]
+				k++
+			}
+		}
+	}
+	ctx := context.Background()
+	opts := LeverageOptions{ChunkRows: 70}
+	want, err := LeverageScores(ctx, b, dropped, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, src := range []RowSource{x, streamOnly{x}} {
+		got, err := LeverageScores(ctx, b, src, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Rank != 9 {
+			t.Errorf("%T: rank %d, want 9", src, got.Rank)
+		}
+		for i := range want.Scores {
+			if d := math.Abs(got.Scores[i] - want.Scores[i]); d > 1e-12 {
+				t.Fatalf("%T: row %d: %.17g vs %.17g without the zero columns", src, i, got.Scores[i], want.Scores[i])
 			}
 		}
 	}

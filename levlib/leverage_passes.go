@@ -262,3 +262,50 @@ func denseData(m *mat.Dense) []float64 {
 	}
 	return out
 }
+
+// nonzeroColumns returns the columns of an in-memory source that hold a nonzero value, or nil (meaning
+// all) when every column does or the source is not in memory. The Gram pass then skips the all-zero
+// columns, which change neither the column space nor the scores: MNIST RAW has 65 of them, 16% of
+// the pass's products. The scan stops as soon as every column has shown a nonzero (NaN counts as
+// nonzero, so the pass still finds and reports it).
+func nonzeroColumns(src RowSource) []int {
+	v, ok := src.(rowViewer)
+	if !ok {
+		return nil
+	}
+	n, d := src.Dims()
+	cand := seqInts(d) // columns not yet seen nonzero
+	for i := 0; i < n && len(cand) > 0; i++ {
+		row := v.rowsView(i, i+1)
+		kept := cand[:0]
+		for _, j := range cand {
+			if row[j] == 0 {
+				kept = append(kept, j)
+			}
+		}
+		cand = kept
+	}
+	if len(cand) == 0 {
+		return nil
+	}
+	keep := make([]int, 0, d-len(cand))
+	for j, z := 0, 0; j < d; j++ {
+		if z < len(cand) && cand[z] == j {
+			z++
+			continue
+		}
+		keep = append(keep, j)
+	}
+	return keep
+}
+
+// expandGram returns the d×d Gram matrix whose rows and columns keep are g and whose others are zero.
+func expandGram(g *mat.SymDense, keep []int, d int) *mat.SymDense {
+	out := mat.NewSymDense(d, nil)
+	for a, ia := range keep {
+		for b := a; b < len(keep); b++ {
+			out.SetSym(ia, keep[b], g.At(a, b))
+		}
+	}
+	return out
+}

@@ -171,7 +171,8 @@ func WriteScoresNPY(path string, scores []float64) error {
 
 // BuildVersions returns the versions of the running binary: "levstudy" (the main module's version,
 // with the VCS revision and "+dirty" when built from a modified checkout), "go" (runtime.Version)
-// and "gomlx" (the github.com/gomlx/gomlx module it was built with). Unknown entries are "unknown".
+// and the modules that compute the results: "gomlx", "compute" (GoMLX's backends), "go-xla" and "gonum"
+// (each present when linked in). Unknown entries are "unknown".
 func BuildVersions() map[string]string {
 	v := map[string]string{"levstudy": "unknown", "go": runtime.Version(), "gomlx": "unknown"}
 	bi, ok := debug.ReadBuildInfo()
@@ -195,11 +196,13 @@ func BuildVersions() map[string]string {
 	if rev != "" {
 		v["levstudy"] += " " + rev[:min(12, len(rev))] + dirty
 	}
+	short := map[string]string{"github.com/gomlx/gomlx": "gomlx", "github.com/gomlx/compute": "compute",
+		"github.com/gomlx/go-xla": "go-xla", "gonum.org/v1/gonum": "gonum"}
 	for _, d := range bi.Deps {
-		if d.Path == "github.com/gomlx/gomlx" {
-			v["gomlx"] = d.Version
+		if name, ok := short[d.Path]; ok {
+			v[name] = d.Version
 			if d.Replace != nil {
-				v["gomlx"] = d.Replace.Version
+				v[name] = d.Replace.Version
 			}
 		}
 	}

@@ -104,13 +104,10 @@ func PanelPlot(path, title string, opts PlotOptions, panels []Panel) error {
 	const panelW, panelH, legendW, titleH = 4.2, 3.3, 2.6, 0.45
 	w := vg.Length(panelW*float64(cols)+legendW) * vg.Inch
 	h := vg.Length(panelH*float64(rows)+titleH) * vg.Inch
-	c, err := draw.NewFormattedCanvas(w, h, formatOf(path))
+	c, dc, err := whiteCanvas(path, w, h)
 	if err != nil {
-		return fmt.Errorf("figure %s: %w", path, err)
+		return err
 	}
-	dc := draw.New(c)
-	dc.SetColor(color.White)
-	dc.Fill(dc.Rectangle.Path())
 	ttl := draw.TextStyle{Color: color.Black, Font: font.From(plot.DefaultFont, 13), XAlign: draw.XCenter, YAlign: draw.YCenter,
 		Handler: plot.DefaultTextHandler}
 	dc.FillText(ttl, vg.Point{X: w / 2, Y: h - titleH*vg.Inch/2}, title)

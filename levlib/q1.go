@@ -1,6 +1,7 @@
 package levlib
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
@@ -208,6 +209,7 @@ func q1Fits(o Q1Options, bases int) int {
 
 // q1Protocol states the options in words, for the results and the report.
 func q1Protocol(o Q1Options, ds *Dataset) map[string]string {
+	cnn, lin, ridge := o.CNN.withDefaults(), o.Linear.withDefaults(), cmp.Or(o.Ridge, DefaultRidge)
 	p := map[string]string{
 		"pool":      fmt.Sprintf("%d training and %d test rows; every basis's leverage is computed on all of them", ds.NumTrain, ds.N()-ds.NumTrain),
 		"selection": "among the training rows only, by the leverage of all pool rows; test rows are never selected or trained on; ties by row index",
@@ -215,9 +217,9 @@ func q1Protocol(o Q1Options, ds *Dataset) map[string]string {
 		"sampled":   fmt.Sprintf("leverage-proportional sampling without replacement (Efraimidis–Spirakis), seeds 1..%d", o.SampledSeeds),
 		"balanced":  "the top k/10 of each digit",
 		"accuracy":  "argmax prediction = label; acc_selected on the selected rows, acc_train on the training rows, acc_test on the test rows",
-		"cnn":       fmt.Sprintf("MnistConvNet from scratch on the raw images of the selected rows: cross-entropy (one softmax), Adam lr %g, batch %d, %d steps whatever k; init and shuffling seeded by the selection seed (1 for top, bottom, balanced)", orDefault(o.CNN.LearningRate, 1e-3), orDefaultInt(o.CNN.BatchSize, 64), o.CNN.Steps),
-		"linear":    fmt.Sprintf("softmax regression on the raw pixels (/255, centred), full-batch Adam lr %g, %d steps, L2 %g", orDefault(o.Linear.LearningRate, 0.01), orDefaultInt(o.Linear.Steps, 300), orDefault(o.Linear.L2, 1e-4)),
-		"ridge":     fmt.Sprintf("least squares to one-hot targets on the raw pixels (centred), ridge λ = %g, intercept unpenalized", orDefault(o.Ridge, 1e-3)),
+		"cnn":       fmt.Sprintf("MnistConvNet from scratch on the raw images of the selected rows: cross-entropy (one softmax), Adam lr %g, batch %d, %d steps whatever k; init and shuffling seeded by the selection seed (1 for top, bottom, balanced)", cnn.LearningRate, cnn.BatchSize, cnn.Steps),
+		"linear":    fmt.Sprintf("softmax regression on the raw pixels (/255, centred), full-batch Adam lr %g, %d steps, L2 %g", lin.LearningRate, lin.Steps, lin.L2),
+		"ridge":     fmt.Sprintf("least squares to one-hot targets on the raw pixels (centred), ridge λ = %g, intercept unpenalized", ridge),
 		"probe":     "softmax regression on the basis's own features, standardized (deviation floored at a tenth of the mean); measures the features, not only the selection",
 	}
 	if o.CNN.DoubleSoftmax {
@@ -236,20 +238,6 @@ func q1Protocol(o Q1Options, ds *Dataset) map[string]string {
 	}
 	p["grid"] = strings.Join(grids, "; ")
 	return p
-}
-
-func orDefault(v, def float64) float64 {
-	if v == 0 {
-		return def
-	}
-	return v
-}
-
-func orDefaultInt(v, def int) int {
-	if v == 0 {
-		return def
-	}
-	return v
 }
 
 func joinInts(v []int) string {

@@ -175,7 +175,8 @@ func q1Curve(fam []Q1Summary, family string, st Strategy, cl Classifier, metric 
 	return c, len(c.X) > 0
 }
 
-// fileStem turns a label into a file-name stem.
-func fileStem(s string) string {
+// FileStem turns a basis label into a file-name stem: relu:F=100,seed=2 → relu_F100_seed2 (":", ",",
+// "/" become "_", "=" is dropped).
+func FileStem(s string) string {
 	return strings.NewReplacer(":", "_", ",", "_", "=", "", "/", "_").Replace(s)
 }

@@ -167,14 +167,7 @@ func BasisLabel(spec BasisSpec) (label, group string) {
 	return spec.String(), string(spec.Kind)
 }
 
-// Q2 computes the leverage of each basis (cached) on the workspace's data and compares every pair of
-// rankings: Kendall tau-b, swap distance, Spearman, weighted tau and top-k overlaps, with the null
-// distribution of tau; summaries within and between groups; and the rows that every member of a group
-// puts in its top-k.
-func Q2(ctx context.Context, ws *Workspace, bases []BasisSpec, opts Q2Options) (*Q2Result, error) {
-	if len(bases) < 2 {
-		return nil, fmt.Errorf("q2 needs at least 2 bases, got %d", len(bases))
-	}
+func (opts Q2Options) withDefaults() Q2Options {
 	if len(opts.K) == 0 {
 		opts.K = DefaultOverlapK
 	}
@@ -187,6 +180,18 @@ func Q2(ctx context.Context, ws *Workspace, bases []BasisSpec, opts Q2Options) (
 	if opts.Gallery == 0 {
 		opts.Gallery = 100
 	}
+	return opts
+}
+
+// Q2 computes the leverage of each basis (cached) on the workspace's data and compares every pair of
+// rankings: Kendall tau-b, swap distance, Spearman, weighted tau and top-k overlaps, with the null
+// distribution of tau; summaries within and between groups; and the rows that every member of a group
+// puts in its top-k.
+func Q2(ctx context.Context, ws *Workspace, bases []BasisSpec, opts Q2Options) (*Q2Result, error) {
+	if len(bases) < 2 {
+		return nil, fmt.Errorf("q2 needs at least 2 bases, got %d", len(bases))
+	}
+	opts = opts.withDefaults()
 	res := &Q2Result{Groups: map[string]string{}, Ranks: map[string]int{}, scores: map[string][]float64{}, InkTau: map[string]float64{},
 		NearOne: map[string]int{}}
 	for _, spec := range bases {

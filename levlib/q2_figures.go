@@ -21,13 +21,10 @@ func Heatmap(path, title string, labels []string, values [][]float64) error {
 	const cell, margin, titleH = 34.0, 70.0, 24.0
 	w := vg.Length(math.Max(margin+cell*float64(n)+10, 420))
 	h := vg.Length(titleH + margin + cell*float64(n) + 10)
-	c, err := draw.NewFormattedCanvas(w, h, formatOf(path))
+	c, dc, err := whiteCanvas(path, w, h)
 	if err != nil {
-		return fmt.Errorf("figure %s: %w", path, err)
+		return err
 	}
-	dc := draw.New(c)
-	dc.SetColor(color.White)
-	dc.Fill(dc.Rectangle.Path())
 	txt := draw.TextStyle{Color: color.Black, Font: font.From(plot.DefaultFont, 7), XAlign: draw.XCenter, YAlign: draw.YCenter,
 		Handler: plot.DefaultTextHandler}
 	ttl := txt
@@ -79,6 +76,7 @@ func diverging(v float64) color.Color {
 
 // q2Figures draws the heatmaps, the overlap curves and the consensus galleries.
 func q2Figures(r *Q2Result, ds *Dataset, opts Q2Options) ([]string, error) {
+	opts = opts.withDefaults()
 	var files []string
 	n := len(r.Bases)
 	index := map[string]int{}

@@ -44,7 +44,7 @@ func WriteStudyReport(dir string, r *StudyResult) error {
 		},
 		"f1":          func(v float64) string { return fmt.Sprintf("%.1f", v) },
 		"base":        filepath.Base,
-		"findings":    FindingsList,
+		"findings":    findingsList,
 		"basesTable":  BasesTable,
 		"q1Table":     Q1Table,
 		"q1Classes":   func(q *Q1Result) []Classifier { c, _, _ := q1Axes(q.Summarize()); return c },

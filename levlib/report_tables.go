@@ -252,8 +252,8 @@ func ControlsTable(q *Q2Result) template.HTML {
 	return t
 }
 
-// FindingsList is the findings as an HTML list, each linked to its section.
-func FindingsList(fs []Finding) template.HTML {
+// findingsList is the findings as an HTML list, each linked to its section.
+func findingsList(fs []Finding) template.HTML {
 	var b strings.Builder
 	b.WriteString(`<ul class="findings">`)
 	for _, f := range fs {

@@ -61,7 +61,7 @@ func (s *Study) Run(ctx context.Context, outDir string, stage func(name string))
 	if err := os.MkdirAll(figDir, 0o755); err != nil {
 		return nil, err
 	}
-	res := &StudyResult{Plan: s.Plan, Backend: s.WS.Backend.Name(), Versions: moduleVersions(), DataSHA256: s.WS.Data.SHA256,
+	res := &StudyResult{Plan: s.Plan, Backend: s.WS.Backend.Name(), Versions: BuildVersions(), DataSHA256: s.WS.Data.SHA256,
 		Started: time.Now().UTC().Format(time.RFC3339)}
 	run := func(name string, f func() error) error {
 		if stage != nil {
@@ -156,7 +156,7 @@ func (s *Study) describe(b *BasisResult, figDir string) (BasisReport, error) {
 // BasisFigures draws a basis's sorted-score curve and its k highest- and lowest-leverage digits (10
 // columns, sorted by label, each titled "label (score)"), as PNG and SVG in dir, and returns the files.
 func BasisFigures(dir string, ds *Dataset, b *BasisResult, k int) ([]string, error) {
-	stem := fileStem(b.Label)
+	stem := FileStem(b.Label)
 	lev := b.Leverage
 	var files []string
 	for _, ext := range []string{".png", ".svg"} {

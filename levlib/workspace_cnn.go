@@ -10,7 +10,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"runtime/debug"
 	"time"
 )
 
@@ -33,21 +32,6 @@ type CNNManifest struct {
 	History       []EpochStats      `json:"history,omitempty"`
 	Created       string            `json:"created"`
 	Key           string            `json:"key"`
-}
-
-// moduleVersions returns the versions of levstudy's main dependencies in this binary.
-func moduleVersions() map[string]string {
-	v := map[string]string{}
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		v["go"] = bi.GoVersion
-		for _, d := range bi.Deps {
-			switch d.Path {
-			case "github.com/gomlx/gomlx", "gonum.org/v1/gonum":
-				v[d.Path] = d.Version
-			}
-		}
-	}
-	return v
 }
 
 func keyHash(key string) string {
@@ -107,7 +91,7 @@ func (w *Workspace) trainOrLoadCNN(ctx context.Context, group Group, seed uint64
 	m := &CNNManifest{
 		Name: fmt.Sprintf("mnist-cnn-%c%d-%s", group, seed, sha), Group: string(group), Seed: seed,
 		Epochs: opts.Epochs, Steps: opts.Steps, DoubleSoftmax: opts.DoubleSoftmax, TrainRows: opts.TrainRows, BatchSize: opts.BatchSize, LearningRate: opts.LearningRate,
-		Data: w.Data.SHA256, DataRows: w.Data.N(), Backend: w.Backend.Name(), Versions: moduleVersions(),
+		Data: w.Data.SHA256, DataRows: w.Data.N(), Backend: w.Backend.Name(), Versions: BuildVersions(),
 		WeightsSHA: sha, History: res.History, Created: time.Now().UTC().Format(time.RFC3339), Key: key,
 	}
 	if dir != "" {

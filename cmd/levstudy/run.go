@@ -8,7 +8,6 @@ import (
 	"io"
 	"path/filepath"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/levstudy/levstudy/levlib"
@@ -220,7 +219,7 @@ func cmdFigures(ctx context.Context, stdout, stderr io.Writer, args []string) er
 	if err != nil {
 		return err
 	}
-	name := fileName(spec) + "_" + res.Method.String()
+	name := levlib.FileStem(spec.String()) + "_" + res.Method.String()
 	var written []string
 	for _, ext := range []string{".png", ".svg"} {
 		for _, g := range []struct {
@@ -246,12 +245,6 @@ func cmdFigures(ctx context.Context, stdout, stderr io.Writer, args []string) er
 		fmt.Fprintf(stdout, "wrote %s\n", p)
 	}
 	return nil
-}
-
-// fileName turns a basis name into a file-name stem: relu:F=784,seed=1 → relu_F784_seed1.
-func fileName(spec levlib.BasisSpec) string {
-	r := strings.NewReplacer(":", "_", ",", "_", "=", "")
-	return r.Replace(spec.String())
 }
 
 func cmdInstallData(stdout, stderr io.Writer, args []string) error {

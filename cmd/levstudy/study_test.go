@@ -90,6 +90,30 @@ func TestRunTiny(t *testing.T) {
 			t.Errorf("finding without numbers or not in the report: %+v", f)
 		}
 	}
+	// A second run on the same cache (a new process: nothing in memory) takes Q1's fits, the networks,
+	// the leverage and Question 2 from the disk cache, and reports the same numbers with every figure.
+	again := filepath.Join(dir, "again")
+	if _, stderr, err := runCLI(t, "run", "-preset", "tiny", "-data", data, "-cache", filepath.Join(dir, "cache"), "-out", again); err != nil {
+		t.Fatalf("second run: %v\n%s", err, stderr)
+	}
+	var second struct {
+		Findings []struct {
+			Text string `json:"text"`
+		} `json:"findings"`
+	}
+	if b, err := os.ReadFile(filepath.Join(again, "results.json")); err != nil || json.Unmarshal(b, &second) != nil || len(second.Findings) != len(results.Findings) {
+		t.Fatalf("second run's findings: %v, %d vs %d", err, len(second.Findings), len(results.Findings))
+	}
+	for i := range second.Findings {
+		if second.Findings[i].Text != results.Findings[i].Text {
+			t.Errorf("finding %d differs on the cached run:\n%s\n%s", i, results.Findings[i].Text, second.Findings[i].Text)
+		}
+	}
+	pngs2, _ := filepath.Glob(filepath.Join(again, "figures", "*.png"))
+	more2, _ := filepath.Glob(filepath.Join(again, "figures", "*", "*.png"))
+	if len(pngs2)+len(more2) != len(pngs) {
+		t.Errorf("cached run drew %d figures, the first %d", len(pngs2)+len(more2), len(pngs))
+	}
 	shot := filepath.Join(dir, "report.png")
 	cmd := exec.Command("../../scripts/screenshot.sh", filepath.Join(out, "report.html"), shot, "1280,2000")
 	if b, err := cmd.CombinedOutput(); err != nil {

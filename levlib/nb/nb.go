@@ -74,9 +74,18 @@ func notebookDir() string {
 	return d
 }
 
-// Text prints a line of text (the cell's text output, which the checks of executed notebooks read).
+// Text shows a line (or lines) of text. In a notebook it goes through GoNB's display channel as a <pre>
+// block, so that it stays in order with the tables and figures (the program's stdout reaches the
+// notebook through another pipe and may arrive after them); elsewhere it is printed. The checks of
+// executed notebooks read these lines.
 func Text(format string, args ...any) {
-	fmt.Printf(format+"\n", args...)
+	s := fmt.Sprintf(format, args...)
+	if !gonbui.IsNotebook {
+		fmt.Println(s)
+		return
+	}
+	// A newline right after <pre> is dropped by HTML; it keeps each line at a line start in the source.
+	gonbui.DisplayHTML(`<pre style="margin:0.2em 0">` + "\n" + html.EscapeString(s) + "</pre>")
 }
 
 // ShowBases displays one row per basis (rank, Σℓ, rows with ℓ > 0.99, training) and prints a line per
@@ -88,11 +97,13 @@ func ShowBases(s *levlib.Study) error {
 	}
 	Text("pool: %d training + %d test rows; %s", s.WS.Data.NumTrain, s.WS.Data.N()-s.WS.Data.NumTrain, s.Plan.Description)
 	var reports []levlib.BasisReport
+	var lines []string
 	for _, b := range bases {
 		r := b.Report()
 		reports = append(reports, r)
-		fmt.Printf("%s: rank %d of %d, Σℓ = %.6f, %d rows with ℓ > 0.99\n", b.Label, r.Rank, r.Cols, r.SumScores, r.NearOne)
+		lines = append(lines, fmt.Sprintf("%s: rank %d of %d, Σℓ = %.6f, %d rows with ℓ > 0.99", b.Label, r.Rank, r.Cols, r.SumScores, r.NearOne))
 	}
+	Text("%s", strings.Join(lines, "\n"))
 	HTML(levlib.BasesTable(reports))
 	return nil
 }
@@ -125,18 +136,24 @@ func ShowQRArtefact(s *levlib.Study) error {
 	return nil
 }
 
-// ShowScoreCurves displays the sorted leverage scores of the chosen bases ("all", or labels/families).
-func ShowScoreCurves(s *levlib.Study, bases string) error {
+// selectWithDir returns the chosen bases and the folder for their figures.
+func selectWithDir(s *levlib.Study, bases string) ([]*levlib.BasisResult, string, error) {
 	chosen, err := s.Select(ctx, bases)
 	if err != nil {
-		return err
+		return nil, "", err
 	}
 	dir, err := FigureDir()
+	return chosen, dir, err
+}
+
+// ShowScoreCurves displays the sorted leverage scores of the chosen bases ("all", or labels/families).
+func ShowScoreCurves(s *levlib.Study, bases string) error {
+	chosen, dir, err := selectWithDir(s, bases)
 	if err != nil {
 		return err
 	}
 	for _, b := range chosen {
-		path := filepath.Join(dir, fileStem(b.Label)+"_scores.png")
+		path := filepath.Join(dir, levlib.FileStem(b.Label)+"_scores.png")
 		if err := levlib.ScoreCurve(path, b.Leverage.Scores, fmt.Sprintf("%s leverage, sorted (rank %d)", b.Label, b.Leverage.Rank)); err != nil {
 			return err
 		}
@@ -151,11 +168,7 @@ func ShowDigitGrids(s *levlib.Study, bases string, k int) error {
 	if k < 10 || k > 1000 || k%10 != 0 {
 		return fmt.Errorf("flag -k: %d, want a multiple of 10 in 10..1000", k)
 	}
-	chosen, err := s.Select(ctx, bases)
-	if err != nil {
-		return err
-	}
-	dir, err := FigureDir()
+	chosen, dir, err := selectWithDir(s, bases)
 	if err != nil {
 		return err
 	}
@@ -165,7 +178,7 @@ func ShowDigitGrids(s *levlib.Study, bases string, k int) error {
 			name string
 			idx  []int
 		}{{"highest", levlib.TopK(b.Leverage.Scores, k)}, {"lowest", levlib.BottomK(b.Leverage.Scores, k)}} {
-			path := filepath.Join(dir, fmt.Sprintf("%s_%s%d.png", fileStem(b.Label), g.name, k))
+			path := filepath.Join(dir, fmt.Sprintf("%s_%s%d.png", levlib.FileStem(b.Label), g.name, k))
 			title := fmt.Sprintf("%s: the %d %s-leverage digits, by label", b.Label, k, g.name)
 			if err := levlib.DigitGrid(path, s.WS.Data, b.Leverage.Scores, g.idx, levlib.GridOptions{Title: title}); err != nil {
 				return err
@@ -188,11 +201,13 @@ func ShowQ1(s *levlib.Study) error {
 		return err
 	}
 	fam := q.ByFamily()
+	var lines []string
 	for _, f := range fam {
 		if f.Strategy == levlib.StrategyTop || f.Strategy == levlib.StrategyRandom {
-			fmt.Printf("Q1 %s %s k=%d %s: test accuracy %.4f (train %.4f)\n", f.Family, f.Strategy, f.K, f.Classifier, f.Test.Mean, f.Train.Mean)
+			lines = append(lines, fmt.Sprintf("Q1 %s %s k=%d %s: test accuracy %.4f (train %.4f)", f.Family, f.Strategy, f.K, f.Classifier, f.Test.Mean, f.Train.Mean))
 		}
 	}
+	Text("%s", strings.Join(lines, "\n"))
 	for _, cl := range levlib.Classifiers {
 		if _, ok := firstOf(fam, cl); !ok {
 			continue
@@ -232,12 +247,14 @@ func ShowQ2(s *levlib.Study) error {
 	if err != nil {
 		return err
 	}
+	var lines []string
 	for _, g := range q.Summaries {
 		if g.Statistic == "kendall_tau_b" && g.GroupA == g.GroupB {
-			fmt.Printf("Q2 tau-b within %s: mean %.3f (%d pairs; null sd %.4f)\n", g.GroupA, g.Mean, g.Pairs, q.NullSD)
+			lines = append(lines, fmt.Sprintf("Q2 tau-b within %s: mean %.3f (%d pairs; null sd %.4f)", g.GroupA, g.Mean, g.Pairs, q.NullSD))
 		}
 	}
-	Text("Under random permutation tau-b is 0 ± %.4f (SD); %s.", q.NullSD, q.NullBand.Describe())
+	lines = append(lines, fmt.Sprintf("Under random permutation tau-b is 0 ± %.4f (SD); %s.", q.NullSD, q.NullBand.Describe()))
+	Text("%s", strings.Join(lines, "\n"))
 	HTML(levlib.Q2GroupTable(q))
 	HTML(levlib.TauMatrix(q))
 	HTML(levlib.ControlsTable(q))
@@ -259,17 +276,15 @@ func ShowFindings(s *levlib.Study) error {
 	if err != nil {
 		return err
 	}
-	for _, f := range res.Findings {
-		fmt.Println("finding:", f.Text)
+	var b strings.Builder
+	b.WriteString(`<ul class="findings">`)
+	for _, f := range res.Findings { // the report's list without its links to the report's sections
+		fmt.Fprintf(&b, "<li>%s</li>", html.EscapeString(f.Text))
 	}
-	HTML(levlib.FindingsList(res.Findings))
+	b.WriteString("</ul>")
+	HTML(template.HTML(b.String()))
 	Text("report: %s", res.ReportPath)
 	return nil
-}
-
-// fileStem turns a basis label (relu:F=100,seed=2) into a file name stem.
-func fileStem(label string) string {
-	return strings.NewReplacer(":", "_", ",", "_", "=", "", "/", "_").Replace(label)
 }
 
 // Progress returns a callback that keeps one live line in the cell's output ("stage: 3/10, ETA 5s").

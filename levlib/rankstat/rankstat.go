@@ -13,6 +13,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"sync"
 )
 
 // ErrNaN is wrapped by the error for a NaN score.
@@ -278,6 +279,19 @@ func ExpectedJaccard(n, k int) float64 {
 	if k <= 0 || k > n {
 		return math.NaN()
 	}
+	if v, ok := expectedJaccardMemo.Load([2]int{n, k}); ok {
+		return v.(float64)
+	}
+	e := expectedJaccard(n, k)
+	expectedJaccardMemo.Store([2]int{n, k}, e)
+	return e
+}
+
+// expectedJaccardMemo keeps ExpectedJaccard's values: a study asks for the same (n, k) for every pair
+// of bases, and each value sums k terms of log-binomials.
+var expectedJaccardMemo sync.Map
+
+func expectedJaccard(n, k int) float64 {
 	lchoose := func(a, b int) float64 {
 		x, _ := math.Lgamma(float64(a + 1))
 		y, _ := math.Lgamma(float64(b + 1))

@@ -3,7 +3,8 @@
 exit status (nbconvert exits 0 when a GoNB cell panics or calls os.Exit: only "exit status N" appears in
 the output) — or lacks the results it must show: on the tiny preset, each basis's rank with Σℓ = rank,
 the QR artefact on RAW, the digit grid's k, a Q1 random baseline within a sane band, tau-b within the
-untrained networks above chance, the findings. Usage: check.py EXECUTED.ipynb ..."""
+untrained networks above chance, the findings (an HTML list, each with a number). Usage: check.py EXECUTED.ipynb ..."""
+import html
 import json
 import os
 import re
@@ -57,8 +58,9 @@ def q2(text):
 
 
 def findings(text):
-    n = len(re.findall(r"^finding: ", text, re.M))
-    return None if n >= 3 else f"{n} findings, want ≥ 3"
+    m = re.search(r'<ul class="findings">(.*?)</ul>', text, re.S)
+    n = len(re.findall(r"<li>[^<]*\d[^<]*</li>", m.group(1))) if m else 0
+    return None if n >= 3 else f"{n} findings with numbers, want ≥ 3"
 
 
 EXPECT = {
@@ -93,7 +95,10 @@ for path in sys.argv[1:]:
         for out in cell.get("outputs", []):
             if out.get("output_type") == "stream":
                 t = out.get("text", "")
-                text += "".join(t) if isinstance(t, list) else t
+            else:  # nb.Text's lines and the HTML tables, unescaped
+                t = out.get("data", {}).get("text/html", "")
+                t = html.unescape("".join(t) if isinstance(t, list) else t)
+            text += ("".join(t) if isinstance(t, list) else t) + "\n"
     name = os.path.basename(path).removesuffix(".ipynb")
     for expect in EXPECT.get(name, []):
         problem = expect(text)
