@@ -73,8 +73,9 @@ type LeverageOptions struct {
 type Refinement int
 
 const (
-	// RefineAuto takes the two-pass path when the pivoted Cholesky factor is well conditioned and the
-	// dropped directions are certified below the rank tolerance, and refines otherwise.
+	// RefineAuto takes the two-pass path when the pivoted Cholesky factor is well conditioned, its
+	// smallest kept singular value is above the rank tolerance and the dropped directions are certified
+	// below it, and refines otherwise.
 	RefineAuto Refinement = iota
 	// RefineAlways always takes the refined (CholeskyQR2) path.
 	RefineAlways
@@ -154,14 +155,14 @@ const (
 // chunk is O(D²) whatever N is. Passes over X run as float64 GoMLX graphs on backend b; only D×D
 // matrices are factorized on the host (gonum). The Exact method:
 //
-//  1. Gram pass: G = XᵀX (every value checked finite). Zero columns are dropped (exactly: G_jj = 0)
-//     and the others scaled by powers of two to unit norm, G̃ = SGS, so the rank and scores do not
+//  1. Gram pass: G = XᵀX (every value checked finite; an in-memory X's all-zero columns are skipped).
+//     Zero columns are dropped (exactly: G_jj = 0) and the others scaled by powers of two to unit norm, G̃ = SGS, so the rank and scores do not
 //     depend on the features' units.
 //  2. Pivoted Cholesky PᵀG̃P = UᵀU (LAPACK Dpstrf) stopped at rank r when the remaining diagonal is
 //     ≤ 1e-10. Projection pass: [Q, R_b] = X̃P·[[U11⁻¹, −U11⁻¹U12], [0, I]], ℓ_i = ‖Q(i,:)‖², and
 //     H = R_bᵀR_b, the Gram matrix of the residual of the dropped columns. The result stands when
-//     U11 is well conditioned (1-norm estimate ≤ 1e4, so ℓ is off by ≤ eps·κ² ≈ 2e-8) and
-//     ‖R_b‖₂ ≤ tol certifies σ_{r+1}(X̃) ≤ tol (Eckart–Young), tol = σ_max·max(N,D)·eps64 being
+//     U11 is well conditioned (1-norm estimate ≤ 1e4, so ℓ is off by ≤ eps·κ² ≈ 2e-8), its lower
+//     bound on σ_r(X̃) is above tol (else the rank is ill-determined there), and ‖R_b‖₂ ≤ tol certifies σ_{r+1}(X̃) ≤ tol (Eckart–Young), tol = σ_max·max(N,D)·eps64 being
 //     numpy.linalg.matrix_rank's tolerance. MNIST RAW (rank 713 of 784) takes this path.
 //  3. Otherwise the refined path (CholeskyQR2 with eigendecompositions, see refineFactor): a Gram
 //     pass of Y = X̃W₁, the SVD of the D×D factor for the singular values and the rank, and a
@@ -255,6 +256,9 @@ func exactLeverage(ctx context.Context, b compute.Backend, x RowSource, opts Lev
 	r := &leverageRun{ctx: ctx, b: b, src: x, opts: opts}
 	r.n, r.d = x.Dims()
 	nonzero := nonzeroColumns(x)
+	if nonzero != nil && len(nonzero) == 0 {
+		return allZero(r.n, r.d, opts.Ridge), nil
+	}
 	ch, tick := r.pass("Gram", nonzero, nil)
 	ch.CheckFinite = true
 	g, err := gramPass(ctx, b, ch, tick)
@@ -268,9 +272,7 @@ func exactLeverage(ctx context.Context, b compute.Backend, x RowSource, opts Lev
 	res := &LeverageResult{Method: Exact, Ridge: opts.Ridge, Scores: make([]float64, r.n), Passes: 1}
 	zeroCols := r.d - len(eq.Keep)
 	if len(eq.Keep) == 0 {
-		res.SingularValues = make([]float64, min(r.n, r.d))
-		res.Warnings = append(res.Warnings, fmt.Errorf("%w: X is all zeros (rank 0)", ErrRankDeficient))
-		return res, nil
+		return allZero(r.n, r.d, opts.Ridge), nil
 	}
 	done := false
 	if opts.Refinement != RefineAlways {
@@ -292,6 +294,12 @@ func exactLeverage(ctx context.Context, b compute.Backend, x RowSource, opts Lev
 	}
 	res.Warnings = append(res.Warnings, rankWarnings(res, r.d, zeroCols)...)
 	return res, nil
+}
+
+// allZero is the result for an X of zeros: rank 0, every score 0, and a warning.
+func allZero(n, d int, ridge float64) *LeverageResult {
+	return &LeverageResult{Method: Exact, Ridge: ridge, Scores: make([]float64, n), Passes: 1, SingularValues: make([]float64, min(n, d)),
+		Warnings: []error{fmt.Errorf("%w: X is all zeros (rank 0)", ErrRankDeficient)}}
 }
 
 // twoPass is step 2 of LeverageScores. It reports false (and leaves res for the refined path) when the

@@ -84,6 +84,13 @@ func TestZeroColumns(t *testing.T) {
 		t.Errorf("streamed source: nonzeroColumns = %v, want nil (no scan)", got)
 	}
 	x.Data[299*x.Cols+5] = 0
+	// A matrix of zeros, in memory or streamed: rank 0, scores 0, a warning (no Gram pass of no columns).
+	for _, src := range []RowSource{NewMatrix(50, 6), streamOnly{NewMatrix(50, 6)}} {
+		res, err := LeverageScores(context.Background(), b, src, LeverageOptions{})
+		if err != nil || res.Rank != 0 || len(res.Scores) != 50 || slices.Max(res.Scores) != 0 || len(res.Warnings) != 1 {
+			t.Errorf("%T of zeros: %v, %+v", src, err, res)
+		}
+	}
 	nan := NewMatrix(4, 3)
 	nan.Data[7] = math.NaN()
 	if got := nonzeroColumns(nan); !slices.Equal(got, []int{1}) {

@@ -103,8 +103,8 @@ func (o Q1Options) withDefaults() Q1Options {
 
 // Q1Row is one fit: a basis, a strategy, k, a seed and a classifier, with its accuracies.
 type Q1Row struct {
-	Basis       string     `json:"basis"`  // label, or AnyBasis for random selections
-	Family      string     `json:"family"` // raw, relu, A, B, C, … (AnyBasis for random)
+	Basis       string     `json:"basis"`  // label, or AnyBasis for random selections (except the probe's)
+	Family      string     `json:"family"` // raw, relu, A, B, C, … (AnyBasis where Basis is)
 	Strategy    Strategy   `json:"strategy"`
 	K           int        `json:"k"`
 	Seed        uint64     `json:"seed"`
@@ -135,7 +135,8 @@ type Q1Result struct {
 // pool rows (so every basis ranks the same rows), restricted to the training rows, selects k of them by
 // each strategy; each classifier is trained on the selected rows alone and measured on the selected
 // rows, the training rows and the test rows. Test rows are never selected nor trained on. Random
-// selections do not depend on the basis and are fitted once (basis AnyBasis). Fits are cached by
+// selections do not depend on the basis and are fitted once (basis AnyBasis), except for the probe,
+// whose input is the basis's own features: its random rows are fitted per basis. Fits are cached by
 // classifier and selection, so a re-run computes only what is new.
 func Q1(ctx context.Context, ws *Workspace, bases []BasisSpec, opts Q1Options) (*Q1Result, error) {
 	opts = opts.withDefaults()
@@ -213,7 +214,7 @@ func q1Protocol(o Q1Options, ds *Dataset) map[string]string {
 	p := map[string]string{
 		"pool":      fmt.Sprintf("%d training and %d test rows; every basis's leverage is computed on all of them", ds.NumTrain, ds.N()-ds.NumTrain),
 		"selection": "among the training rows only, by the leverage of all pool rows; test rows are never selected or trained on; ties by row index",
-		"random":    fmt.Sprintf("seeds 1..%d, independent of the basis (fitted once, basis %q)", o.RandomSeeds, AnyBasis),
+		"random":    fmt.Sprintf("seeds 1..%d, independent of the basis (fitted once, basis %q; per basis for the probe, whose input is the basis's features)", o.RandomSeeds, AnyBasis),
 		"sampled":   fmt.Sprintf("leverage-proportional sampling without replacement (Efraimidis–Spirakis), seeds 1..%d", o.SampledSeeds),
 		"balanced":  "the top k/10 of each digit",
 		"accuracy":  "argmax prediction = label; acc_selected on the selected rows, acc_train on the training rows, acc_test on the test rows",

@@ -77,8 +77,8 @@ func summarizeRows(c q1Cell, rows []Q1Row) Q1Summary {
 }
 
 // ByFamily groups the per-basis summaries over the inits of each family: Test.Mean is the mean over
-// inits of their seed means, Test.Min and Test.Max the range over inits (for the random baseline,
-// family AnyBasis, the range over seeds).
+// inits of their seed means, Test.Min and Test.Max the range over inits (for the random baseline
+// fitted once, family AnyBasis, the range over seeds).
 func (r *Q1Result) ByFamily() []Q1Summary {
 	type cell struct {
 		family string
@@ -145,4 +145,16 @@ func q1Axes(sums []Q1Summary) (cls []Classifier, families []string, ks []int) {
 	})
 	slices.Sort(ks)
 	return cls, families, ks
+}
+
+// randomFamily is the family under which the random baseline of family f and classifier cl is
+// summarized: f itself where the random rows were fitted per basis (the probe, whose input is the
+// basis's own features), else AnyBasis (fitted once for every basis).
+func randomFamily(fam []Q1Summary, f string, cl Classifier) string {
+	for _, s := range fam {
+		if s.Family == f && s.Classifier == cl && s.Strategy == StrategyRandom {
+			return f
+		}
+	}
+	return AnyBasis
 }

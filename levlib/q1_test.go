@@ -308,7 +308,7 @@ func TestQ1ProbeRandom(t *testing.T) {
 		t.Fatal(err)
 	}
 	ws := &levlib.Workspace{Backend: testBackend(t).Backend, Data: full.Sample(600, 200)}
-	opts := levlib.Q1Options{Grids: []levlib.Q1Grid{{Classifier: levlib.ClassifierProbe, K: []int{100}, Strategies: []levlib.Strategy{levlib.StrategyRandom}}},
+	opts := levlib.Q1Options{Grids: []levlib.Q1Grid{{Classifier: levlib.ClassifierProbe, K: []int{100}, Strategies: []levlib.Strategy{levlib.StrategyTop, levlib.StrategyRandom}}},
 		RandomSeeds: 3, Linear: levlib.LinearOptions{Steps: 20}}
 	res, err := levlib.Q1(context.Background(), ws, []levlib.BasisSpec{{Kind: levlib.KindRaw}, {Kind: levlib.KindReLU, Features: 100, Seed: 1}}, opts)
 	if err != nil {
@@ -316,9 +316,16 @@ func TestQ1ProbeRandom(t *testing.T) {
 	}
 	count := map[string]int{}
 	for _, r := range res.Rows {
-		count[r.Basis]++
+		if r.Strategy == levlib.StrategyRandom {
+			count[r.Basis]++
+		}
 	}
-	if len(res.Rows) != 6 || count["raw"] != 3 || count["relu:F=100,seed=1"] != 3 {
+	if len(res.Rows) != 8 || count["raw"] != 3 || count["relu:F=100,seed=1"] != 3 {
 		t.Errorf("probe random rows per basis: %v", count)
+	}
+	// The table shows each family's own random baseline beside its top-k (no empty cell).
+	table := string(levlib.Q1Table(res, levlib.ClassifierProbe))
+	if strings.Count(table, "<tr>") != 3 || strings.Contains(table, "<td></td>") {
+		t.Errorf("probe table should have 2 rows with every cell filled:\n%s", table)
 	}
 }

@@ -114,7 +114,7 @@ func Q1Figures(dir string, r *Q1Result) ([]string, error) {
 					for _, st := range Strategies {
 						family := f
 						if st == StrategyRandom {
-							family = AnyBasis
+							family = randomFamily(fam, f, cl)
 						}
 						if c, ok := q1Curve(fam, family, st, cl, metric); ok {
 							pn.Curves = append(pn.Curves, c)

@@ -85,7 +85,7 @@ func q1Findings(q *Q1Result) []Finding {
 			below, above, n := 0, 0, 0
 			for _, k := range ks {
 				top, ok1 := Q1Find(fam, "", f, StrategyTop, k, cl)
-				rnd, ok2 := Q1Find(fam, "", AnyBasis, StrategyRandom, k, cl)
+				rnd, ok2 := Q1Find(fam, "", randomFamily(fam, f, cl), StrategyRandom, k, cl)
 				if !ok1 || !ok2 {
 					continue
 				}
@@ -98,9 +98,12 @@ func q1Findings(q *Q1Result) []Finding {
 				}
 			}
 			top, ok1 := Q1Find(fam, "", f, StrategyTop, ref, cl)
-			rnd, ok2 := Q1Find(fam, "", AnyBasis, StrategyRandom, ref, cl)
+			rnd, ok2 := Q1Find(fam, "", randomFamily(fam, f, cl), StrategyRandom, ref, cl)
 			if !ok1 || !ok2 || n == 0 {
 				continue
+			}
+			if rnd.Family != AnyBasis {
+				famNums[f+"_random_test"], famNums[f+"_random_train"] = rnd.Test.Mean, rnd.Train.Mean
 			}
 			detail := fmt.Sprintf("%s (%.3f vs %.3f test at k = %d", f, top.Test.Mean, rnd.Test.Mean, ref)
 			if top.Inits > 1 {
@@ -126,9 +129,10 @@ func q1Findings(q *Q1Result) []Finding {
 			out = append(out, Finding{Text: fmt.Sprintf("%s classifier trained on the top-%d: accuracy on the selected rows vs on all training rows: %s. The highest-leverage rows are unlike the rest.",
 				cl, ref, strings.Join(gap, ", ")), Numbers: gapNums, Link: "q1"})
 		}
-		rndAt, _ := Q1Find(fam, "", AnyBasis, StrategyRandom, ref, cl)
 		nums := famNums
-		nums["random_test"], nums["random_train"] = rndAt.Test.Mean, rndAt.Train.Mean
+		if rndAt, ok := Q1Find(fam, "", AnyBasis, StrategyRandom, ref, cl); ok {
+			nums["random_test"], nums["random_train"] = rndAt.Test.Mean, rndAt.Train.Mean
+		}
 		if len(worse) > 0 {
 			out = append(out, Finding{Text: fmt.Sprintf("%s classifier: top-k leverage selection trains worse than random at every k of the grid for %s.",
 				cl, strings.Join(worse, "; ")), Numbers: nums, Link: "q1"})

@@ -110,7 +110,7 @@ func Q1Table(q *Q1Result, cl Classifier) template.HTML {
 			for _, st := range sts {
 				family := f
 				if st == StrategyRandom {
-					family = AnyBasis
+					family = randomFamily(fam, f, cl)
 				}
 				if s, ok := Q1Find(fam, "", family, st, k, cl); ok {
 					row = append(row, cell(s))

@@ -288,7 +288,7 @@ func (s *Study) Q2(ctx context.Context, figDir string) (*Q2Result, error) {
 	}
 	opts := s.Plan.Q2
 	opts.K = q2K(s.WS.Data.N())
-	key := fmt.Sprintf("q2 v1 %s options=%+v", dataKey(s.WS.Data), opts)
+	key := fmt.Sprintf("q2 v1 (%s) %s options=%+v", leverageCacheVersion, dataKey(s.WS.Data), opts)
 	for _, spec := range s.Plan.Bases {
 		id, err := s.WS.basisID(spec)
 		if err != nil {

@@ -32,6 +32,10 @@ type Workspace struct {
 	mem *memo
 }
 
+// leverageCacheVersion starts the cache key of every leverage result (and of results built on them,
+// such as Question 2's): bump it when the engine's scores or metadata change.
+const leverageCacheVersion = "leverage v3"
+
 // memoInit guards the creation of a Workspace's memo (a Workspace is a plain struct literal).
 var memoInit sync.Mutex
 
@@ -162,7 +166,7 @@ func (w *Workspace) basisID(spec BasisSpec) (string, error) {
 }
 
 func (w *Workspace) leverageCached(ctx context.Context, spec BasisSpec, id string, rows int, build func() (*Matrix, error), opts LeverageOptions) (*LeverageResult, error) {
-	key := fmt.Sprintf("leverage v3 %s leverage-rows=%d basis=%s method=%s rtol=%g refine=%s ridge=%g", dataKey(w.Data), rows, id, opts.Method,
+	key := fmt.Sprintf("%s %s leverage-rows=%d basis=%s method=%s rtol=%g refine=%s ridge=%g", leverageCacheVersion, dataKey(w.Data), rows, id, opts.Method,
 		opts.RelTolerance, opts.Refinement, opts.Ridge)
 	return remember(w, key, func() (*LeverageResult, error) { return w.leverageFromCache(ctx, spec, key, build, opts) })
 }

@@ -57,7 +57,18 @@ func Open(preset string, weights ...string) (*levlib.Study, error) {
 
 // ctx is the context of notebook computations: the kernel's interrupt (SIGINT to the cell's program)
 // cancels it, so training saves its checkpoint and a long stage stops between chunks.
-var ctx, _ = signal.NotifyContext(context.Background(), os.Interrupt)
+var ctx = interruptContext()
+
+// interruptContext returns a context cancelled by the first interrupt; a second one ends the program
+// (Go's default), for steps that do not watch the context (loading MNIST, the QR method, figures).
+func interruptContext() context.Context {
+	c, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	go func() {
+		<-c.Done()
+		stop()
+	}()
+	return c
+}
 
 // FigureDir is where the notebooks' figures go: out/notebook beside the notebooks' folder.
 func FigureDir() (string, error) {
