@@ -1,9 +1,6 @@
 package levlib
 
 import (
-	"runtime"
-	"sync"
-
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
@@ -87,25 +84,6 @@ func fromColumns(c [colParams][]float32) [8][]float32 {
 		p[i+2] = append([]float32(nil), c[i]...)
 	}
 	return p
-}
-
-// parallelFor runs f(lo, hi) over [0, n) split among GOMAXPROCS goroutines.
-func parallelFor(n int, f func(lo, hi int)) {
-	w := min(max(1, runtime.GOMAXPROCS(0)), n)
-	if w <= 1 {
-		f(0, n)
-		return
-	}
-	var wg sync.WaitGroup
-	for g := 0; g < w; g++ {
-		lo, hi := g*n/w, (g+1)*n/w
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			f(lo, hi)
-		}()
-	}
-	wg.Wait()
 }
 
 // window returns the offsets (dh, dw) of pooling window position q in PyTorch's row-major order.
@@ -350,10 +328,9 @@ func colBackwardConv1(w1a *graph.Node, p1 []*graph.Node, dp1 *graph.Node) *graph
 // colBatch holds the host-side tensors of one batch size, reused from batch to batch (shared with the
 // backend where it allows, so the products read the host's writes without a copy).
 type colBatch struct {
-	b        int
-	p1, p2   [4]*tensors.Tensor
-	norm     []float32
-	p1f, p2f [4][]float32
+	b      int
+	p1, p2 [4]*tensors.Tensor
+	norm   []float32
 }
 
 func newColBatch(be compute.Backend, b int) (*colBatch, error) {

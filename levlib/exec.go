@@ -137,31 +137,19 @@ func (c *chunker) read(lo int) ([]*tensors.Tensor, error) {
 			return nil, err
 		}
 	}
-	// Work items: a range of kept columns, within one block.
-	workers := max(1, runtime.GOMAXPROCS(0))
-	w := c.Width()
-	per := (w + workers - 1) / workers
-	bad := make([]int, workers) // first non-finite raw index seen by each worker, or -1
-	var wg sync.WaitGroup
-	for g := 0; g < workers; g++ {
-		j0, j1 := g*per, min((g+1)*per, w)
-		bad[g] = -1
-		if j0 >= j1 {
-			continue
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			bad[g] = c.fill(flats, bounds, raw, rows, j0, j1)
-		}()
-	}
-	wg.Wait()
+	// Each worker fills a range of kept columns and reports the first non-finite raw index it saw; the
+	// smallest over the workers is the first bad value in row order.
+	var mu sync.Mutex
 	first := -1
-	for _, k := range bad { // the smallest raw index over the workers: the first bad value in row order
-		if k >= 0 && (first < 0 || k < first) {
-			first = k
+	parallelFor(c.Width(), func(j0, j1 int) {
+		if k := c.fill(flats, bounds, raw, rows, j0, j1); k >= 0 {
+			mu.Lock()
+			if first < 0 || k < first {
+				first = k
+			}
+			mu.Unlock()
 		}
-	}
+	})
 	if first >= 0 {
 		return nil, &NonFiniteError{Row: lo + first/c.d, Col: first % c.d, Value: raw[first]}
 	}
@@ -298,4 +286,23 @@ func execSafe(exec *graph.Exec, args []any) (out []*tensors.Tensor, err error) {
 // tensorFromMatrix converts a small host matrix to a tensor.
 func tensorFromMatrix(m *Matrix) *tensors.Tensor {
 	return tensors.FromFlatDataAndDimensions(m.Data, m.Rows, m.Cols)
+}
+
+// parallelFor runs f(lo, hi) over [0, n) split among GOMAXPROCS goroutines.
+func parallelFor(n int, f func(lo, hi int)) {
+	w := min(max(1, runtime.GOMAXPROCS(0)), n)
+	if w <= 1 {
+		f(0, n)
+		return
+	}
+	var wg sync.WaitGroup
+	for g := 0; g < w; g++ {
+		lo, hi := g*n/w, (g+1)*n/w
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			f(lo, hi)
+		}()
+	}
+	wg.Wait()
 }

@@ -184,6 +184,11 @@ func LeverageScores(ctx context.Context, b compute.Backend, x RowSource, opts Le
 	if n <= 0 || d <= 0 {
 		return nil, fmt.Errorf("empty matrix (%d×%d)", n, d)
 	}
+	if m, ok := x.(*Matrix); ok { // its rows are read in place
+		if err := m.checkShape(); err != nil {
+			return nil, err
+		}
+	}
 	if opts.Refinement < RefineAuto || opts.Refinement > RefineNever {
 		return nil, fmt.Errorf("unknown refinement %v", opts.Refinement)
 	}

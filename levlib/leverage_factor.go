@@ -159,10 +159,9 @@ func eigenvaluesDesc(a *mat.SymDense) ([]float64, error) {
 //	pass 2: G₂ = YᵀY = V₂Λ₂V₂ᵀ, Q₂ = YV₂Λ₂^(-1/2) orthonormal and X̃ = Q₂R,
 //	        R = Λ₂^(1/2)V₂ᵀ diag(λ)^(1/2)Vᵀ; R = U_R Σ V_Rᵀ gives the singular values of X̃.
 type refineFactor struct {
-	W1   *mat.Dense // w×w
-	s1   []float64
-	v    *mat.Dense
-	lamN int
+	W1 *mat.Dense // w×w
+	s1 []float64
+	v  *mat.Dense
 }
 
 // newRefine builds W₁ from the eigendecomposition of the equilibrated Gram matrix.

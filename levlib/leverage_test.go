@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
-	"github.com/gomlx/compute"
 	"github.com/levstudy/levstudy/levlib"
 	"github.com/levstudy/levstudy/levlib/backend"
 	"gonum.org/v1/gonum/mat"
@@ -364,14 +364,6 @@ func TestLeverageBadInput(t *testing.T) {
 	}
 }
 
-func testBackendCfg(cfg string) (compute.Backend, error) {
-	sel, err := backend.New(cfg)
-	if err != nil {
-		return nil, err
-	}
-	return sel.Backend, nil
-}
-
 // ridgeDirect is the slow reference: ℓ_i(λ) = x_iᵀ(XᵀX + λI)⁻¹x_i by a gonum Cholesky solve.
 func ridgeDirect(t *testing.T, x *levlib.Matrix, lambda float64) []float64 {
 	t.Helper()
@@ -441,6 +433,10 @@ func TestRidgeLeverage(t *testing.T) {
 	}
 	if _, err := levlib.LeverageScores(ctx, sel.Backend, cases[0].x, levlib.LeverageOptions{Ridge: -1}); err == nil {
 		t.Error("λ = -1: no error")
+	}
+	bad := &levlib.Matrix{Rows: 3, Cols: 2, Data: make([]float64, 5)}
+	if _, err := levlib.LeverageScores(ctx, sel.Backend, bad, levlib.LeverageOptions{}); err == nil || !strings.Contains(err.Error(), "5 values for a 3×2 matrix") {
+		t.Errorf("malformed matrix: got %v", err)
 	}
 }
 

@@ -1,6 +1,9 @@
 package levlib
 
-import "fmt"
+import (
+	"errors"
+	"fmt"
+)
 
 // Matrix is a dense row-major float64 matrix: element (i, j) is Data[i*Cols+j]. A basis is a Matrix
 // with one row per sample and one column per feature.
@@ -17,18 +20,14 @@ func NewMatrix(rows, cols int) *Matrix {
 // Row returns row i, aliasing m.Data.
 func (m *Matrix) Row(i int) []float64 { return m.Data[i*m.Cols : (i+1)*m.Cols] }
 
-// validate checks that the matrix is well formed and finite, naming the first bad element.
-func (m *Matrix) validate(name string) error {
+// checkShape reports a matrix that is empty or whose Data does not hold Rows×Cols values. (Finiteness
+// is checked where the values are read: the leverage engine's first pass.)
+func (m *Matrix) checkShape() error {
 	if m == nil || m.Rows <= 0 || m.Cols <= 0 {
-		return fmt.Errorf("basis %s: empty matrix", name)
+		return errors.New("empty matrix")
 	}
 	if len(m.Data) != m.Rows*m.Cols {
-		return fmt.Errorf("basis %s: %d values for a %d×%d matrix", name, len(m.Data), m.Rows, m.Cols)
-	}
-	for k, v := range m.Data {
-		if v-v != 0 { // NaN or ±Inf
-			return fmt.Errorf("basis %s: row %d, column %d is %v", name, k/m.Cols, k%m.Cols, v)
-		}
+		return fmt.Errorf("%d values for a %d×%d matrix", len(m.Data), m.Rows, m.Cols)
 	}
 	return nil
 }
