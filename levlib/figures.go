@@ -19,27 +19,6 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 )
 
-// TopK returns the indices of the k largest scores, largest first; ties go to the smaller index. k is
-// clipped to [0, len(scores)].
-func TopK(scores []float64, k int) []int {
-	idx := make([]int, len(scores))
-	for i := range idx {
-		idx[i] = i
-	}
-	slices.SortStableFunc(idx, func(a, b int) int { return cmp.Compare(scores[b], scores[a]) })
-	return idx[:max(0, min(k, len(idx)))]
-}
-
-// BottomK returns the indices of the k smallest scores, smallest first; ties go to the smaller index.
-func BottomK(scores []float64, k int) []int {
-	idx := make([]int, len(scores))
-	for i := range idx {
-		idx[i] = i
-	}
-	slices.SortStableFunc(idx, func(a, b int) int { return cmp.Compare(scores[a], scores[b]) })
-	return idx[:max(0, min(k, len(idx)))]
-}
-
 // GridOptions configures DigitGrid. The zero value draws all given digits in 10 columns (the seed
 // notebook's layout: 300 digits are 30 rows of 10).
 type GridOptions struct {

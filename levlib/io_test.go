@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/levstudy/levstudy/levlib"
+	"github.com/levstudy/levstudy/levlib/rankstat"
 )
 
 func tinyDataset(n int) *levlib.Dataset {
@@ -154,13 +155,13 @@ func TestCache(t *testing.T) {
 
 func TestTopBottomK(t *testing.T) {
 	s := []float64{0.3, 0.9, 0.3, 0.1, 0.9, 0.5}
-	if got := levlib.TopK(s, 4); !equalInts(got, []int{1, 4, 5, 0}) {
+	if got := rankstat.TopK(s, 4); !equalInts(got, []int{1, 4, 5, 0}) {
 		t.Errorf("TopK = %v", got)
 	}
-	if got := levlib.BottomK(s, 3); !equalInts(got, []int{3, 0, 2}) {
+	if got := rankstat.BottomK(s, 3); !equalInts(got, []int{3, 0, 2}) {
 		t.Errorf("BottomK = %v", got)
 	}
-	if got := levlib.TopK(s, 100); len(got) != 6 {
+	if got := rankstat.TopK(s, 100); len(got) != 6 {
 		t.Errorf("TopK clipped = %v", got)
 	}
 }
@@ -175,7 +176,7 @@ func TestFigures(t *testing.T) {
 	dir := t.TempDir()
 	for _, ext := range []string{".png", ".svg"} {
 		grid := filepath.Join(dir, "grid"+ext)
-		if err := levlib.DigitGrid(grid, ds, scores, levlib.TopK(scores, 20), levlib.GridOptions{Rows: 2, Cols: 10, Title: "t"}); err != nil {
+		if err := levlib.DigitGrid(grid, ds, scores, rankstat.TopK(scores, 20), levlib.GridOptions{Rows: 2, Cols: 10, Title: "t"}); err != nil {
 			t.Fatal(err)
 		}
 		curve := filepath.Join(dir, "curve"+ext)

@@ -10,6 +10,8 @@ import (
 	"runtime"
 	"runtime/debug"
 	"time"
+
+	"github.com/levstudy/levstudy/levlib/rankstat"
 )
 
 // LeverageSource says where the rows of a leverage computation came from: a basis of the MNIST images
@@ -123,7 +125,7 @@ func NewLeverageSummary(src LeverageSource, res *LeverageResult, elapsed time.Du
 		s.Min, s.Max = min(s.Min, v), max(s.Max, v)
 	}
 	if res.NearOne > 0 {
-		s.NearOneRows = TopK(res.Scores, min(res.NearOne, maxNearOneRows))
+		s.NearOneRows = rankstat.TopK(res.Scores, min(res.NearOne, maxNearOneRows))
 	}
 	for _, w := range res.Warnings {
 		s.Warnings = append(s.Warnings, w.Error())

@@ -331,7 +331,7 @@ func consensus(r *Q2Result, ds *Dataset, ks []int) []Consensus {
 			}
 			count := make([]int, n)
 			for _, b := range m {
-				for _, i := range TopK(r.scores[b], k) {
+				for _, i := range rankstat.TopK(r.scores[b], k) {
 					count[i]++
 				}
 			}

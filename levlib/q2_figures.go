@@ -2,11 +2,12 @@ package levlib
 
 import (
 	"fmt"
-	"github.com/levstudy/levstudy/levlib/rankstat"
 	"image/color"
 	"math"
 	"path/filepath"
 	"slices"
+
+	"github.com/levstudy/levstudy/levlib/rankstat"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/font"
@@ -187,7 +188,7 @@ func q2Figures(r *Q2Result, ds *Dataset, opts Q2Options) ([]string, error) {
 			}
 			idx := c.Chosen
 			if len(idx) > opts.Gallery {
-				idx = TopK(sumScores(r, c.Group, idx), opts.Gallery)
+				idx = rankstat.TopK(sumScores(r, c.Group, idx), opts.Gallery)
 				for i := range idx {
 					idx[i] = c.Chosen[idx[i]]
 				}

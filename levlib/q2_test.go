@@ -3,13 +3,14 @@ package levlib_test
 import (
 	"context"
 	"encoding/json"
-	"github.com/levstudy/levstudy/levlib/rankstat"
 	"math"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/levstudy/levstudy/levlib/rankstat"
 
 	"github.com/levstudy/levstudy/levlib"
 )
@@ -50,7 +51,7 @@ func TestQ2(t *testing.T) {
 		if c.Group != "C" || c.K != 50 {
 			continue
 		}
-		a, b := levlib.TopK(res.Scores("C1"), 50), levlib.TopK(res.Scores("C2"), 50)
+		a, b := rankstat.TopK(res.Scores("C1"), 50), rankstat.TopK(res.Scores("C2"), 50)
 		in := map[int]bool{}
 		for _, i := range a {
 			in[i] = true

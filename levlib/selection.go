@@ -6,6 +6,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+
+	"github.com/levstudy/levstudy/levlib/rankstat"
 )
 
 // Strategy is a way to pick k training rows from leverage scores.
@@ -58,9 +60,9 @@ func Select(scores []float64, labels []uint8, strategy Strategy, k int, seed uin
 	}
 	switch strategy {
 	case StrategyTop:
-		return TopK(scores, k), nil
+		return rankstat.TopK(scores, k), nil
 	case StrategyBottom:
-		return BottomK(scores, k), nil
+		return rankstat.BottomK(scores, k), nil
 	case StrategyRandom:
 		rng := rand.New(rand.NewPCG(seed, seed))
 		return rng.Perm(n)[:k], nil
@@ -77,7 +79,7 @@ func Select(scores []float64, labels []uint8, strategy Strategy, k int, seed uin
 				keys[i] = math.Inf(-1)
 			}
 		}
-		return TopK(keys, k), nil
+		return rankstat.TopK(keys, k), nil
 	case StrategyBalanced:
 		if len(labels) != n {
 			return nil, fmt.Errorf("select balanced: %d labels for %d scores", len(labels), n)

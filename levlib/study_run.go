@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/levstudy/levstudy/levlib/rankstat"
 )
 
 // BasisReport describes one basis in the report and results.json.
@@ -168,10 +170,10 @@ func BasisFigures(dir string, ds *Dataset, b *BasisResult, k int) ([]string, err
 				return ScoreCurve(p, lev.Scores, fmt.Sprintf("%s leverage, sorted (rank %d, N = %d)", b.Label, lev.Rank, len(lev.Scores)))
 			}},
 			{fmt.Sprintf("%s_top%d%s", stem, k, ext), func(p string) error {
-				return DigitGrid(p, ds, lev.Scores, TopK(lev.Scores, k), GridOptions{Title: fmt.Sprintf("%s: the %d highest-leverage digits, by label", b.Label, k)})
+				return DigitGrid(p, ds, lev.Scores, rankstat.TopK(lev.Scores, k), GridOptions{Title: fmt.Sprintf("%s: the %d highest-leverage digits, by label", b.Label, k)})
 			}},
 			{fmt.Sprintf("%s_bottom%d%s", stem, k, ext), func(p string) error {
-				return DigitGrid(p, ds, lev.Scores, BottomK(lev.Scores, k), GridOptions{Title: fmt.Sprintf("%s: the %d lowest-leverage digits, by label", b.Label, k)})
+				return DigitGrid(p, ds, lev.Scores, rankstat.BottomK(lev.Scores, k), GridOptions{Title: fmt.Sprintf("%s: the %d lowest-leverage digits, by label", b.Label, k)})
 			}},
 		} {
 			path := filepath.Join(dir, f.name)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/levstudy/levstudy/levlib"
 	"github.com/levstudy/levstudy/levlib/backend"
+	"github.com/levstudy/levstudy/levlib/rankstat"
 )
 
 // errUsage is returned after the usage text was printed.
@@ -225,7 +226,7 @@ func cmdFigures(ctx context.Context, stdout, stderr io.Writer, args []string) er
 		for _, g := range []struct {
 			what string
 			idx  []int
-		}{{"top", levlib.TopK(res.Scores, k)}, {"bottom", levlib.BottomK(res.Scores, k)}} {
+		}{{"top", rankstat.TopK(res.Scores, k)}, {"bottom", rankstat.BottomK(res.Scores, k)}} {
 			path := filepath.Join(out, fmt.Sprintf("%s_%s%d%s", name, g.what, k, ext))
 			title := fmt.Sprintf("%s: the %d %s-leverage digits (%s), sorted by label", spec, k,
 				map[string]string{"top": "highest", "bottom": "lowest"}[g.what], res.Method)

@@ -24,6 +24,7 @@ import (
 	"github.com/janpfeifer/gonb/gonbui"
 	"github.com/levstudy/levstudy/levlib"
 	"github.com/levstudy/levstudy/levlib/backend"
+	"github.com/levstudy/levstudy/levlib/rankstat"
 )
 
 // Open returns the study of a preset (quick, full, tiny; original needs weights): the backend chosen as
@@ -188,7 +189,7 @@ func ShowDigitGrids(s *levlib.Study, bases string, k int) error {
 		for _, g := range []struct {
 			name string
 			idx  []int
-		}{{"highest", levlib.TopK(b.Leverage.Scores, k)}, {"lowest", levlib.BottomK(b.Leverage.Scores, k)}} {
+		}{{"highest", rankstat.TopK(b.Leverage.Scores, k)}, {"lowest", rankstat.BottomK(b.Leverage.Scores, k)}} {
 			path := filepath.Join(dir, fmt.Sprintf("%s_%s%d.png", levlib.FileStem(b.Label), g.name, k))
 			title := fmt.Sprintf("%s: the %d %s-leverage digits, by label", b.Label, k, g.name)
 			if err := levlib.DigitGrid(path, s.WS.Data, b.Leverage.Scores, g.idx, levlib.GridOptions{Title: title}); err != nil {
