@@ -55,7 +55,7 @@ test-go:
 # Without GOEXPERIMENT=simd (arm64, a user's own `go build`) everything works with scalar products: a
 # short leverage and CNN subset keeps that path tested.
 test-nosimd: data
-	GOEXPERIMENT= $(GO) test -short -count=1 -run 'Leverage|Gram|Project|Pivoted|Refine|Ridge|CNN|HostColumns|TrainCNN' ./levlib
+	GOEXPERIMENT= $(GO) test -short -count=1 -run 'Leverage|Gram|Project|Pivoted|Refine|Ridge|CNN|HostColumns|TrainCNN' ./levlib/leverage ./levlib/cnn
 
 test-short: data
 	$(GO) test -short -count=1 ./...
@@ -83,7 +83,7 @@ html: deps
 	jupyter nbconvert --to html --output-dir out/html out/notebooks/*.ipynb
 
 fuzz: data
-	$(GO) test -run '^$$' -fuzz FuzzParseIDX -fuzztime 30s ./levlib
+	$(GO) test -run '^$$' -fuzz FuzzParseIDX -fuzztime 30s ./levlib/mnist
 
 # Benchmarks on the pure-Go backend, printed as a table (bench.txt keeps the raw output), then side by
 # side with the seed's PyTorch code on the CPU (Debian's python3-torch; scripts/bench/torch_bench.py, about

@@ -9,19 +9,23 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/levstudy/levstudy/internal/fileio"
+	"github.com/levstudy/levstudy/levlib/q1"
+	"github.com/levstudy/levstudy/levlib/q2"
 )
 
-// WriteStudyReport writes dir/report.html — one self-contained page: every figure is embedded as a
+// WriteReport writes dir/report.html — one self-contained page: every figure is embedded as a
 // data URI, no network is needed to view it — and dir/results.json. The page opens with the findings,
 // then what was run, the bases, Question 1 (pivoted tables and figures), Question 2 (group table, tau-b
 // matrix, controls, figures) and the warnings.
-func WriteStudyReport(dir string, r *StudyResult) error {
+func WriteReport(dir string, r *StudyResult) error {
 	r.ReportPath = filepath.Join(dir, "report.html")
 	b, err := json.MarshalIndent(r, "", "  ")
 	if err != nil {
 		return err
 	}
-	if err := WriteFileAtomic(filepath.Join(dir, "results.json"), b); err != nil {
+	if err := fileio.WriteFileAtomic(filepath.Join(dir, "results.json"), b); err != nil {
 		return err
 	}
 	var imgErr error
@@ -46,18 +50,18 @@ func WriteStudyReport(dir string, r *StudyResult) error {
 		"base":        filepath.Base,
 		"findings":    findingsList,
 		"basesTable":  BasesTable,
-		"q1Table":     Q1Table,
-		"q1Classes":   func(q *Q1Result) []Classifier { c, _, _ := q1Axes(q.Summarize()); return c },
-		"q2Groups":    Q2GroupTable,
-		"tauMatrix":   TauMatrix,
-		"controls":    ControlsTable,
-		"protocolKey": func(q *Q1Result, c Classifier) string { return q.Protocol[string(c)] },
+		"q1Table":     q1.Table,
+		"q1Classes":   func(q *q1.Result) []q1.Classifier { c, _, _ := q1.Axes(q.Summarize()); return c },
+		"q2Groups":    q2.GroupTable,
+		"tauMatrix":   q2.TauMatrix,
+		"controls":    q2.ControlsTable,
+		"protocolKey": func(q *q1.Result, c q1.Classifier) string { return q.Protocol[string(c)] },
 	}
 	t, err := template.New("report").Funcs(funcs).Parse(reportTemplate)
 	if err != nil {
 		return err
 	}
-	return WriteAtomic(r.ReportPath, func(w io.Writer) error {
+	return fileio.WriteAtomic(r.ReportPath, func(w io.Writer) error {
 		if err := t.Execute(w, r); err != nil {
 			return err
 		}

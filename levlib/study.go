@@ -7,6 +7,15 @@ import (
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/levstudy/levstudy/levlib/basis"
+	"github.com/levstudy/levstudy/levlib/cnn"
+	"github.com/levstudy/levstudy/levlib/leverage"
+	"github.com/levstudy/levstudy/levlib/matrixio"
+	"github.com/levstudy/levstudy/levlib/mnist"
+	"github.com/levstudy/levstudy/levlib/q1"
+	"github.com/levstudy/levstudy/levlib/q2"
+	"github.com/levstudy/levstudy/levlib/workspace"
 )
 
 // Preset names a configuration of the whole study.
@@ -49,30 +58,30 @@ type StudyOptions struct {
 type StudyPlan struct {
 	Preset Preset `json:"preset"`
 	// TrainRows and TestRows are the pool: the first TrainRows training and TestRows test images.
-	TrainRows int         `json:"train_rows"`
-	TestRows  int         `json:"test_rows"`
-	Bases     []BasisSpec `json:"bases"`
+	TrainRows int          `json:"train_rows"`
+	TestRows  int          `json:"test_rows"`
+	Bases     []basis.Spec `json:"bases"`
 	// Recipe trains the cnn bases on the first Recipe.TrainRows of the pool's training rows (0: all).
-	Recipe      CNNTrainOptions `json:"cnn_recipe"`
-	Q1          Q1Options       `json:"q1"`
-	Q2          Q2Options       `json:"q2"`
-	Description string          `json:"description"`
+	Recipe      cnn.TrainOptions `json:"cnn_recipe"`
+	Q1          q1.Options       `json:"q1"`
+	Q2          q2.Options       `json:"q2"`
+	Description string           `json:"description"`
 }
 
 // Plan returns the plan of a preset.
 func Plan(opts StudyOptions) (*StudyPlan, error) {
-	p := &StudyPlan{Preset: opts.Preset, TrainRows: NumTrain, TestRows: NumTest}
+	p := &StudyPlan{Preset: opts.Preset, TrainRows: mnist.NumTrain, TestRows: mnist.NumTest}
 	add := func(families string, inits int) {
 		for _, f := range families {
 			for i := 1; i <= inits; i++ {
-				p.Bases = append(p.Bases, BasisSpec{Kind: KindCNN, Group: Group(f), Seed: uint64(i)})
+				p.Bases = append(p.Bases, basis.Spec{Kind: basis.KindCNN, Group: cnn.Group(f), Seed: uint64(i)})
 			}
 		}
 	}
 	pixel := func(reluSeeds int) {
-		p.Bases = append(p.Bases, BasisSpec{Kind: KindRaw})
+		p.Bases = append(p.Bases, basis.Spec{Kind: basis.KindRaw})
 		for s := 1; s <= reluSeeds; s++ {
-			p.Bases = append(p.Bases, BasisSpec{Kind: KindReLU, Features: ImagePixels, Seed: uint64(s)})
+			p.Bases = append(p.Bases, basis.Spec{Kind: basis.KindReLU, Features: mnist.ImagePixels, Seed: uint64(s)})
 		}
 	}
 	ridge := []float64{1e-6, 1e-4, 1e-2}
@@ -81,36 +90,36 @@ func Plan(opts StudyOptions) (*StudyPlan, error) {
 		p.TrainRows, p.TestRows = 2000, 500
 		pixel(2)
 		add("ABC", 1)
-		p.Bases = append(p.Bases, BasisSpec{Kind: KindCNN, Group: GroupC, Seed: 2})
-		p.Recipe = CNNTrainOptions{Epochs: 1, TrainRows: 256, EvalRows: 200}
-		p.Q1 = Q1Options{Grids: []Q1Grid{
-			{Classifier: ClassifierLinear, K: []int{50, 200}},
-			{Classifier: ClassifierCNN, K: []int{200}, Strategies: []Strategy{StrategyTop, StrategyRandom}},
-		}, RandomSeeds: 3, Linear: LinearOptions{Steps: 100}, CNN: CNNTrainOptions{Steps: 20}}
-		p.Q2 = Q2Options{Shuffles: 100, RidgeRel: []float64{1e-4, 1e-2}, RidgeK: 100}
+		p.Bases = append(p.Bases, basis.Spec{Kind: basis.KindCNN, Group: cnn.GroupC, Seed: 2})
+		p.Recipe = cnn.TrainOptions{Epochs: 1, TrainRows: 256, EvalRows: 200}
+		p.Q1 = q1.Options{Grids: []q1.Grid{
+			{Classifier: q1.ClassifierLinear, K: []int{50, 200}},
+			{Classifier: q1.ClassifierCNN, K: []int{200}, Strategies: []q1.Strategy{q1.StrategyTop, q1.StrategyRandom}},
+		}, RandomSeeds: 3, Linear: q1.LinearOptions{Steps: 100}, CNN: cnn.TrainOptions{Steps: 20}}
+		p.Q2 = q2.Options{Shuffles: 100, RidgeRel: []float64{1e-4, 1e-2}, RidgeK: 100}
 		p.Description = "tiny (tests and CI): 2,000 + 500 rows; RAW, two ReLU bases, CNNs A1, B1 (1 epoch on 256 images), C1, C2"
 	case PresetQuick, "":
 		p.Preset = PresetQuick
 		pixel(2)
 		add("ABC", 2)
-		p.Recipe = CNNTrainOptions{Epochs: 1, TrainRows: 30000, EvalRows: 2000}
+		p.Recipe = cnn.TrainOptions{Epochs: 1, TrainRows: 30000, EvalRows: 2000}
 		// Measured (2 cores): a linear fit takes 1.35 s, a cnn fit of 300 steps 8.3 s (training and
 		// accuracy on 20,000 rows); with k = 300, 1000, 3000 and the cnn classifier also on bottom-k,
 		// make run took 11m20s. This grid keeps it under 10 minutes.
-		p.Q1 = Q1Options{Grids: []Q1Grid{
-			{Classifier: ClassifierLinear, K: []int{1000, 3000}},
-			{Classifier: ClassifierCNN, K: []int{1000, 3000}, Strategies: []Strategy{StrategyTop, StrategyRandom}},
-		}, RandomSeeds: 3, TrainEvalRows: 10000, CNN: CNNTrainOptions{Steps: 200}}
-		p.Q2 = Q2Options{RidgeRel: []float64{1e-6, 1e-3}}
+		p.Q1 = q1.Options{Grids: []q1.Grid{
+			{Classifier: q1.ClassifierLinear, K: []int{1000, 3000}},
+			{Classifier: q1.ClassifierCNN, K: []int{1000, 3000}, Strategies: []q1.Strategy{q1.StrategyTop, q1.StrategyRandom}},
+		}, RandomSeeds: 3, TrainEvalRows: 10000, CNN: cnn.TrainOptions{Steps: 200}}
+		p.Q2 = q2.Options{RidgeRel: []float64{1e-6, 1e-3}}
 		p.Description = "quick (make run): all 70,000 rows; RAW, ReLU seeds 1–2, CNNs A1, A2, B1, B2 (1 epoch on 30,000 training images), C1, C2; " +
 			"Q1 with the linear classifier (every strategy, k = 1000, 3000) and the CNN classifier (top-k and random, k = 1000, 3000, 200 steps)"
 	case PresetFull:
 		pixel(5)
 		add("ABC", 5)
-		p.Recipe = CNNTrainOptions{Epochs: 5}
-		p.Q1 = Q1Options{Grids: []Q1Grid{{Classifier: ClassifierCNN, K: DefaultQ1K}, {Classifier: ClassifierLinear, K: DefaultQ1K}},
-			RandomSeeds: 3, CNN: CNNTrainOptions{Steps: 600}}
-		p.Q2 = Q2Options{Shuffles: 1000, RidgeRel: ridge}
+		p.Recipe = cnn.TrainOptions{Epochs: 5}
+		p.Q1 = q1.Options{Grids: []q1.Grid{{Classifier: q1.ClassifierCNN, K: q1.DefaultK}, {Classifier: q1.ClassifierLinear, K: q1.DefaultK}},
+			RandomSeeds: 3, CNN: cnn.TrainOptions{Steps: 600}}
+		p.Q2 = q2.Options{Shuffles: 1000, RidgeRel: ridge}
 		p.Description = "full (the seed's study): all 70,000 rows; RAW, ReLU seeds 1–5, A/B/C × 5 inits trained 5 epochs on all 60,000 training images; " +
 			"Q1 with the CNN classifier (600 steps) and the linear classifier over k = 1,000 … 50,000, every strategy"
 	case PresetOriginal:
@@ -121,11 +130,11 @@ func Plan(opts StudyOptions) (*StudyPlan, error) {
 		sort.Strings(files)
 		pixel(5)
 		for _, f := range files {
-			p.Bases = append(p.Bases, BasisSpec{Kind: KindTorch, Path: f})
+			p.Bases = append(p.Bases, basis.Spec{Kind: basis.KindTorch, Path: f})
 		}
-		p.Q1 = Q1Options{Grids: []Q1Grid{{Classifier: ClassifierCNN, K: DefaultQ1K}, {Classifier: ClassifierLinear, K: DefaultQ1K}},
-			RandomSeeds: 3, CNN: CNNTrainOptions{Steps: 600}}
-		p.Q2 = Q2Options{Shuffles: 1000, RidgeRel: ridge}
+		p.Q1 = q1.Options{Grids: []q1.Grid{{Classifier: q1.ClassifierCNN, K: q1.DefaultK}, {Classifier: q1.ClassifierLinear, K: q1.DefaultK}},
+			RandomSeeds: 3, CNN: cnn.TrainOptions{Steps: 600}}
+		p.Q2 = q2.Options{Shuffles: 1000, RidgeRel: ridge}
 		p.Description = fmt.Sprintf("original: the original study's %d networks from %s; RAW, ReLU seeds 1–5; all 70,000 rows; Q1 and Q2 as in full", len(files), opts.Weights)
 	default:
 		return nil, fmt.Errorf("unknown preset %q", opts.Preset)
@@ -136,12 +145,12 @@ func Plan(opts StudyOptions) (*StudyPlan, error) {
 // BasisResult is one basis of a study: its leverage on the pool and, for a trained network, how it was
 // trained and on which rows.
 type BasisResult struct {
-	Spec     BasisSpec       `json:"-"`
-	Label    string          `json:"label"`
-	Family   string          `json:"family"`
-	Name     string          `json:"spec"`
-	Leverage *LeverageResult `json:"-"`
-	Manifest *CNNManifest    `json:"cnn,omitempty"`
+	Spec     basis.Spec             `json:"-"`
+	Label    string                 `json:"label"`
+	Family   string                 `json:"family"`
+	Name     string                 `json:"spec"`
+	Leverage *leverage.Result       `json:"-"`
+	Manifest *workspace.CNNManifest `json:"cnn,omitempty"`
 	// TrainedOn states which pool rows a trained network saw (empty for other bases).
 	TrainedOn string `json:"trained_on,omitempty"`
 }
@@ -153,15 +162,15 @@ type BasisResult struct {
 type Study struct {
 	Plan *StudyPlan
 	// WS is the pool's workspace (Data is the pool, CNNRecipe the plan's recipe).
-	WS    *Workspace
+	WS    *workspace.Workspace
 	bases []*BasisResult
-	q1    *Q1Result
-	q2    *Q2Result
+	q1    *q1.Result
+	q2    *q2.Result
 }
 
 // NewStudy returns the study of a preset on ws's backend, cache and progress, with ws.Data the whole
-// MNIST set (LoadMNIST): the pool is its first TrainRows training and TestRows test rows.
-func NewStudy(ws *Workspace, opts StudyOptions) (*Study, error) {
+// MNIST set (mnist.Load): the pool is its first TrainRows training and TestRows test rows.
+func NewStudy(ws *workspace.Workspace, opts StudyOptions) (*Study, error) {
 	plan, err := Plan(opts)
 	if err != nil {
 		return nil, err
@@ -193,18 +202,18 @@ func (s *Study) Bases(ctx context.Context) ([]*BasisResult, error) {
 	return out, nil
 }
 
-func (s *Study) basis(ctx context.Context, spec BasisSpec) (*BasisResult, error) {
-	label, family := BasisLabel(spec)
+func (s *Study) basis(ctx context.Context, spec basis.Spec) (*BasisResult, error) {
+	label, family := basis.Label(spec)
 	b := &BasisResult{Spec: spec, Label: label, Family: family, Name: spec.String()}
 	var err error
-	if b.Leverage, err = s.WS.Leverage(ctx, spec, LeverageOptions{}); err != nil {
+	if b.Leverage, err = s.WS.Leverage(ctx, spec, leverage.Options{}); err != nil {
 		return nil, err
 	}
-	if spec.Kind == KindCNN {
+	if spec.Kind == basis.KindCNN {
 		if _, b.Manifest, err = s.WS.CNN(ctx, spec.Group, spec.Seed); err != nil {
 			return nil, err
 		}
-		if spec.Group != GroupC {
+		if spec.Group != cnn.GroupC {
 			n := s.WS.Data.NumTrain
 			if t := s.Plan.Recipe.TrainRows; t > 0 {
 				n = min(n, t)
@@ -212,7 +221,7 @@ func (s *Study) basis(ctx context.Context, spec BasisSpec) (*BasisResult, error)
 			b.TrainedOn = fmt.Sprintf("trained on pool training rows 0–%d (%d of the %d rows it selects from)", n-1, n, s.WS.Data.NumTrain)
 		}
 	}
-	if spec.Kind == KindTorch {
+	if spec.Kind == basis.KindTorch {
 		b.TrainedOn = "trained by the original study on the 60,000 MNIST training images"
 	}
 	return b, nil
@@ -266,12 +275,12 @@ func (s *Study) Select(ctx context.Context, list string) ([]*BasisResult, error)
 	return out, nil
 }
 
-// Q1 answers Question 1 over every basis of the plan (remembered for the study's lifetime).
-func (s *Study) Q1(ctx context.Context) (*Q1Result, error) {
+// q1.Run answers Question 1 over every basis of the plan (remembered for the study's lifetime).
+func (s *Study) Q1(ctx context.Context) (*q1.Result, error) {
 	if s.q1 != nil {
 		return s.q1, nil
 	}
-	r, err := Q1(ctx, s.WS, s.Plan.Bases, s.Plan.Q1)
+	r, err := q1.Run(ctx, s.WS, s.Plan.Bases, s.Plan.Q1)
 	if err != nil {
 		return nil, err
 	}
@@ -279,51 +288,52 @@ func (s *Study) Q1(ctx context.Context) (*Q1Result, error) {
 	return r, nil
 }
 
-// Q2 answers Question 2 over every basis of the plan, with its controls (remembered, and cached on
+// q2.Run answers Question 2 over every basis of the plan, with its controls (remembered, and cached on
 // disk by the pool, the bases and the options: a notebook cell that asks again takes seconds). figDir,
 // if not empty, receives its figures.
-func (s *Study) Q2(ctx context.Context, figDir string) (*Q2Result, error) {
+func (s *Study) Q2(ctx context.Context, figDir string) (*q2.Result, error) {
 	if s.q2 != nil && (figDir == "" || len(s.q2.Figures) > 0) {
 		return s.q2, nil
 	}
 	opts := s.Plan.Q2
 	opts.K = q2K(s.WS.Data.N())
-	key := fmt.Sprintf("q2 v1 (%s) %s options=%+v", leverageCacheVersion, dataKey(s.WS.Data), opts)
+	key := fmt.Sprintf("q2 v1 (%s) %s options=%+v", workspace.LeverageCacheVersion, mnist.DataKey(s.WS.Data), opts)
 	for _, spec := range s.Plan.Bases {
-		id, err := s.WS.basisID(spec)
+		id, err := s.WS.BasisID(spec)
 		if err != nil {
 			return nil, err
 		}
 		key += " basis=" + id
 	}
 	opts.FigureDir = figDir
-	var cached Q2Result
+	var cached q2.Result
 	if m, err := s.WS.Cache.Load("q2", key, &cached); err == nil && m != nil {
 		bases, err := s.Bases(ctx)
 		if err != nil {
 			return nil, err
 		}
-		cached.scores = map[string][]float64{}
+		scores := map[string][]float64{}
 		for _, b := range bases {
-			cached.scores[b.Label] = b.Leverage.Scores
+			scores[b.Label] = b.Leverage.Scores
 		}
+		cached.AttachScores(scores)
 		cached.Figures = nil
 		if figDir != "" {
-			if cached.Figures, err = q2Figures(&cached, s.WS.Data, opts); err != nil {
+			if cached.Figures, err = q2.Figures(&cached, s.WS.Data, opts); err != nil {
 				return nil, err
 			}
 		}
 		s.q2 = &cached
 		return s.q2, nil
 	} else if err != nil {
-		s.WS.warn(fmt.Errorf("recomputing: %w", err))
+		s.WS.Warning(fmt.Errorf("recomputing: %w", err))
 	}
-	r, err := Q2(ctx, s.WS, s.Plan.Bases, opts)
+	r, err := q2.Run(ctx, s.WS, s.Plan.Bases, opts)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.WS.Cache.Save("q2", key, &Matrix{Rows: 1, Cols: 1, Data: []float64{0}}, r); err != nil {
-		s.WS.warn(fmt.Errorf("not cached: %w", err))
+	if err := s.WS.Cache.Save("q2", key, &matrixio.Matrix{Rows: 1, Cols: 1, Data: []float64{0}}, r); err != nil {
+		s.WS.Warning(fmt.Errorf("not cached: %w", err))
 	}
 	s.q2 = r
 	return r, nil

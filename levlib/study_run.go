@@ -7,7 +7,14 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/levstudy/levstudy/levlib/internal/buildinfo"
+	"github.com/levstudy/levstudy/levlib/internal/xslices"
+	"github.com/levstudy/levstudy/levlib/mnist"
+	"github.com/levstudy/levstudy/levlib/plot"
+	"github.com/levstudy/levstudy/levlib/q1"
+	"github.com/levstudy/levstudy/levlib/q2"
 	"github.com/levstudy/levstudy/levlib/rankstat"
+	"github.com/levstudy/levstudy/levlib/workspace"
 )
 
 // BasisReport describes one basis in the report and results.json.
@@ -27,9 +34,9 @@ type BasisReport struct {
 	Refined   bool     `json:"refined"`
 	Warnings  []string `json:"warnings,omitempty"`
 	// Figures are the score curve and the top/bottom digit grids (PNG; SVG beside them).
-	Figures   []string     `json:"figures"`
-	Manifest  *CNNManifest `json:"cnn,omitempty"`
-	TrainedOn string       `json:"trained_on,omitempty"`
+	Figures   []string               `json:"figures"`
+	Manifest  *workspace.CNNManifest `json:"cnn,omitempty"`
+	TrainedOn string                 `json:"trained_on,omitempty"`
 }
 
 // StageTime records how long a stage took.
@@ -47,9 +54,9 @@ type StudyResult struct {
 	Started    string            `json:"started"`
 	Stages     []StageTime       `json:"stages"`
 	Bases      []BasisReport     `json:"bases"`
-	Q1         *Q1Result         `json:"q1"`
+	Q1         *q1.Result        `json:"q1"`
 	Q1Figures  []string          `json:"q1_figures"`
-	Q2         *Q2Result         `json:"q2"`
+	Q2         *q2.Result        `json:"q2"`
 	Findings   []Finding         `json:"findings"`
 	Warnings   []string          `json:"warnings,omitempty"`
 	ReportPath string            `json:"report"`
@@ -63,7 +70,7 @@ func (s *Study) Run(ctx context.Context, outDir string, stage func(name string))
 	if err := os.MkdirAll(figDir, 0o755); err != nil {
 		return nil, err
 	}
-	res := &StudyResult{Plan: s.Plan, Backend: s.WS.Backend.Name(), Versions: BuildVersions(), DataSHA256: s.WS.Data.SHA256,
+	res := &StudyResult{Plan: s.Plan, Backend: s.WS.Backend.Name(), Versions: buildinfo.Versions(), DataSHA256: s.WS.Data.SHA256,
 		Started: time.Now().UTC().Format(time.RFC3339)}
 	run := func(name string, f func() error) error {
 		if stage != nil {
@@ -94,31 +101,31 @@ func (s *Study) Run(ctx context.Context, outDir string, stage func(name string))
 		return nil, err
 	}
 	if err := run("Q1: train on selected rows", func() error {
-		q1, err := s.Q1(ctx)
+		r1, err := s.Q1(ctx)
 		if err != nil {
 			return err
 		}
-		res.Q1 = q1
-		if err := WriteQ1(filepath.Join(outDir, "q1"), q1); err != nil {
+		res.Q1 = r1
+		if err := q1.Write(filepath.Join(outDir, "q1"), r1); err != nil {
 			return err
 		}
-		res.Q1Figures, err = Q1Figures(figDir, q1)
+		res.Q1Figures, err = q1.Figures(figDir, r1)
 		return err
 	}); err != nil {
 		return nil, err
 	}
 	if err := run("Q2: rank statistics and controls", func() error {
-		q2, err := s.Q2(ctx, filepath.Join(figDir, "q2"))
+		r2, err := s.Q2(ctx, filepath.Join(figDir, "q2"))
 		if err != nil {
 			return err
 		}
-		res.Q2 = q2
-		return WriteQ2(filepath.Join(outDir, "q2"), q2)
+		res.Q2 = r2
+		return q2.Write(filepath.Join(outDir, "q2"), r2)
 	}); err != nil {
 		return nil, err
 	}
 	res.Findings = Findings(res)
-	if err := run("report", func() error { return WriteStudyReport(outDir, res) }); err != nil {
+	if err := run("report", func() error { return WriteReport(outDir, res) }); err != nil {
 		return nil, err
 	}
 	return res, nil
@@ -128,7 +135,7 @@ func (s *Study) Run(ctx context.Context, outDir string, stage func(name string))
 func (b *BasisResult) Report() BasisReport {
 	lev := b.Leverage
 	br := BasisReport{Label: b.Label, Family: b.Family, Spec: b.Name, Rows: len(lev.Scores), Cols: lev.Cols, Rank: lev.Rank,
-		SumScores: sumFloats(lev.Scores), NearOne: lev.NearOne, Tolerance: lev.Tolerance, SigmaRank: lev.SigmaRank,
+		SumScores: xslices.Sum(lev.Scores), NearOne: lev.NearOne, Tolerance: lev.Tolerance, SigmaRank: lev.SigmaRank,
 		SigmaNext: lev.SigmaNext, Refined: lev.Refined, Manifest: b.Manifest, TrainedOn: b.TrainedOn}
 	for _, v := range lev.Scores {
 		br.MaxScore = max(br.MaxScore, v)
@@ -157,8 +164,8 @@ func (s *Study) describe(b *BasisResult, figDir string) (BasisReport, error) {
 
 // BasisFigures draws a basis's sorted-score curve and its k highest- and lowest-leverage digits (10
 // columns, sorted by label, each titled "label (score)"), as PNG and SVG in dir, and returns the files.
-func BasisFigures(dir string, ds *Dataset, b *BasisResult, k int) ([]string, error) {
-	stem := FileStem(b.Label)
+func BasisFigures(dir string, ds *mnist.Dataset, b *BasisResult, k int) ([]string, error) {
+	stem := plot.FileStem(b.Label)
 	lev := b.Leverage
 	var files []string
 	for _, ext := range []string{".png", ".svg"} {
@@ -167,13 +174,13 @@ func BasisFigures(dir string, ds *Dataset, b *BasisResult, k int) ([]string, err
 			draw func(path string) error
 		}{
 			{stem + "_scores" + ext, func(p string) error {
-				return ScoreCurve(p, lev.Scores, fmt.Sprintf("%s leverage, sorted (rank %d, N = %d)", b.Label, lev.Rank, len(lev.Scores)))
+				return plot.ScoreCurve(p, lev.Scores, fmt.Sprintf("%s leverage, sorted (rank %d, N = %d)", b.Label, lev.Rank, len(lev.Scores)))
 			}},
 			{fmt.Sprintf("%s_top%d%s", stem, k, ext), func(p string) error {
-				return DigitGrid(p, ds, lev.Scores, rankstat.TopK(lev.Scores, k), GridOptions{Title: fmt.Sprintf("%s: the %d highest-leverage digits, by label", b.Label, k)})
+				return plot.DigitGrid(p, ds, lev.Scores, rankstat.TopK(lev.Scores, k), plot.GridOptions{Title: fmt.Sprintf("%s: the %d highest-leverage digits, by label", b.Label, k)})
 			}},
 			{fmt.Sprintf("%s_bottom%d%s", stem, k, ext), func(p string) error {
-				return DigitGrid(p, ds, lev.Scores, rankstat.BottomK(lev.Scores, k), GridOptions{Title: fmt.Sprintf("%s: the %d lowest-leverage digits, by label", b.Label, k)})
+				return plot.DigitGrid(p, ds, lev.Scores, rankstat.BottomK(lev.Scores, k), plot.GridOptions{Title: fmt.Sprintf("%s: the %d lowest-leverage digits, by label", b.Label, k)})
 			}},
 		} {
 			path := filepath.Join(dir, f.name)

@@ -10,8 +10,14 @@ import (
 	"strings"
 	"time"
 
-	"github.com/levstudy/levstudy/levlib"
 	"github.com/levstudy/levstudy/levlib/backend"
+	"github.com/levstudy/levstudy/levlib/basis"
+	"github.com/levstudy/levstudy/levlib/cnn"
+	"github.com/levstudy/levstudy/levlib/leverage"
+	"github.com/levstudy/levstudy/levlib/matrixio"
+	"github.com/levstudy/levstudy/levlib/mnist"
+	"github.com/levstudy/levstudy/levlib/progress"
+	"github.com/levstudy/levstudy/levlib/workspace"
 )
 
 // The leverage command: scores of an MNIST basis (computed, cached) or of any N×D matrix in a .npy or
@@ -34,31 +40,31 @@ func cmdLeverage(ctx context.Context, stdout, stderr io.Writer, args []string) e
 	if c.ridge < 0 || math.IsNaN(c.ridge) || math.IsInf(c.ridge, 0) {
 		return fmt.Errorf("flag -ridge: %v, want a finite λ ≥ 0", c.ridge)
 	}
-	method, err := levlib.ParseMethod(c.method)
+	method, err := leverage.ParseMethod(c.method)
 	if err != nil {
 		return fmt.Errorf("flag -method: %w", err)
 	}
-	if c.ridge > 0 && method != levlib.Exact {
+	if c.ridge > 0 && method != leverage.Exact {
 		return fmt.Errorf("flag -ridge: ridge leverage needs -method exact, not %s", method)
 	}
-	spec, err := levlib.ParseBasis(c.basis)
+	spec, err := basis.Parse(c.basis)
 	if err != nil {
 		return fmt.Errorf("flag -basis: %w", err)
 	}
 	var (
-		ds  *levlib.Dataset // nil for a file basis
-		src levlib.LeverageSource
-		res *levlib.LeverageResult
+		ds  *mnist.Dataset // nil for a file basis
+		src leverage.Source
+		res *leverage.Result
 	)
 	start := time.Now()
 	if spec.Kind.IsFile() {
 		res, src, err = c.fileLeverage(ctx, fs, stderr, spec, method)
 	} else {
-		var ws *levlib.Workspace
+		var ws *workspace.Workspace
 		ws, spec, res, err = c.leverage(ctx, stderr)
 		if err == nil {
 			ds = ws.Data
-			src = levlib.LeverageSource{Basis: spec.String(), Data: c.data, DataRows: ds.N()}
+			src = leverage.Source{Basis: spec.String(), Data: c.data, DataRows: ds.N()}
 		}
 	}
 	if err != nil {
@@ -71,9 +77,9 @@ func cmdLeverage(ctx context.Context, stdout, stderr io.Writer, args []string) e
 	if out == "-" {
 		bw := bufio.NewWriter(stdout)
 		if ds != nil {
-			err = levlib.EncodeLeverageCSV(bw, ds, res.Scores)
+			err = matrixio.EncodeLeverageCSV(bw, ds, res.Scores)
 		} else {
-			err = levlib.EncodeScoresCSV(bw, res.Scores)
+			err = matrixio.EncodeScoresCSV(bw, res.Scores)
 		}
 		if err != nil {
 			return err
@@ -82,21 +88,21 @@ func cmdLeverage(ctx context.Context, stdout, stderr io.Writer, args []string) e
 	}
 	switch {
 	case strings.HasSuffix(strings.ToLower(out), ".npy"):
-		err = levlib.WriteScoresNPY(out, res.Scores)
+		err = matrixio.WriteNPYVector(out, res.Scores)
 	case ds != nil:
-		err = levlib.WriteLeverageCSV(out, ds, res.Scores)
+		err = matrixio.WriteLeverageCSV(out, ds, res.Scores)
 	default:
-		err = levlib.WriteScoresCSV(out, res.Scores)
+		err = matrixio.WriteScoresCSV(out, res.Scores)
 	}
 	if err != nil {
 		return err
 	}
-	sum := levlib.NewLeverageSummary(src, res, elapsed)
+	sum := leverage.NewSummary(src, res, elapsed)
 	sum.Output = out
-	if err := levlib.WriteLeverageSummaryFile(levlib.SummaryPath(out), sum); err != nil {
+	if err := leverage.WriteSummaryFile(leverage.SummaryPath(out), sum); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "wrote %s\nwrote %s\n", out, levlib.SummaryPath(out))
+	fmt.Fprintf(stdout, "wrote %s\nwrote %s\n", out, leverage.SummaryPath(out))
 	return nil
 }
 
@@ -104,8 +110,8 @@ func cmdLeverage(ctx context.Context, stdout, stderr io.Writer, args []string) e
 var mnistOnlyFlags = []string{"rows", "relu-features", "relu-seed", "epochs", "train-rows"}
 
 // fileLeverage computes the leverage of an npy or csv basis, streamed from the file.
-func (c *common) fileLeverage(ctx context.Context, fs *flag.FlagSet, stderr io.Writer, spec levlib.BasisSpec, method levlib.Method) (*levlib.LeverageResult, levlib.LeverageSource, error) {
-	var src levlib.LeverageSource
+func (c *common) fileLeverage(ctx context.Context, fs *flag.FlagSet, stderr io.Writer, spec basis.Spec, method leverage.Method) (*leverage.Result, leverage.Source, error) {
+	var src leverage.Source
 	var bad string
 	fs.Visit(func(f *flag.Flag) {
 		for _, name := range mnistOnlyFlags {
@@ -117,7 +123,7 @@ func (c *common) fileLeverage(ctx context.Context, fs *flag.FlagSet, stderr io.W
 	if bad != "" {
 		return nil, src, fmt.Errorf("flag -%s: applies to MNIST bases, not to %s (a file basis uses all of the file's rows)", bad, spec)
 	}
-	src, err := levlib.FileSource(spec)
+	src, err := basis.FileSource(spec)
 	if err != nil {
 		return nil, src, err
 	}
@@ -129,21 +135,21 @@ func (c *common) fileLeverage(ctx context.Context, fs *flag.FlagSet, stderr io.W
 		fmt.Fprintln(stderr, sel.Note)
 	}
 	bar := newProgress(stderr)
-	res, err := levlib.LeverageScoresFile(ctx, sel.Backend, spec, levlib.LeverageOptions{Method: method, Ridge: c.ridge, Progress: bar.update})
+	res, err := basis.LeverageOfFile(ctx, sel.Backend, spec, leverage.Options{Method: method, Ridge: c.ridge, Progress: bar.update})
 	bar.clear()
 	return res, src, err
 }
 
 // leverage computes (or loads from the cache) the leverage of an MNIST basis with the -method and
 // -ridge flags, and prints the summary on stderr.
-func (c *common) leverage(ctx context.Context, stderr io.Writer) (*levlib.Workspace, levlib.BasisSpec, *levlib.LeverageResult, error) {
+func (c *common) leverage(ctx context.Context, stderr io.Writer) (*workspace.Workspace, basis.Spec, *leverage.Result, error) {
 	ws, spec, method, err := c.workspace(stderr)
 	if err != nil {
 		return nil, spec, nil, err
 	}
 	start := time.Now()
-	res, err := ws.Leverage(ctx, spec, levlib.LeverageOptions{Method: method, Ridge: c.ridge})
-	ws.Progress(levlib.Progress{}) // clears the bar
+	res, err := ws.Leverage(ctx, spec, leverage.Options{Method: method, Ridge: c.ridge})
+	ws.Progress(progress.Report{}) // clears the bar
 	if err != nil {
 		return nil, spec, nil, err
 	}
@@ -157,7 +163,7 @@ func (c *common) leverage(ctx context.Context, stderr io.Writer) (*levlib.Worksp
 // printLeverage writes the summary of a leverage result on stderr: the shape, rank, Σℓ, rows near 1
 // and time; the rank cut-off (σ_r, the tolerance, σ_{r+1}); for ridge leverage Σℓ(λ) against the
 // rank; then the warnings.
-func printLeverage(w io.Writer, spec levlib.BasisSpec, res *levlib.LeverageResult, elapsed time.Duration) {
+func printLeverage(w io.Writer, spec basis.Spec, res *leverage.Result, elapsed time.Duration) {
 	s := sum(res.Scores)
 	ridge := ""
 	if res.Ridge > 0 {
@@ -165,7 +171,7 @@ func printLeverage(w io.Writer, spec levlib.BasisSpec, res *levlib.LeverageResul
 	}
 	fmt.Fprintf(w, "basis %s, %d rows × %d columns, method %s%s: rank %d, Σℓ = %.6f, %d rows with ℓ > 0.99 (%.1fs)\n",
 		spec, res.Rows, res.Cols, res.Method, ridge, res.Rank, s, res.NearOne, elapsed.Seconds())
-	if res.Method == levlib.Exact && res.Rank > 0 {
+	if res.Method == leverage.Exact && res.Rank > 0 {
 		r, ge, le := res.Rank, "≥", "≤"
 		if res.Refined {
 			ge, le = "=", "="
@@ -185,14 +191,14 @@ func printLeverage(w io.Writer, spec levlib.BasisSpec, res *levlib.LeverageResul
 	}
 }
 
-func basisCols(spec levlib.BasisSpec) int {
+func basisCols(spec basis.Spec) int {
 	switch spec.Kind {
-	case levlib.KindReLU:
+	case basis.KindReLU:
 		return spec.Features
-	case levlib.KindCNN, levlib.KindTorch:
-		return levlib.EmbeddingDim
+	case basis.KindCNN, basis.KindTorch:
+		return cnn.EmbeddingDim
 	}
-	return levlib.ImagePixels
+	return mnist.ImagePixels
 }
 
 func sum(a []float64) float64 {

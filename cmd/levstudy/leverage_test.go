@@ -11,7 +11,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/levstudy/levstudy/levlib"
+	"github.com/levstudy/levstudy/levlib/leverage"
+	"github.com/levstudy/levstudy/levlib/matrixio"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -81,7 +82,7 @@ func TestLeverageNPYRoundTrip(t *testing.T) {
 	if _, stderr, err := runCLI(t, "leverage", "-data", data, "-cache", cache, "-rows", "300", "-basis", "cnn:C1", "-out", viaCNN); err != nil {
 		t.Fatalf("%v\n%s", err, stderr)
 	}
-	tab, err := levlib.ReadLeverageCSV(viaCNN)
+	tab, err := matrixio.ReadLeverageCSV(viaCNN)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,7 +110,7 @@ func TestLeverageNPYRoundTrip(t *testing.T) {
 		name, path, basis string
 		file              bool
 	}{{"cnn", viaCNN, "cnn:C1", false}, {"npy", npyOut, "npy:" + emb, true}} {
-		s, err := levlib.ReadLeverageSummary(tc.path + ".json")
+		s, err := leverage.ReadSummary(tc.path + ".json")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -122,19 +123,19 @@ func TestLeverageNPYRoundTrip(t *testing.T) {
 }
 
 // writeNPY writes x as a .npy file of dtype "float32" or "float64" and returns its path.
-func writeNPY(t *testing.T, dir, name string, x *levlib.Matrix, dtype string) string {
+func writeNPY(t *testing.T, dir, name string, x *matrixio.Matrix, dtype string) string {
 	t.Helper()
 	path := filepath.Join(dir, name)
-	if err := levlib.WriteNPYAs(path, x, dtype); err != nil {
+	if err := matrixio.WriteNPYAs(path, x, dtype); err != nil {
 		t.Fatal(err)
 	}
 	return path
 }
 
 // randomMatrix returns an n×d Gaussian matrix whose last column is twice the first (rank d−1).
-func randomMatrix(n, d int, seed uint64) *levlib.Matrix {
+func randomMatrix(n, d int, seed uint64) *matrixio.Matrix {
 	rng := rand.New(rand.NewPCG(seed, seed))
-	x := levlib.NewMatrix(n, d)
+	x := matrixio.NewMatrix(n, d)
 	for i := 0; i < n; i++ {
 		for j := 0; j < d-1; j++ {
 			x.Data[i*d+j] = rng.NormFloat64() * float64(j+1)
@@ -168,7 +169,7 @@ func TestLeverageFileErrors(t *testing.T) {
 	nanX := randomMatrix(40, 5, 2)
 	nanX.Data[13*5+2] = math.NaN()
 	nan := writeNPY(t, dir, "nan.npy", nanX, "float32")
-	transposed := writeNPY(t, dir, "transposed.npy", levlib.NewMatrix(5, 40), "float32")
+	transposed := writeNPY(t, dir, "transposed.npy", matrixio.NewMatrix(5, 40), "float32")
 	badCSV := filepath.Join(dir, "bad.csv")
 	os.WriteFile(badCSV, []byte("a,b,c\n1,2,3\n4,x5,6\n"), 0o644)
 	nanCSV := filepath.Join(dir, "nan.csv")
@@ -255,7 +256,7 @@ func TestLeverageRidgeFlag(t *testing.T) {
 			for _, s := range sv[:7] {
 				want += s * s / (s*s + tc.lambda)
 			}
-			s, err := levlib.ReadLeverageSummary(out + ".json")
+			s, err := leverage.ReadSummary(out + ".json")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -310,7 +311,7 @@ func TestLeverageFileOutputs(t *testing.T) {
 	if _, stderr, err := runCLI(t, "leverage", "-basis", "csv:"+csvPath, "-out", out); err != nil {
 		t.Fatalf("%v\n%s", err, stderr)
 	}
-	s, err := levlib.ReadLeverageSummary(out + ".json")
+	s, err := leverage.ReadSummary(out + ".json")
 	if err != nil {
 		t.Fatal(err)
 	}

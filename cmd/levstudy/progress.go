@@ -7,22 +7,22 @@ import (
 	"strings"
 	"time"
 
-	"github.com/levstudy/levstudy/levlib"
+	"github.com/levstudy/levstudy/levlib/progress"
 )
 
-// progress draws a bar with an ETA on stderr: redrawn in place on a terminal, a line per quarter
+// progressBar draws a bar with an ETA on stderr: redrawn in place on a terminal, a line per quarter
 // otherwise (logs, CI).
-type progress struct {
+type progressBar struct {
 	w        io.Writer
 	tty      bool
 	stage    string
-	timer    levlib.ProgressTimer
+	timer    progress.Timer
 	lastLine int
 	drawn    bool
 }
 
-func newProgress(w io.Writer) *progress {
-	p := &progress{w: w}
+func newProgress(w io.Writer) *progressBar {
+	p := &progressBar{w: w}
 	if f, ok := w.(*os.File); ok {
 		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
 			p.tty = true
@@ -32,7 +32,7 @@ func newProgress(w io.Writer) *progress {
 }
 
 // update shows p; a zero Progress clears the bar.
-func (p *progress) update(u levlib.Progress) {
+func (p *progressBar) update(u progress.Report) {
 	if u.Total <= 0 {
 		p.clear()
 		return
@@ -64,7 +64,7 @@ func (p *progress) update(u levlib.Progress) {
 	}
 }
 
-func (p *progress) clear() {
+func (p *progressBar) clear() {
 	if p.tty && p.drawn {
 		fmt.Fprint(p.w, "\r\033[K")
 	}

@@ -6,7 +6,9 @@ import (
 	"io"
 	"strings"
 
-	"github.com/levstudy/levstudy/levlib"
+	"github.com/levstudy/levstudy/levlib/cnn"
+	"github.com/levstudy/levstudy/levlib/progress"
+	"github.com/levstudy/levstudy/levlib/q1"
 )
 
 func cmdQ1(ctx context.Context, stdout, stderr io.Writer, args []string) error {
@@ -18,7 +20,7 @@ func cmdQ1(ctx context.Context, stdout, stderr io.Writer, args []string) error {
 	c.register(fs)
 	fs.StringVar(&bases, "bases", "raw,relu", "comma-separated bases (see -basis); each chooses rows, the classifier's input is fixed")
 	fs.StringVar(&classifiers, "classifier", "cnn", "comma-separated classifiers: cnn (MnistConvNet on the raw images), linear (logistic regression on the raw pixels), ridge (least squares on the raw pixels), probe (logistic regression on the basis's own features)")
-	fs.StringVar(&kFlag, "k", intsString(levlib.DefaultQ1K), "k grid (selected training rows)")
+	fs.StringVar(&kFlag, "k", intsString(q1.DefaultK), "k grid (selected training rows)")
 	fs.StringVar(&strategies, "strategies", "top,bottom,random,sampled,balanced", "selection strategies")
 	fs.IntVar(&seeds, "seeds", 3, "seeds of the random baseline (each also seeds the cnn classifier)")
 	fs.IntVar(&steps, "steps", 500, "training steps of the cnn classifier (batch 64), the same for every k")
@@ -47,21 +49,21 @@ func cmdQ1(ctx context.Context, stdout, stderr io.Writer, args []string) error {
 	if trainEval < 0 {
 		return fmt.Errorf("flag -train-eval-rows: %d, want ≥ 0", trainEval)
 	}
-	var sts []levlib.Strategy
+	var sts []q1.Strategy
 	for _, s := range strings.Split(strategies, ",") {
-		st, err := levlib.ParseStrategy(strings.TrimSpace(s))
+		st, err := q1.ParseStrategy(strings.TrimSpace(s))
 		if err != nil {
 			return fmt.Errorf("flag -strategies: %w", err)
 		}
 		sts = append(sts, st)
 	}
-	opts := levlib.Q1Options{RandomSeeds: seeds, TrainEvalRows: trainEval, CNN: levlib.CNNTrainOptions{Steps: steps, DoubleSoftmax: doubleSoftmax}}
+	opts := q1.Options{RandomSeeds: seeds, TrainEvalRows: trainEval, CNN: cnn.TrainOptions{Steps: steps, DoubleSoftmax: doubleSoftmax}}
 	for _, s := range strings.Split(classifiers, ",") {
-		cl, err := levlib.ParseClassifier(strings.TrimSpace(s))
+		cl, err := q1.ParseClassifier(strings.TrimSpace(s))
 		if err != nil {
 			return fmt.Errorf("flag -classifier: %w", err)
 		}
-		opts.Grids = append(opts.Grids, levlib.Q1Grid{Classifier: cl, K: ks, Strategies: sts})
+		opts.Grids = append(opts.Grids, q1.Grid{Classifier: cl, K: ks, Strategies: sts})
 	}
 	specs, err := parseBases(bases)
 	if err != nil {
@@ -72,24 +74,24 @@ func cmdQ1(ctx context.Context, stdout, stderr io.Writer, args []string) error {
 		return err
 	}
 	done := 0
-	opts.OnRow = func(r levlib.Q1Row) {
+	opts.OnRow = func(r q1.Row) {
 		done++
-		ws.Progress(levlib.Progress{})
+		ws.Progress(progress.Report{})
 		cached := ""
 		if r.Cached {
 			cached = " (cached)"
 		}
 		fmt.Fprintf(stderr, "q1 %d: %s %s-%d seed %d %s: train %.4f, test %.4f%s\n", done, r.Basis, r.Strategy, r.K, r.Seed, r.Classifier, r.AccTrain, r.AccTest, cached)
 	}
-	res, err := levlib.Q1(ctx, ws, specs, opts)
-	ws.Progress(levlib.Progress{})
+	res, err := q1.Run(ctx, ws, specs, opts)
+	ws.Progress(progress.Report{})
 	if err != nil {
 		return err
 	}
-	if err := levlib.WriteQ1(out, res); err != nil {
+	if err := q1.Write(out, res); err != nil {
 		return err
 	}
-	figs, err := levlib.Q1Figures(out, res)
+	figs, err := q1.Figures(out, res)
 	if err != nil {
 		return err
 	}

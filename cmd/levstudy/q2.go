@@ -9,7 +9,10 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/levstudy/levstudy/levlib"
+	"github.com/levstudy/levstudy/levlib/basis"
+	"github.com/levstudy/levstudy/levlib/matrixio"
+	"github.com/levstudy/levstudy/levlib/progress"
+	"github.com/levstudy/levstudy/levlib/q2"
 	"github.com/levstudy/levstudy/levlib/rankstat"
 )
 
@@ -50,7 +53,7 @@ type rankCorrJSON struct {
 func cmdRankCorr(stdout, stderr io.Writer, args []string) error {
 	fs := newFlagSet("rankcorr", stderr, "[-json] [-k 100,1000,…] A.csv B.csv")
 	asJSON := fs.Bool("json", false, "print JSON")
-	kFlag := fs.String("k", intsString(levlib.DefaultOverlapK), "top-k grid for overlaps")
+	kFlag := fs.String("k", intsString(q2.DefaultOverlapK), "top-k grid for overlaps")
 	if err := fs.Parse(args); err != nil {
 		if helped(args) {
 			return nil
@@ -67,11 +70,11 @@ func cmdRankCorr(stdout, stderr io.Writer, args []string) error {
 		return err
 	}
 	a, b := fs.Arg(0), fs.Arg(1)
-	ta, err := levlib.ReadLeverageCSV(a)
+	ta, err := matrixio.ReadLeverageCSV(a)
 	if err != nil {
 		return err
 	}
-	tb, err := levlib.ReadLeverageCSV(b)
+	tb, err := matrixio.ReadLeverageCSV(b)
 	if err != nil {
 		return err
 	}
@@ -83,7 +86,7 @@ func cmdRankCorr(stdout, stderr io.Writer, args []string) error {
 			return fmt.Errorf("%s and %s differ at row %d (labels %d and %d): not the same data", a, b, i, ta.Label[i], tb.Label[i])
 		}
 	}
-	p, err := levlib.ComparePair(a, b, ta.Scores, tb.Scores, ks)
+	p, err := q2.ComparePair(a, b, ta.Scores, tb.Scores, ks)
 	if err != nil {
 		return err
 	}
@@ -110,7 +113,7 @@ func cmdQ2(ctx context.Context, stdout, stderr io.Writer, args []string) error {
 	fs := newFlagSet("q2", stderr, "-bases raw,relu,cnn:A1,… [-k 1000,10000] -out DIR")
 	c.register(fs)
 	fs.StringVar(&bases, "bases", "raw,relu", "comma-separated bases (see -basis); torch:DIR/*.pth globs are expanded")
-	fs.StringVar(&kFlag, "k", intsString(levlib.DefaultOverlapK), "top-k grid for overlaps and consistently chosen samples")
+	fs.StringVar(&kFlag, "k", intsString(q2.DefaultOverlapK), "top-k grid for overlaps and consistently chosen samples")
 	fs.IntVar(&shuffles, "shuffles", 200, "seeded shuffles for the empirical null band of tau-b (its 2.5–97.5% quantiles)")
 	fs.StringVar(&out, "out", "", "output folder")
 	if err := parse(fs, args); err != nil || helped(args) {
@@ -134,12 +137,12 @@ func cmdQ2(ctx context.Context, stdout, stderr io.Writer, args []string) error {
 	if err != nil {
 		return err
 	}
-	res, err := levlib.Q2(ctx, ws, specs, levlib.Q2Options{K: ks, Shuffles: shuffles, FigureDir: filepath.Join(out, "figures")})
-	ws.Progress(levlib.Progress{})
+	res, err := q2.Run(ctx, ws, specs, q2.Options{K: ks, Shuffles: shuffles, FigureDir: filepath.Join(out, "figures")})
+	ws.Progress(progress.Report{})
 	if err != nil {
 		return err
 	}
-	if err := levlib.WriteQ2(out, res); err != nil {
+	if err := q2.Write(out, res); err != nil {
 		return err
 	}
 	printQ2(stdout, res)
@@ -149,7 +152,7 @@ func cmdQ2(ctx context.Context, stdout, stderr io.Writer, args []string) error {
 
 // parseBases parses a comma-separated basis list, expanding globs in torch: paths. A parameter of a
 // relu basis belongs to it: "raw,relu:F=200,seed=3" is two bases.
-func parseBases(s string) ([]levlib.BasisSpec, error) {
+func parseBases(s string) ([]basis.Spec, error) {
 	var names []string
 	for _, b := range strings.Split(s, ",") {
 		b = strings.TrimSpace(b)
@@ -159,7 +162,7 @@ func parseBases(s string) ([]levlib.BasisSpec, error) {
 		}
 		names = append(names, b)
 	}
-	var specs []levlib.BasisSpec
+	var specs []basis.Spec
 	for _, b := range names {
 		if strings.HasPrefix(b, "torch:") && strings.ContainsAny(b, "*?[") {
 			files, err := filepath.Glob(strings.TrimPrefix(b, "torch:"))
@@ -167,11 +170,11 @@ func parseBases(s string) ([]levlib.BasisSpec, error) {
 				return nil, fmt.Errorf("flag -bases: %s matches no file", b)
 			}
 			for _, f := range files {
-				specs = append(specs, levlib.BasisSpec{Kind: levlib.KindTorch, Path: f})
+				specs = append(specs, basis.Spec{Kind: basis.KindTorch, Path: f})
 			}
 			continue
 		}
-		spec, err := levlib.ParseBasis(b)
+		spec, err := basis.Parse(b)
 		if err != nil {
 			return nil, fmt.Errorf("flag -bases: %w", err)
 		}
@@ -180,7 +183,7 @@ func parseBases(s string) ([]levlib.BasisSpec, error) {
 	return specs, nil
 }
 
-func printQ2(w io.Writer, r *levlib.Q2Result) {
+func printQ2(w io.Writer, r *q2.Result) {
 	fmt.Fprintf(w, "Kendall tau-b between leverage rankings (random permutation: 0 ± %.4f; %s)\n", r.NullSD, r.NullBand.Describe())
 	fmt.Fprintf(w, "%-9s", "")
 	for _, b := range r.Bases {

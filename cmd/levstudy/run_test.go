@@ -12,12 +12,13 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/levstudy/levstudy/levlib"
+	"github.com/levstudy/levstudy/levlib/matrixio"
+	"github.com/levstudy/levstudy/levlib/mnist"
 )
 
 func dataDir(t *testing.T) string {
-	dir := levlib.DefaultDataDir()
-	if _, err := os.Stat(filepath.Join(dir, levlib.MNISTFiles[0].Name)); err != nil {
+	dir := mnist.DefaultDataDir()
+	if _, err := os.Stat(filepath.Join(dir, mnist.Files[0].Name)); err != nil {
 		if os.Getenv("CI") == "true" {
 			t.Fatalf("MNIST data missing in %s under CI: run `make data`", dir)
 		}
@@ -45,7 +46,7 @@ func TestLeverageCommand(t *testing.T) {
 	if !strings.Contains(stdout, "wrote "+out) || !strings.Contains(stderr, "rank ") {
 		t.Errorf("stdout %q stderr %q", stdout, stderr)
 	}
-	tab, err := levlib.ReadLeverageCSV(out)
+	tab, err := matrixio.ReadLeverageCSV(out)
 	if err != nil {
 		t.Fatal(err)
 	}

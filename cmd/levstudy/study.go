@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/levstudy/levstudy/levlib"
+	"github.com/levstudy/levstudy/levlib/progress"
+	"github.com/levstudy/levstudy/levlib/q1"
 )
 
 func cmdRun(ctx context.Context, stdout, stderr io.Writer, args []string) error {
@@ -37,10 +39,10 @@ func cmdRun(ctx context.Context, stdout, stderr io.Writer, args []string) error 
 	}
 	start := time.Now()
 	res, err := study.Run(ctx, out, func(name string) {
-		ws.Progress(levlib.Progress{})
+		ws.Progress(progress.Report{})
 		fmt.Fprintf(stderr, "[%s] %s\n", time.Since(start).Round(time.Second), name)
 	})
-	ws.Progress(levlib.Progress{})
+	ws.Progress(progress.Report{})
 	if err != nil {
 		return err
 	}
@@ -49,7 +51,7 @@ func cmdRun(ctx context.Context, stdout, stderr io.Writer, args []string) error 
 		fmt.Fprintf(stdout, "  %-22s rank %4d of %4d, Σℓ = %.3f, %d rows with ℓ > 0.99\n", b.Label, b.Rank, b.Cols, b.SumScores, b.NearOne)
 	}
 	for _, s := range res.Q1.ByFamily() {
-		if s.Strategy == levlib.StrategyTop || s.Strategy == levlib.StrategyRandom {
+		if s.Strategy == q1.StrategyTop || s.Strategy == q1.StrategyRandom {
 			fmt.Fprintf(stdout, "  Q1 %-6s %-6s k=%-5d %-6s: test %.4f, train %.4f\n", s.Family, s.Strategy, s.K, s.Classifier, s.Test.Mean, s.Train.Mean)
 		}
 	}

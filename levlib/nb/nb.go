@@ -24,7 +24,14 @@ import (
 	"github.com/janpfeifer/gonb/gonbui"
 	"github.com/levstudy/levstudy/levlib"
 	"github.com/levstudy/levstudy/levlib/backend"
+	"github.com/levstudy/levstudy/levlib/leverage"
+	"github.com/levstudy/levstudy/levlib/mnist"
+	"github.com/levstudy/levstudy/levlib/plot"
+	"github.com/levstudy/levstudy/levlib/progress"
+	"github.com/levstudy/levstudy/levlib/q1"
+	"github.com/levstudy/levstudy/levlib/q2"
 	"github.com/levstudy/levstudy/levlib/rankstat"
+	"github.com/levstudy/levstudy/levlib/workspace"
 )
 
 // Open returns the study of a preset (quick, full, tiny; original needs weights): the backend chosen as
@@ -46,11 +53,11 @@ func Open(preset string, weights ...string) (*levlib.Study, error) {
 	if sel.Note != "" {
 		gonbui.DisplayHTML("<small>" + html.EscapeString(sel.Note) + "</small>")
 	}
-	ds, err := levlib.LoadMNIST("", 0)
+	ds, err := mnist.Load("", 0)
 	if err != nil {
 		return nil, err
 	}
-	ws := &levlib.Workspace{Backend: sel.Backend, Data: ds, Cache: &levlib.Cache{Dir: levlib.DefaultCacheDir()}, Progress: Progress(),
+	ws := &workspace.Workspace{Backend: sel.Backend, Data: ds, Cache: &workspace.Cache{Dir: workspace.DefaultCacheDir()}, Progress: Progress(),
 		Warn: func(err error) { gonbui.DisplayHTML("<b>warning:</b> " + html.EscapeString(err.Error())) },
 		Note: func(s string) { gonbui.DisplayHTML("<small>" + html.EscapeString(s) + "</small>") }}
 	return levlib.NewStudy(ws, opts)
@@ -129,11 +136,11 @@ func ShowQRArtefact(s *levlib.Study) error {
 	if err != nil {
 		return err
 	}
-	qr, err := s.WS.Leverage(ctx, raw.Spec, levlib.LeverageOptions{Method: levlib.QR})
+	qr, err := s.WS.Leverage(ctx, raw.Spec, leverage.Options{Method: leverage.QR})
 	if err != nil {
 		return err
 	}
-	for _, r := range []*levlib.LeverageResult{raw.Leverage, qr} {
+	for _, r := range []*leverage.Result{raw.Leverage, qr} {
 		var ones []int
 		sum := 0.0
 		for i, v := range r.Scores {
@@ -165,8 +172,8 @@ func ShowScoreCurves(s *levlib.Study, bases string) error {
 		return err
 	}
 	for _, b := range chosen {
-		path := filepath.Join(dir, levlib.FileStem(b.Label)+"_scores.png")
-		if err := levlib.ScoreCurve(path, b.Leverage.Scores, fmt.Sprintf("%s leverage, sorted (rank %d)", b.Label, b.Leverage.Rank)); err != nil {
+		path := filepath.Join(dir, plot.FileStem(b.Label)+"_scores.png")
+		if err := plot.ScoreCurve(path, b.Leverage.Scores, fmt.Sprintf("%s leverage, sorted (rank %d)", b.Label, b.Leverage.Rank)); err != nil {
 			return err
 		}
 		PNG(path)
@@ -190,9 +197,9 @@ func ShowDigitGrids(s *levlib.Study, bases string, k int) error {
 			name string
 			idx  []int
 		}{{"highest", rankstat.TopK(b.Leverage.Scores, k)}, {"lowest", rankstat.BottomK(b.Leverage.Scores, k)}} {
-			path := filepath.Join(dir, fmt.Sprintf("%s_%s%d.png", levlib.FileStem(b.Label), g.name, k))
+			path := filepath.Join(dir, fmt.Sprintf("%s_%s%d.png", plot.FileStem(b.Label), g.name, k))
 			title := fmt.Sprintf("%s: the %d %s-leverage digits, by label", b.Label, k, g.name)
-			if err := levlib.DigitGrid(path, s.WS.Data, b.Leverage.Scores, g.idx, levlib.GridOptions{Title: title}); err != nil {
+			if err := plot.DigitGrid(path, s.WS.Data, b.Leverage.Scores, g.idx, plot.GridOptions{Title: title}); err != nil {
 				return err
 			}
 			PNG(path)
@@ -215,19 +222,19 @@ func ShowQ1(s *levlib.Study) error {
 	fam := q.ByFamily()
 	var lines []string
 	for _, f := range fam {
-		if f.Strategy == levlib.StrategyTop || f.Strategy == levlib.StrategyRandom {
+		if f.Strategy == q1.StrategyTop || f.Strategy == q1.StrategyRandom {
 			lines = append(lines, fmt.Sprintf("Q1 %s %s k=%d %s: test accuracy %.4f (train %.4f)", f.Family, f.Strategy, f.K, f.Classifier, f.Test.Mean, f.Train.Mean))
 		}
 	}
 	Text("%s", strings.Join(lines, "\n"))
-	for _, cl := range levlib.Classifiers {
+	for _, cl := range q1.Classifiers {
 		if _, ok := firstOf(fam, cl); !ok {
 			continue
 		}
 		HTML(template.HTML("<h4>" + string(cl) + " classifier</h4><p><small>" + html.EscapeString(q.Protocol[string(cl)]) + "</small></p>"))
-		HTML(levlib.Q1Table(q, cl))
+		HTML(q1.Table(q, cl))
 	}
-	files, err := levlib.Q1Figures(dir, q)
+	files, err := q1.Figures(dir, q)
 	if err != nil {
 		return err
 	}
@@ -239,13 +246,13 @@ func ShowQ1(s *levlib.Study) error {
 	return nil
 }
 
-func firstOf(fam []levlib.Q1Summary, cl levlib.Classifier) (levlib.Q1Summary, bool) {
+func firstOf(fam []q1.Summary, cl q1.Classifier) (q1.Summary, bool) {
 	for _, f := range fam {
 		if f.Classifier == cl {
 			return f, true
 		}
 	}
-	return levlib.Q1Summary{}, false
+	return q1.Summary{}, false
 }
 
 // ShowQ2 computes Question 2 and displays the family table, the tau-b matrix, the controls and the
@@ -267,9 +274,9 @@ func ShowQ2(s *levlib.Study) error {
 	}
 	lines = append(lines, fmt.Sprintf("Under random permutation tau-b is 0 ± %.4f (SD); %s.", q.NullSD, q.NullBand.Describe()))
 	Text("%s", strings.Join(lines, "\n"))
-	HTML(levlib.Q2GroupTable(q))
-	HTML(levlib.TauMatrix(q))
-	HTML(levlib.ControlsTable(q))
+	HTML(q2.GroupTable(q))
+	HTML(q2.TauMatrix(q))
+	HTML(q2.ControlsTable(q))
 	for _, f := range q.Figures {
 		if strings.HasSuffix(f, ".png") {
 			PNG(f)
@@ -299,11 +306,11 @@ func ShowFindings(s *levlib.Study) error {
 	return nil
 }
 
-// Progress returns a callback that keeps one live line in the cell's output ("stage: 3/10, ETA 5s").
-func Progress() func(levlib.Progress) {
+// progress.Report returns a callback that keeps one live line in the cell's output ("stage: 3/10, ETA 5s").
+func Progress() func(progress.Report) {
 	id := ""
-	var timer levlib.ProgressTimer
-	return func(p levlib.Progress) {
+	var timer progress.Timer
+	return func(p progress.Report) {
 		if !gonbui.IsNotebook || p.Total <= 0 {
 			return
 		}

@@ -23,7 +23,7 @@ import (
 	"math/rand/v2"
 	"os"
 
-	"github.com/levstudy/levstudy/levlib"
+	"github.com/levstudy/levstudy/internal/fileio"
 )
 
 func main() {
@@ -48,7 +48,7 @@ func run(out string, n, d, k int, seed uint64) error {
 	}
 	rng := rand.New(rand.NewPCG(seed, seed))
 	free := d - k - 1 // Gaussian columns 0 … free−1; column free is the lone column
-	return levlib.WriteAtomic(out, func(w io.Writer) error {
+	return fileio.WriteAtomic(out, func(w io.Writer) error {
 		bw := bufio.NewWriterSize(w, 1<<20)
 		// The header of a C-order float32 (n, d) array: write an empty matrix's header with the real shape.
 		hdr := fmt.Sprintf("{'descr': '<f4', 'fortran_order': False, 'shape': (%d, %d), }", n, d)

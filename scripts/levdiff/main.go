@@ -10,7 +10,7 @@ import (
 	"math"
 	"os"
 
-	"github.com/levstudy/levstudy/levlib"
+	"github.com/levstudy/levstudy/levlib/matrixio"
 )
 
 func main() {
@@ -20,12 +20,12 @@ func main() {
 		fmt.Fprintln(os.Stderr, "usage: levdiff [-tol 1e-7] a.csv b.csv")
 		os.Exit(2)
 	}
-	a, err := levlib.ReadLeverageCSV(flag.Arg(0))
+	a, err := matrixio.ReadLeverageCSV(flag.Arg(0))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
 	}
-	b, err := levlib.ReadLeverageCSV(flag.Arg(1))
+	b, err := matrixio.ReadLeverageCSV(flag.Arg(1))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)

@@ -11,8 +11,11 @@ import (
 	"runtime/pprof"
 	"time"
 
-	"github.com/levstudy/levstudy/levlib"
 	"github.com/levstudy/levstudy/levlib/backend"
+	"github.com/levstudy/levstudy/levlib/basis"
+	"github.com/levstudy/levstudy/levlib/leverage"
+	"github.com/levstudy/levstudy/levlib/mnist"
+	"github.com/levstudy/levstudy/levlib/progress"
 )
 
 func main() {
@@ -32,11 +35,11 @@ func run() error {
 		return err
 	}
 	fmt.Println(sel.Note)
-	ds, err := levlib.LoadMNIST(levlib.DefaultDataDir(), 0)
+	ds, err := mnist.Load(mnist.DefaultDataDir(), 0)
 	if err != nil {
 		return err
 	}
-	x := levlib.RawBasis(ds)
+	x := basis.Raw(ds)
 	if *prof != "" {
 		f, err := os.Create(*prof)
 		if err != nil {
@@ -55,14 +58,14 @@ func run() error {
 			first, last float64
 		}
 		var spans []span // when each pass reported its first and its last chunk
-		opts := levlib.LeverageOptions{ChunkRows: *chunk, Progress: func(p levlib.Progress) {
+		opts := leverage.Options{ChunkRows: *chunk, Progress: func(p progress.Report) {
 			t := time.Since(start).Seconds()
 			if len(spans) == 0 || spans[len(spans)-1].stage != p.Stage {
 				spans = append(spans, span{stage: p.Stage, first: t})
 			}
 			spans[len(spans)-1].last = t
 		}}
-		res, err := levlib.LeverageScores(context.Background(), sel.Backend, x, opts)
+		res, err := leverage.Scores(context.Background(), sel.Backend, x, opts)
 		if err != nil {
 			return err
 		}

@@ -3,7 +3,7 @@
 
 Run once (Debian python3-numpy); the output is committed as test data, Python is not a test dependency:
 
-    python3 scripts/reference/mnist_raw_leverage.py DATA_DIR levlib/testdata/mnist_raw_leverage_svd.f64.gz
+    python3 scripts/reference/mnist_raw_leverage.py DATA_DIR levlib/leverage/testdata/mnist_raw_leverage_svd.f64.gz
 
 X is the combined 70k x 784 matrix (train rows then test rows, file order), pixels / 255 in float64.
 U, s, Vt = numpy.linalg.svd(X, full_matrices=False); rank r = #{s > s_max * max(N, D) * eps64}

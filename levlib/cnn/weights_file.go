@@ -1,0 +1,122 @@
+package cnn
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+
+	"github.com/levstudy/levstudy/internal/fileio"
+)
+
+// f32Bundle is the on-disk form of named float32 arrays (weights, training checkpoints): a magic line,
+// one JSON header line (names, shapes, sha256 of the payload, free metadata), then the arrays'
+// little-endian float32 bytes in order.
+type f32Bundle struct {
+	Names  []string        `json:"names"`
+	Shapes [][]int         `json:"shapes"`
+	SHA256 string          `json:"sha256"`
+	Meta   json.RawMessage `json:"meta,omitempty"`
+	arrays [][]float32
+}
+
+const f32Magic = "levstudy-f32-v1\n"
+
+// ErrBadWeightsFile is wrapped by errors about a damaged or foreign weights or checkpoint file.
+var ErrBadWeightsFile = errors.New("bad weights file")
+
+func writeF32Bundle(path string, names []string, shapes [][]int, arrays [][]float32, meta any) error {
+	var payload bytes.Buffer
+	var b [4]byte
+	for _, a := range arrays {
+		for _, v := range a {
+			binary.LittleEndian.PutUint32(b[:], math.Float32bits(v))
+			payload.Write(b[:])
+		}
+	}
+	sum := sha256.Sum256(payload.Bytes())
+	h := f32Bundle{Names: names, Shapes: shapes, SHA256: hex.EncodeToString(sum[:])}
+	if meta != nil {
+		mb, err := json.Marshal(meta)
+		if err != nil {
+			return err
+		}
+		h.Meta = mb
+	}
+	return fileio.WriteFramed(path, f32Magic, h, payload.Bytes())
+}
+
+func readF32Bundle(path string, meta any) (*f32Bundle, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	bad := func(why string) error { return fmt.Errorf("%s: %w: %s", path, ErrBadWeightsFile, why) }
+	var h f32Bundle
+	payload, why := fileio.SplitFramed(b, f32Magic, &h)
+	if why == "bad magic" {
+		return nil, bad("not a levstudy weights file")
+	} else if why != "" {
+		return nil, bad(why)
+	}
+	sum := sha256.Sum256(payload)
+	if hex.EncodeToString(sum[:]) != h.SHA256 {
+		return nil, bad("sha256 mismatch (damaged or partial file)")
+	}
+	if len(h.Names) != len(h.Shapes) {
+		return nil, bad("names and shapes differ in number")
+	}
+	off := 0
+	for i, s := range h.Shapes {
+		n := shapeSize(s)
+		if n < 0 || off+4*n > len(payload) {
+			return nil, bad(fmt.Sprintf("array %s %v exceeds the payload", h.Names[i], s))
+		}
+		a := make([]float32, n)
+		for j := range a {
+			a[j] = math.Float32frombits(binary.LittleEndian.Uint32(payload[off+4*j:]))
+		}
+		h.arrays = append(h.arrays, a)
+		off += 4 * n
+	}
+	if off != len(payload) {
+		return nil, bad(fmt.Sprintf("%d trailing payload bytes", len(payload)-off))
+	}
+	if meta != nil && len(h.Meta) > 0 {
+		if err := json.Unmarshal(h.Meta, meta); err != nil {
+			return nil, bad("metadata: " + err.Error())
+		}
+	}
+	return &h, nil
+}
+
+// weightsFromBundle takes the 8 CNN parameters starting at array off.
+func weightsFromBundle(path string, h *f32Bundle, off int) (*Weights, error) {
+	w := &Weights{}
+	for i, name := range ParamNames {
+		if off+i >= len(h.arrays) || h.Names[off+i] != name || shapeSize(h.Shapes[off+i]) != shapeSize(ParamShapes[i]) {
+			return nil, fmt.Errorf("%s: %w: array %d is not %s %v", path, ErrBadWeightsFile, off+i, name, ParamShapes[i])
+		}
+		w.Params[i] = h.arrays[off+i]
+	}
+	return w, w.validate(path)
+}
+
+// SaveWeights writes w (and meta, JSON) to path atomically.
+func SaveWeights(path string, w *Weights, meta any) error {
+	return writeF32Bundle(path, ParamNames, ParamShapes, w.Params[:], meta)
+}
+
+// LoadWeights reads a file written by SaveWeights, checking its sha256, names and shapes.
+func LoadWeights(path string, meta any) (*Weights, error) {
+	h, err := readF32Bundle(path, meta)
+	if err != nil {
+		return nil, err
+	}
+	return weightsFromBundle(path, h, 0)
+}

@@ -1,0 +1,138 @@
+package matrixio
+
+import (
+	"bufio"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/levstudy/levstudy/internal/fileio"
+	"github.com/levstudy/levstudy/levlib/mnist"
+)
+
+// LeverageCSVHeader is the header of a leverage CSV file.
+var LeverageCSVHeader = []string{"index", "split", "label", "leverage"}
+
+// WriteLeverageCSV writes the leverage CSV of ds and scores (see EncodeLeverageCSV) to path,
+// atomically.
+func WriteLeverageCSV(path string, ds *mnist.Dataset, scores []float64) error {
+	if len(scores) != ds.N() {
+		return fmt.Errorf("writing %s: %d scores for %d rows", path, len(scores), ds.N())
+	}
+	return fileio.WriteAtomic(path, func(w io.Writer) error { return EncodeLeverageCSV(w, ds, scores) })
+}
+
+// EncodeLeverageCSV writes to w one row per image of ds — index (row of the combined set), split
+// ("train" or "test"), label, leverage (shortest round-trip float64) — under LeverageCSVHeader.
+// Errors: len(scores) ≠ ds.N(), or w's write error.
+func EncodeLeverageCSV(w io.Writer, ds *mnist.Dataset, scores []float64) error {
+	if len(scores) != ds.N() {
+		return fmt.Errorf("%d scores for %d rows", len(scores), ds.N())
+	}
+	bw := bufio.NewWriter(w)
+	bw.WriteString(strings.Join(LeverageCSVHeader, ",") + "\n")
+	for i, s := range scores {
+		fmt.Fprintf(bw, "%d,%s,%d,%s\n", i, ds.Split(i), ds.Labels[i], strconv.FormatFloat(s, 'g', -1, 64))
+	}
+	return bw.Flush()
+}
+
+// ScoresCSVHeader is the header of the leverage CSV of a file basis (npy, csv), whose rows have no
+// split or label.
+var ScoresCSVHeader = []string{"index", "leverage"}
+
+// EncodeScoresCSV writes to w one row per score — index (the row of the basis file, from 0), leverage
+// (shortest round-trip float64) — under ScoresCSVHeader. Errors are w's.
+func EncodeScoresCSV(w io.Writer, scores []float64) error {
+	bw := bufio.NewWriterSize(w, 1<<16)
+	bw.WriteString(strings.Join(ScoresCSVHeader, ",") + "\n")
+	var b []byte
+	for i, s := range scores {
+		b = strconv.AppendInt(b[:0], int64(i), 10)
+		b = append(b, ',')
+		b = strconv.AppendFloat(b, s, 'g', -1, 64)
+		b = append(b, '\n')
+		if _, err := bw.Write(b); err != nil {
+			return err
+		}
+	}
+	return bw.Flush()
+}
+
+// WriteScoresCSV writes the index,leverage CSV of scores (see EncodeScoresCSV) to path, atomically.
+func WriteScoresCSV(path string, scores []float64) error {
+	return fileio.WriteAtomic(path, func(w io.Writer) error { return EncodeScoresCSV(w, scores) })
+}
+
+// LeverageTable is a parsed leverage CSV file.
+type LeverageTable struct {
+	Index  []int
+	Split  []string
+	Label  []int
+	Scores []float64
+}
+
+// ParseError is an error at a line of a CSV file.
+type ParseError struct {
+	Path string
+	Line int
+	Err  error
+}
+
+func (e *ParseError) Error() string { return fmt.Sprintf("%s:%d: %v", e.Path, e.Line, e.Err) }
+
+func (e *ParseError) Unwrap() error { return e.Err }
+
+// ReadLeverageCSV reads a file written by WriteLeverageCSV. Errors name the file and line: a wrong
+// header, a malformed field, a NaN or out-of-range score, or indices out of order.
+func ReadLeverageCSV(path string) (*LeverageTable, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	r := csv.NewReader(bufio.NewReader(f))
+	r.ReuseRecord = true
+	head, err := r.Read()
+	if err != nil {
+		return nil, &ParseError{path, 1, fmt.Errorf("reading header: %w", err)}
+	}
+	if strings.Join(head, ",") != strings.Join(LeverageCSVHeader, ",") {
+		return nil, &ParseError{path, 1, fmt.Errorf("header %q, want %q", strings.Join(head, ","), strings.Join(LeverageCSVHeader, ","))}
+	}
+	t := &LeverageTable{}
+	for line := 2; ; line++ {
+		rec, err := r.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, &ParseError{path, line, err}
+		}
+		idx, err1 := strconv.Atoi(rec[0])
+		label, err2 := strconv.Atoi(rec[2])
+		score, err3 := strconv.ParseFloat(rec[3], 64)
+		switch {
+		case err1 != nil || idx != len(t.Index):
+			return nil, &ParseError{path, line, fmt.Errorf("index %q, want %d", rec[0], len(t.Index))}
+		case rec[1] != "train" && rec[1] != "test":
+			return nil, &ParseError{path, line, fmt.Errorf("split %q, want train or test", rec[1])}
+		case err2 != nil || label < 0 || label > 9:
+			return nil, &ParseError{path, line, fmt.Errorf("label %q is not a digit", rec[2])}
+		case err3 != nil || !(score >= 0 && score <= 1):
+			return nil, &ParseError{path, line, fmt.Errorf("leverage %q is not a number in [0, 1]", rec[3])}
+		}
+		t.Index = append(t.Index, idx)
+		t.Split = append(t.Split, rec[1])
+		t.Label = append(t.Label, label)
+		t.Scores = append(t.Scores, score)
+	}
+	if len(t.Index) == 0 {
+		return nil, &ParseError{path, 2, errors.New("no rows")}
+	}
+	return t, nil
+}

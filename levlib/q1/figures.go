@@ -1,0 +1,108 @@
+package q1
+
+import (
+	"fmt"
+	"image/color"
+	"path/filepath"
+
+	"github.com/levstudy/levstudy/levlib/plot"
+)
+
+// StrategyColor is the colour of a selection strategy in every figure.
+func StrategyColor(s Strategy) color.Color {
+	switch s {
+	case StrategyTop:
+		return color.RGBA{31, 119, 180, 255} // blue
+	case StrategyBottom:
+		return color.RGBA{255, 127, 14, 255} // orange
+	case StrategyRandom:
+		return color.RGBA{90, 90, 90, 255} // grey
+	case StrategySampled:
+		return color.RGBA{44, 160, 44, 255} // green
+	case StrategyBalanced:
+		return color.RGBA{148, 103, 189, 255} // purple
+	}
+	return color.Black
+}
+
+// Figures draws, for each classifier and each accuracy (test, train), accuracy against k (log x) with
+// a panel per basis family: top, bottom, sampled and balanced selections (the mean over the family's
+// inits, with the range over inits as a band) and the random baseline (mean and range over seeds,
+// dashed), as PNG and SVG in dir. Colours are the same for a strategy in every figure. It returns the
+// files written.
+func Figures(dir string, r *Result) ([]string, error) {
+	fam := r.ByFamily()
+	cls, families, _ := Axes(fam)
+	var files []string
+	for _, ext := range []string{".png", ".svg"} {
+		for _, cl := range cls {
+			for _, metric := range []string{"test", "train"} {
+				var panels []plot.Panel
+				for _, f := range families {
+					pn := plot.Panel{Title: f}
+					if n := q1Inits(fam, f, cl); n > 1 {
+						pn.Title = fmt.Sprintf("%s (%d inits)", f, n)
+					}
+					for _, st := range Strategies {
+						family := f
+						if st == StrategyRandom {
+							family = RandomFamily(fam, f, cl)
+						}
+						if c, ok := q1Curve(fam, family, st, cl, metric); ok {
+							pn.Curves = append(pn.Curves, c)
+						}
+					}
+					if len(pn.Curves) > 0 {
+						panels = append(panels, pn)
+					}
+				}
+				if len(panels) == 0 {
+					continue
+				}
+				path := filepath.Join(dir, fmt.Sprintf("q1_%s_%s%s", cl, metric, ext))
+				title := fmt.Sprintf("Question 1, %s classifier: %s accuracy after training on k selected rows", cl, metric)
+				if err := plot.PanelPlot(path, title, plot.PlotOptions{XLabel: "k (selected training rows)", YLabel: metric + " accuracy", LogX: true}, panels); err != nil {
+					return nil, err
+				}
+				files = append(files, path)
+			}
+		}
+	}
+	return files, nil
+}
+
+// q1Inits returns the number of inits of a family's summaries.
+func q1Inits(fam []Summary, family string, cl Classifier) int {
+	n := 0
+	for _, s := range fam {
+		if s.Family == family && s.Classifier == cl {
+			n = max(n, s.Inits)
+		}
+	}
+	return n
+}
+
+// q1Curve is one strategy's accuracy against k for a family.
+func q1Curve(fam []Summary, family string, st Strategy, cl Classifier, metric string) (plot.Curve, bool) {
+	c := plot.Curve{Label: string(st), Color: StrategyColor(st), Dashed: st == StrategyRandom}
+	if st == StrategyRandom {
+		c.Label = "random (mean, range over seeds)"
+	}
+	var band bool
+	for _, s := range fam {
+		if s.Family != family || s.Strategy != st || s.Classifier != cl {
+			continue
+		}
+		v := s.Test
+		if metric == "train" {
+			v = s.Train
+		}
+		c.X, c.Y = append(c.X, float64(s.K)), append(c.Y, v.Mean)
+		c.Lo, c.Hi = append(c.Lo, v.Min), append(c.Hi, v.Max)
+		band = band || v.N > 1
+	}
+	if !band {
+		c.Lo, c.Hi = nil, nil
+	}
+	return c, len(c.X) > 0
+}

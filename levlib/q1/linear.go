@@ -1,0 +1,276 @@
+package q1
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+
+	"github.com/gomlx/compute"
+	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/levstudy/levstudy/levlib/internal/gomlxutil"
+	"github.com/levstudy/levstudy/levlib/internal/xslices"
+	"github.com/levstudy/levstudy/levlib/matrixio"
+	"gonum.org/v1/gonum/mat"
+)
+
+// LinearModel predicts digits as argmax(x·W + b) in the original feature space.
+type LinearModel struct {
+	D int
+	W []float64 // D×10, row-major
+	B [10]float64
+}
+
+// Predict returns the predicted digit of rows [lo, hi) of x.
+func (m *LinearModel) Predict(x *matrixio.Matrix, lo, hi int) []uint8 {
+	return m.PredictRows(x, xslices.Iota(hi)[lo:])
+}
+
+// PredictRows returns the predicted digit of the given rows of x.
+func (m *LinearModel) PredictRows(x *matrixio.Matrix, rows []int) []uint8 {
+	out := make([]uint8, len(rows))
+	var z [10]float64
+	for k, i := range rows {
+		z = m.B
+		row := x.Row(i)
+		for j, v := range row {
+			if v == 0 {
+				continue
+			}
+			w := m.W[j*10 : j*10+10]
+			for c := range z {
+				z[c] += v * w[c]
+			}
+		}
+		best := 0
+		for c := 1; c < 10; c++ {
+			if z[c] > z[best] {
+				best = c
+			}
+		}
+		out[k] = uint8(best)
+	}
+	return out
+}
+
+// standardize returns the selected rows of x with each column centred and divided by its standard
+// deviation over those rows, floored at a tenth of the columns' mean deviation: a rare feature that is
+// almost constant on the selected rows (a faint pixel, a nearly dead unit) is not blown up to unit
+// scale, where it would dominate the logits. With scale false the columns are only centred. It returns
+// the transformed rows, the means and the divisors.
+func standardize(x *matrixio.Matrix, rows []int, scale bool) (*matrixio.Matrix, []float64, []float64) {
+	d := x.Cols
+	mean, sd := make([]float64, d), make([]float64, d)
+	for _, r := range rows {
+		for j, v := range x.Row(r) {
+			mean[j] += v
+		}
+	}
+	k := float64(len(rows))
+	for j := range mean {
+		mean[j] /= k
+	}
+	for _, r := range rows {
+		for j, v := range x.Row(r) {
+			sd[j] += (v - mean[j]) * (v - mean[j])
+		}
+	}
+	avg := 0.0
+	for j := range sd {
+		sd[j] = math.Sqrt(sd[j] / k)
+		avg += sd[j] / float64(d)
+	}
+	for j := range sd {
+		switch {
+		case !scale:
+			sd[j] = 1
+		case sd[j] < avg/10:
+			sd[j] = max(avg/10, 1e-300)
+		}
+	}
+	z := matrixio.NewMatrix(len(rows), d)
+	for i, r := range rows {
+		zr := z.Row(i)
+		for j, v := range x.Row(r) {
+			zr[j] = (v - mean[j]) / sd[j]
+		}
+	}
+	return z, mean, sd
+}
+
+// unstandardize maps weights of standardized features back: W_j/sd_j and b − Σ_j mean_j W_j/sd_j.
+func unstandardize(w []float64, b [10]float64, mean, sd []float64) *LinearModel {
+	m := &LinearModel{D: len(mean), W: make([]float64, len(w)), B: b}
+	for j := range mean {
+		for c := 0; c < 10; c++ {
+			wj := w[j*10+c] / sd[j]
+			m.W[j*10+c] = wj
+			m.B[c] -= mean[j] * wj
+		}
+	}
+	return m
+}
+
+// LinearOptions configures FitLinear. The zero value is 300 full-batch Adam steps with learning rate
+// 0.01, an L2 penalty of 1e-4 and centred, unscaled features.
+type LinearOptions struct {
+	Steps        int
+	LearningRate float64
+	L2           float64
+	// Standardize divides each feature by its standard deviation over the selected rows (floored, see
+	// standardize): for features of unlike scales (a basis's own features); raw pixels share one scale
+	// and are left as they are.
+	Standardize bool
+}
+
+func (o LinearOptions) withDefaults() LinearOptions {
+	if o.Steps == 0 {
+		o.Steps = 300
+	}
+	if o.LearningRate == 0 {
+		o.LearningRate = 0.01
+	}
+	if o.L2 == 0 {
+		o.L2 = 1e-4
+	}
+	return o
+}
+
+// DefaultRidge is FitRidge's λ when it is given 0.
+const DefaultRidge = 1e-3
+
+// FitLinear trains multinomial logistic (softmax) regression on the given rows of x: features centred
+// (and standardized with opts.Standardize) on those rows; loss = mean cross-entropy + (L2/2)·‖W‖² (the
+// bias is not penalized), minimized by full-batch Adam (adamUpdate) for a fixed number of steps on
+// backend b, in float64. The penalty keeps the problem well posed when the selected rows are separable
+// (small k).
+func FitLinear(ctx context.Context, b compute.Backend, x *matrixio.Matrix, rows []int, labels []uint8, opts LinearOptions) (*LinearModel, error) {
+	opts = opts.withDefaults()
+	if len(rows) == 0 {
+		return nil, errors.New("fit linear: no rows")
+	}
+	z, mean, sd := standardize(x, rows, opts.Standardize)
+	d := x.Cols
+	y := make([]int32, len(rows))
+	for i, r := range rows {
+		y[i] = int32(labels[r])
+	}
+	l2 := opts.L2
+	step, err := gomlxutil.NewExec(b, func(in []*graph.Node) []*graph.Node {
+		w, bias, mw, vw, mb, vb := in[0], in[1], in[2], in[3], in[4], in[5]
+		xs, ys, c1, c2 := in[6], in[7], in[8], in[9]
+		k := float64(xs.Shape().Dimensions[0])
+		logits := graph.Add(graph.DotGeneral(xs, []int{1}, nil, w, []int{0}, nil), graph.Reshape(bias, 1, 10))
+		oneHot := graph.OneHot(ys, 10, logits.DType())
+		dLogits := graph.DivScalar(graph.Sub(graph.Softmax(logits, 1), oneHot), k)
+		gw := graph.Add(graph.DotGeneral(xs, []int{0}, nil, dLogits, []int{0}, nil), graph.MulScalar(w, l2))
+		gb := graph.ReduceSum(dLogits, 0)
+		nw, nmw, nvw := gomlxutil.AdamUpdate(w, gw, mw, vw, c1, c2)
+		nb, nmb, nvb := gomlxutil.AdamUpdate(bias, gb, mb, vb, c1, c2)
+		return []*graph.Node{nw, nb, nmw, nvw, nmb, nvb}
+	})
+	if err != nil {
+		return nil, err
+	}
+	defer step.Finalize()
+	state := []*tensors.Tensor{
+		tensors.FromFlatDataAndDimensions(make([]float64, d*10), d, 10), tensors.FromFlatDataAndDimensions(make([]float64, 10), 10),
+		tensors.FromFlatDataAndDimensions(make([]float64, d*10), d, 10), tensors.FromFlatDataAndDimensions(make([]float64, d*10), d, 10),
+		tensors.FromFlatDataAndDimensions(make([]float64, 10), 10), tensors.FromFlatDataAndDimensions(make([]float64, 10), 10),
+	}
+	xt := gomlxutil.TensorFromMatrix(z)
+	yt := tensors.FromFlatDataAndDimensions(y, len(y))
+	defer xt.FinalizeAll()
+	defer yt.FinalizeAll()
+	for t := 1; t <= opts.Steps; t++ {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		c1, c2 := gomlxutil.AdamScalars(opts.LearningRate, t)
+		args := []any{state[0], state[1], state[2], state[3], state[4], state[5], xt, yt, c1, c2}
+		out, err := gomlxutil.ExecSafe(step, args)
+		if err != nil {
+			return nil, fmt.Errorf("fit linear: %w", err)
+		}
+		for i := range state {
+			state[i].FinalizeAll()
+			state[i] = out[i]
+		}
+	}
+	w := tensors.MustCopyFlatData[float64](state[0])
+	bv := tensors.MustCopyFlatData[float64](state[1])
+	for _, t := range state {
+		t.FinalizeAll()
+	}
+	var bias [10]float64
+	copy(bias[:], bv)
+	return unstandardize(w, bias, mean, sd), nil
+}
+
+// FitRidge fits least squares to one-hot targets with a ridge penalty: on features centred over the
+// given rows (and targets centred, so the intercept is the targets' mean and unpenalized; with
+// standardize also scaled as in FitLinear), W = (ZᵀZ + λI)⁻¹ ZᵀY, solved on the host in float64 by
+// Cholesky; ZᵀZ and ZᵀY are accumulated over row chunks on backend b. lambda = 0 means DefaultRidge.
+func FitRidge(ctx context.Context, b compute.Backend, x *matrixio.Matrix, rows []int, labels []uint8, lambda float64, scale bool) (*LinearModel, error) {
+	if lambda == 0 {
+		lambda = DefaultRidge
+	}
+	if len(rows) == 0 {
+		return nil, errors.New("fit ridge: no rows")
+	}
+	z, mean, sd := standardize(x, rows, scale)
+	d := x.Cols
+	k := len(rows)
+	// Centred one-hot targets, appended as 10 extra columns so that one chunked pass gives both
+	// [Z Y]ᵀ[Z Y] blocks.
+	var ybar [10]float64
+	for _, r := range rows {
+		ybar[labels[r]] += 1 / float64(k)
+	}
+	zy := matrixio.NewMatrix(k, d+10)
+	for i, r := range rows {
+		copy(zy.Row(i), z.Row(i))
+		for c := 0; c < 10; c++ {
+			t := -ybar[c]
+			if int(labels[r]) == c {
+				t++
+			}
+			zy.Data[i*(d+10)+d+c] = t
+		}
+	}
+	dd := d + 10
+	gm, err := gomlxutil.GramPass(ctx, b, gomlxutil.NewChunker(b, zy, 0), nil)
+	if err != nil {
+		return nil, err
+	}
+	g := make([]float64, dd*dd)
+	for i := 0; i < dd; i++ {
+		for j := i; j < dd; j++ {
+			g[i*dd+j] = gm.At(i, j)
+		}
+	}
+	a := mat.NewSymDense(d, nil)
+	rhs := mat.NewDense(d, 10, nil)
+	for i := 0; i < d; i++ {
+		for j := i; j < d; j++ {
+			v := g[i*dd+j]
+			if i == j {
+				v += lambda
+			}
+			a.SetSym(i, j, v)
+		}
+		for c := 0; c < 10; c++ {
+			rhs.Set(i, c, g[i*dd+d+c])
+		}
+	}
+	var chol mat.Cholesky
+	if !chol.Factorize(a) {
+		return nil, fmt.Errorf("fit ridge: ZᵀZ + %gI is not positive definite", lambda)
+	}
+	var w mat.Dense
+	if err := chol.SolveTo(&w, rhs); err != nil {
+		return nil, fmt.Errorf("fit ridge: %w", err)
+	}
+	return unstandardize(gomlxutil.DenseData(&w), ybar, mean, sd), nil
+}
