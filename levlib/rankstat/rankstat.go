@@ -5,6 +5,12 @@
 // Every function takes two score vectors of equal length (a higher score ranks first), rejects NaN
 // with an error naming the vector and position, and handles ties as scipy.stats does (the tests check
 // against scipy 1.10's kendalltau, spearmanr and weightedtau).
+//
+// Scores that are equal up to rounding — leverage scores of 1 computed as 1 − 2⁻⁵³ and 1 + 2⁻⁵² — are
+// distinct to these functions, and their arbitrary order can move weighted tau by several hundredths.
+// TieWithin makes values within a tolerance (DefaultTieTolerance for leverage) exact ties first;
+// TopK and BottomK select with ties to the smaller index, and BoundaryTies says how many tied rows
+// that choice left out.
 package rankstat
 
 import (
