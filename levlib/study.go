@@ -11,7 +11,6 @@ import (
 	"github.com/levstudy/levstudy/levlib/basis"
 	"github.com/levstudy/levstudy/levlib/cnn"
 	"github.com/levstudy/levstudy/levlib/leverage"
-	"github.com/levstudy/levstudy/levlib/matrixio"
 	"github.com/levstudy/levstudy/levlib/mnist"
 	"github.com/levstudy/levstudy/levlib/q1"
 	"github.com/levstudy/levstudy/levlib/q2"
@@ -307,7 +306,7 @@ func (s *Study) Q2(ctx context.Context, figDir string) (*q2.Result, error) {
 	}
 	opts.FigureDir = figDir
 	var cached q2.Result
-	if m, err := s.WS.Cache.Load("q2", key, &cached); err == nil && m != nil {
+	if ok, err := s.WS.Cache.LoadValue("q2", key, &cached); err == nil && ok {
 		bases, err := s.Bases(ctx)
 		if err != nil {
 			return nil, err
@@ -332,7 +331,7 @@ func (s *Study) Q2(ctx context.Context, figDir string) (*q2.Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := s.WS.Cache.Save("q2", key, &matrixio.Matrix{Rows: 1, Cols: 1, Data: []float64{0}}, r); err != nil {
+	if err := s.WS.Cache.SaveValue("q2", key, r); err != nil {
 		s.WS.Warning(fmt.Errorf("not cached: %w", err))
 	}
 	s.q2 = r

@@ -342,6 +342,14 @@ func (r *q1Run) basis(spec basis.Spec) error {
 	return nil
 }
 
+// cachedFit is the cache entry of one fit.
+type cachedFit struct {
+	AccSelected float64 `json:"acc_selected"`
+	AccTrain    float64 `json:"acc_train"`
+	AccTest     float64 `json:"acc_test"`
+	Seconds     float64 `json:"seconds"`
+}
+
 // fit fits one classifier on the selected rows (from the cache when possible), measures it and appends
 // the row. feats are the basis's features and featsID what determines them (probe only).
 func (r *q1Run) fit(feats *matrixio.Matrix, featsID, basis, family string, st Strategy, k int, seed uint64, sel []int, cl Classifier) error {
@@ -351,8 +359,9 @@ func (r *q1Run) fit(feats *matrixio.Matrix, featsID, basis, family string, st St
 		row.ClassCounts[ds.Labels[i]]++
 	}
 	key := r.fitKey(featsID, cl, seed, sel)
-	if m, err := r.ws.Cache.Load("q1", key, nil); err == nil && m != nil && len(m.Data) == 4 {
-		row.AccSelected, row.AccTrain, row.AccTest, row.Seconds, row.Cached = m.Data[0], m.Data[1], m.Data[2], m.Data[3], true
+	var c cachedFit
+	if ok, err := r.ws.Cache.LoadValue("q1", key, &c); err == nil && ok {
+		row.AccSelected, row.AccTrain, row.AccTest, row.Seconds, row.Cached = c.AccSelected, c.AccTrain, c.AccTest, c.Seconds, true
 	} else {
 		if err != nil {
 			r.ws.Warning(fmt.Errorf("recomputing: %w", err))
@@ -366,8 +375,8 @@ func (r *q1Run) fit(feats *matrixio.Matrix, featsID, basis, family string, st St
 			return err
 		}
 		row.Seconds = time.Since(start).Seconds()
-		acc := &matrixio.Matrix{Rows: 1, Cols: 4, Data: []float64{row.AccSelected, row.AccTrain, row.AccTest, row.Seconds}}
-		if err := r.ws.Cache.Save("q1", key, acc, nil); err != nil {
+		c = cachedFit{row.AccSelected, row.AccTrain, row.AccTest, row.Seconds}
+		if err := r.ws.Cache.SaveValue("q1", key, c); err != nil {
 			r.ws.Warning(fmt.Errorf("not cached: %w", err))
 		}
 	}

@@ -1,6 +1,7 @@
 package workspace
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -31,10 +32,13 @@ func DefaultCacheDir() string {
 	return filepath.Join(".cache", "levstudy")
 }
 
-// Cache stores computed artifacts (bases, leverage scores) on disk, keyed by what produced them, so
-// that re-runs and notebook cells reuse them. Entries are written atomically and carry a sha256 of
-// their payload: a corrupt entry is reported as ErrCacheCorrupt and recomputed by the callers, never
-// trusted. A nil *Cache or one with an empty Dir caches nothing.
+// Cache stores computed artifacts on disk, keyed by what produced them, so that re-runs and notebook
+// cells reuse them. An entry holds a float64 matrix with JSON metadata (a basis's leverage scores with
+// their rank, an embedding), or a JSON value alone (a Question 2 result, a group of fits). Entries are
+// written atomically and carry a sha256 of everything after the checksum field — key, version, shape,
+// metadata and payload — so an entry whose bytes changed in any way is reported as ErrCacheCorrupt
+// and recomputed by the callers, never trusted; shapes are checked against the payload before
+// anything is allocated. A nil *Cache or one with an empty Dir caches nothing.
 type Cache struct {
 	Dir string
 }
@@ -42,19 +46,21 @@ type Cache struct {
 // ErrCacheCorrupt is returned for an entry whose checksum or format is wrong.
 var ErrCacheCorrupt = errors.New("corrupt cache entry")
 
-const cacheMagic = "levstudy-cache-v1\n"
+const cacheMagic = "levstudy-cache-v2\n"
 
+// cacheHeader is an entry's JSON header line. SHA256 covers the header with SHA256 empty, then the
+// payload.
 type cacheHeader struct {
 	Key     string          `json:"key"`
+	Version string          `json:"version"`
 	Rows    int             `json:"rows"`
 	Cols    int             `json:"cols"`
-	SHA256  string          `json:"sha256"`
 	Meta    json.RawMessage `json:"meta,omitempty"`
-	Version string          `json:"version"`
+	SHA256  string          `json:"sha256"`
 }
 
-// cacheVersion changes when a computation changes, so old entries are not reused.
-const cacheVersion = "1"
+// cacheVersion changes when the entry format or a computation changes, so old entries are not reused.
+const cacheVersion = "2"
 
 // Path returns the file of the entry kind/key.
 func (c *Cache) Path(kind, key string) string {
@@ -62,70 +68,129 @@ func (c *Cache) Path(kind, key string) string {
 	return filepath.Join(c.Dir, kind, hex.EncodeToString(h[:16])+".bin")
 }
 
-// Load reads entry kind/key into a matrix and unmarshals its metadata into meta (if not nil). It
-// returns (nil, nil) when there is no such entry, and an error wrapping ErrCacheCorrupt when the entry
-// is damaged.
-func (c *Cache) Load(kind, key string, meta any) (*matrixio.Matrix, error) {
-	if c == nil || c.Dir == "" {
-		return nil, nil
+func (c *Cache) enabled() bool { return c != nil && c.Dir != "" }
+
+// checksum returns the hex sha256 of h (with its SHA256 field empty) and payload.
+func (h cacheHeader) checksum(payload []byte) (string, error) {
+	h.SHA256 = ""
+	hb, err := json.Marshal(h)
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.New()
+	sum.Write(hb)
+	sum.Write(payload)
+	return hex.EncodeToString(sum.Sum(nil)), nil
+}
+
+// read returns the header and payload of entry kind/key, ok = false when there is none (or the file
+// is another key's, after a hash collision, or an older version's).
+func (c *Cache) read(kind, key string) (h cacheHeader, payload []byte, ok bool, err error) {
+	if !c.enabled() {
+		return h, nil, false, nil
 	}
 	path := c.Path(kind, key)
 	b, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
+		return h, nil, false, nil
 	}
 	if err != nil {
-		return nil, err
+		return h, nil, false, err
 	}
 	corrupt := func(why string) error { return fmt.Errorf("%s: %w: %s", path, ErrCacheCorrupt, why) }
-	var h cacheHeader
 	payload, why := fileio.SplitFramed(b, cacheMagic, &h)
+	if why == "bad magic" && bytes.HasPrefix(b, []byte("levstudy-cache-v")) {
+		return h, nil, false, nil // an older format: not this entry
+	}
 	if why != "" {
-		return nil, corrupt(why)
+		return h, nil, false, corrupt(why)
 	}
 	if h.Key != key || h.Version != cacheVersion {
-		return nil, nil // a hash collision or an older version: not this entry
+		return h, nil, false, nil
 	}
-	if h.Rows < 0 || h.Cols < 0 || len(payload) != 8*h.Rows*h.Cols {
-		return nil, corrupt(fmt.Sprintf("%d payload bytes for %d×%d", len(payload), h.Rows, h.Cols))
+	if want, err := h.checksum(payload); err != nil || want != h.SHA256 {
+		return h, nil, false, corrupt("sha256 mismatch")
 	}
-	sum := sha256.Sum256(payload)
-	if hex.EncodeToString(sum[:]) != h.SHA256 {
-		return nil, corrupt("sha256 mismatch")
+	return h, payload, true, nil
+}
+
+// LoadMatrix returns the matrix of entry kind/key and decodes its metadata into meta (if not nil);
+// ok is false when there is no such entry. A damaged entry is an error wrapping ErrCacheCorrupt.
+func (c *Cache) LoadMatrix(kind, key string, meta any) (m *matrixio.Matrix, ok bool, err error) {
+	h, payload, ok, err := c.read(kind, key)
+	if !ok || err != nil {
+		return nil, false, err
 	}
-	m := matrixio.NewMatrix(h.Rows, h.Cols)
+	path := c.Path(kind, key)
+	if h.Rows < 0 || h.Cols < 0 || (h.Cols > 0 && h.Rows > len(payload)/8/h.Cols) || len(payload) != 8*h.Rows*h.Cols {
+		return nil, false, fmt.Errorf("%s: %w: %d payload bytes for %d×%d", path, ErrCacheCorrupt, len(payload), h.Rows, h.Cols)
+	}
+	m = matrixio.NewMatrix(h.Rows, h.Cols)
 	for i := range m.Data {
 		m.Data[i] = math.Float64frombits(binary.LittleEndian.Uint64(payload[8*i:]))
 	}
 	if meta != nil && len(h.Meta) > 0 {
 		if err := json.Unmarshal(h.Meta, meta); err != nil {
-			return nil, corrupt("metadata: " + err.Error())
+			return nil, false, fmt.Errorf("%s: %w: metadata: %v", path, ErrCacheCorrupt, err)
 		}
 	}
-	return m, nil
+	return m, true, nil
 }
 
-// Save writes m and meta (JSON-marshalled) as entry kind/key, atomically.
-func (c *Cache) Save(kind, key string, m *matrixio.Matrix, meta any) error {
-	if c == nil || c.Dir == "" {
+// SaveMatrix stores m with its metadata meta (JSON; nil for none) as entry kind/key.
+func (c *Cache) SaveMatrix(kind, key string, m *matrixio.Matrix, meta any) error {
+	if !c.enabled() {
 		return nil
 	}
 	payload := make([]byte, 8*len(m.Data))
 	for i, v := range m.Data {
 		binary.LittleEndian.PutUint64(payload[8*i:], math.Float64bits(v))
 	}
-	sum := sha256.Sum256(payload)
-	h := cacheHeader{Key: key, Rows: m.Rows, Cols: m.Cols, SHA256: hex.EncodeToString(sum[:]), Version: cacheVersion}
+	return c.write(kind, key, m.Rows, m.Cols, meta, payload)
+}
+
+// LoadValue decodes the JSON value of entry kind/key into v; ok is false when there is no such entry.
+// A damaged entry is an error wrapping ErrCacheCorrupt.
+func (c *Cache) LoadValue(kind, key string, v any) (ok bool, err error) {
+	h, payload, ok, err := c.read(kind, key)
+	if !ok || err != nil {
+		return false, err
+	}
+	if len(payload) != 0 || h.Rows != 0 || h.Cols != 0 {
+		return false, fmt.Errorf("%s: %w: a value entry with a %d×%d payload", c.Path(kind, key), ErrCacheCorrupt, h.Rows, h.Cols)
+	}
+	if err := json.Unmarshal(h.Meta, v); err != nil {
+		return false, fmt.Errorf("%s: %w: value: %v", c.Path(kind, key), ErrCacheCorrupt, err)
+	}
+	return true, nil
+}
+
+// SaveValue stores v (JSON) as entry kind/key.
+func (c *Cache) SaveValue(kind, key string, v any) error {
+	if !c.enabled() {
+		return nil
+	}
+	return c.write(kind, key, 0, 0, v, nil)
+}
+
+func (c *Cache) write(kind, key string, rows, cols int, meta any, payload []byte) error {
+	h := cacheHeader{Key: key, Version: cacheVersion, Rows: rows, Cols: cols}
 	if meta != nil {
 		mb, err := json.Marshal(meta)
 		if err != nil {
-			return err
+			return fmt.Errorf("cache %s: %w", kind, err)
 		}
 		h.Meta = mb
+	}
+	var err error
+	if h.SHA256, err = h.checksum(payload); err != nil {
+		return err
 	}
 	return fileio.WriteFramed(c.Path(kind, key), cacheMagic, h, payload)
 }
 
+// KeyHash returns a short hex digest (96 bits of sha256) of key, for file names and cache keys built
+// from long inputs (a selection of rows).
 func KeyHash(key string) string {
 	h := sha256.Sum256([]byte(key))
 	return hex.EncodeToString(h[:12])

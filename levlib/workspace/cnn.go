@@ -158,18 +158,18 @@ func (w *Workspace) Embedding(ctx context.Context, spec basis.Spec) (*matrixio.M
 		return nil, err
 	}
 	key := fmt.Sprintf("embedding weights=%s %s", wts.SHA256(), mnist.DataKey(w.Data))
-	m, err := w.Cache.Load("embedding", key, nil)
+	m, ok, err := w.Cache.LoadMatrix("embedding", key, nil)
 	if err != nil {
 		w.Warning(fmt.Errorf("recomputing: %w", err))
 	}
-	if m != nil {
+	if ok {
 		return m, nil
 	}
 	out, err := cnn.Forward(ctx, w.Backend, w.Data, wts, cnn.ForwardOptions{Progress: w.Progress})
 	if err != nil {
 		return nil, err
 	}
-	if err := w.Cache.Save("embedding", key, out.Embedding, nil); err != nil {
+	if err := w.Cache.SaveMatrix("embedding", key, out.Embedding, nil); err != nil {
 		w.Warning(fmt.Errorf("not cached: %w", err))
 	}
 	return out.Embedding, nil

@@ -181,11 +181,13 @@ func (w *Workspace) leverageCached(ctx context.Context, spec basis.Spec, id stri
 // leverageFromCache loads a leverage result from the disk cache, or computes and saves it.
 func (w *Workspace) leverageFromCache(ctx context.Context, spec basis.Spec, key string, build func() (*matrixio.Matrix, error), opts leverage.Options) (*leverage.Result, error) {
 	var meta leverageMeta
-	m, err := w.Cache.Load("leverage", key, &meta)
+	m, ok, err := w.Cache.LoadMatrix("leverage", key, &meta)
 	switch {
 	case err != nil:
 		w.Warning(fmt.Errorf("recomputing: %w", err))
-	case m != nil:
+	case ok && (m.Cols != 1 || m.Rows != meta.Rows):
+		w.Warning(fmt.Errorf("recomputing: %s: %w: %d×%d scores for %d rows", w.Cache.Path("leverage", key), ErrCacheCorrupt, m.Rows, m.Cols, meta.Rows))
+	case ok:
 		res := &leverage.Result{Scores: m.Data, Rows: meta.Rows, Cols: meta.Cols, Rank: meta.Rank, Tolerance: meta.Tolerance,
 			SingularValues: meta.SingularValues, SigmaMax: meta.SigmaMax, SigmaRank: meta.SigmaRank, SigmaNext: meta.SigmaNext,
 			Method: opts.Method, Refined: meta.Refined, Passes: meta.Passes, Ridge: meta.Ridge, NearOne: meta.NearOne}
@@ -212,7 +214,7 @@ func (w *Workspace) leverageFromCache(ctx context.Context, spec basis.Spec, key 
 		meta.Warnings = append(meta.Warnings, wr.Error())
 		meta.RankDeficient = append(meta.RankDeficient, errors.Is(wr, leverage.ErrRankDeficient))
 	}
-	if err := w.Cache.Save("leverage", key, &matrixio.Matrix{Rows: len(res.Scores), Cols: 1, Data: res.Scores}, meta); err != nil {
+	if err := w.Cache.SaveMatrix("leverage", key, &matrixio.Matrix{Rows: len(res.Scores), Cols: 1, Data: res.Scores}, meta); err != nil {
 		w.Warning(fmt.Errorf("not cached: %w", err))
 	}
 	return res, nil
