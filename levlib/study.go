@@ -34,12 +34,12 @@ const (
 	PresetOriginal Preset = "original"
 )
 
-// Presets lists the presets.
-var Presets = []Preset{PresetTiny, PresetQuick, PresetFull, PresetOriginal}
+// presets lists the presets.
+var presets = []Preset{PresetTiny, PresetQuick, PresetFull, PresetOriginal}
 
 // ParsePreset parses a preset name.
 func ParsePreset(s string) (Preset, error) {
-	if p := Preset(s); slices.Contains(Presets, p) {
+	if p := Preset(s); slices.Contains(presets, p) {
 		return p, nil
 	}
 	return "", fmt.Errorf("unknown preset %q (want quick, full, original or tiny)", s)
@@ -116,7 +116,7 @@ func Plan(opts StudyOptions) (*StudyPlan, error) {
 		pixel(5)
 		add("ABC", 5)
 		p.Recipe = cnn.TrainOptions{Epochs: 5}
-		p.Q1 = q1.Options{Grids: []q1.Grid{{Classifier: q1.ClassifierCNN, K: q1.DefaultK}, {Classifier: q1.ClassifierLinear, K: q1.DefaultK}},
+		p.Q1 = q1.Options{Grids: []q1.Grid{{Classifier: q1.ClassifierCNN, K: q1.DefaultK()}, {Classifier: q1.ClassifierLinear, K: q1.DefaultK()}},
 			RandomSeeds: 3, CNN: cnn.TrainOptions{Steps: 600}}
 		p.Q2 = q2.Options{Shuffles: 1000, RidgeRel: ridge}
 		p.Description = "full (the seed's study): all 70,000 rows; RAW, ReLU seeds 1–5, A/B/C × 5 inits trained 5 epochs on all 60,000 training images; " +
@@ -131,7 +131,7 @@ func Plan(opts StudyOptions) (*StudyPlan, error) {
 		for _, f := range files {
 			p.Bases = append(p.Bases, basis.Spec{Kind: basis.KindTorch, Path: f})
 		}
-		p.Q1 = q1.Options{Grids: []q1.Grid{{Classifier: q1.ClassifierCNN, K: q1.DefaultK}, {Classifier: q1.ClassifierLinear, K: q1.DefaultK}},
+		p.Q1 = q1.Options{Grids: []q1.Grid{{Classifier: q1.ClassifierCNN, K: q1.DefaultK()}, {Classifier: q1.ClassifierLinear, K: q1.DefaultK()}},
 			RandomSeeds: 3, CNN: cnn.TrainOptions{Steps: 600}}
 		p.Q2 = q2.Options{Shuffles: 1000, RidgeRel: ridge}
 		p.Description = fmt.Sprintf("original: the original study's %d networks from %s; RAW, ReLU seeds 1–5; all 70,000 rows; Q1 and Q2 as in full", len(files), opts.Weights)
@@ -347,4 +347,9 @@ func q2K(n int) []int {
 		}
 	}
 	return ks
+}
+
+// Presets returns the presets of a study, in a fixed order (a copy: the caller may change it).
+func Presets() []Preset {
+	return slices.Clone(presets)
 }

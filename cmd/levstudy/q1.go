@@ -20,7 +20,7 @@ func cmdQ1(ctx context.Context, stdout, stderr io.Writer, args []string) error {
 	c.register(fs)
 	fs.StringVar(&bases, "bases", "raw,relu", "comma-separated bases (see -basis); each chooses rows, the classifier's input is fixed")
 	fs.StringVar(&classifiers, "classifier", "cnn", "comma-separated classifiers: cnn (MnistConvNet on the raw images), linear (logistic regression on the raw pixels), ridge (least squares on the raw pixels), probe (logistic regression on the basis's own features)")
-	fs.StringVar(&kFlag, "k", intsString(q1.DefaultK), "k grid (selected training rows)")
+	fs.StringVar(&kFlag, "k", intsString(q1.DefaultK()), "k grid (selected training rows)")
 	fs.StringVar(&strategies, "strategies", "top,bottom,random,sampled,balanced", "selection strategies")
 	fs.IntVar(&seeds, "seeds", 3, "seeds of the random baseline (each also seeds the cnn classifier)")
 	fs.IntVar(&steps, "steps", 500, "training steps of the cnn classifier (batch 64), the same for every k")

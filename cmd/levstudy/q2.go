@@ -53,7 +53,7 @@ type rankCorrJSON struct {
 func cmdRankCorr(stdout, stderr io.Writer, args []string) error {
 	fs := newFlagSet("rankcorr", stderr, "[-json] [-k 100,1000,…] A.csv B.csv")
 	asJSON := fs.Bool("json", false, "print JSON")
-	kFlag := fs.String("k", intsString(q2.DefaultOverlapK), "top-k grid for overlaps")
+	kFlag := fs.String("k", intsString(q2.DefaultOverlapK()), "top-k grid for overlaps")
 	if err := fs.Parse(args); err != nil {
 		if helped(args) {
 			return nil
@@ -113,7 +113,7 @@ func cmdQ2(ctx context.Context, stdout, stderr io.Writer, args []string) error {
 	fs := newFlagSet("q2", stderr, "-bases raw,relu,cnn:A1,… [-k 1000,10000] -out DIR")
 	c.register(fs)
 	fs.StringVar(&bases, "bases", "raw,relu", "comma-separated bases (see -basis); torch:DIR/*.pth globs are expanded")
-	fs.StringVar(&kFlag, "k", intsString(q2.DefaultOverlapK), "top-k grid for overlaps and consistently chosen samples")
+	fs.StringVar(&kFlag, "k", intsString(q2.DefaultOverlapK()), "top-k grid for overlaps and consistently chosen samples")
 	fs.IntVar(&shuffles, "shuffles", 200, "seeded shuffles for the empirical null band of tau-b (its 2.5–97.5% quantiles)")
 	fs.StringVar(&out, "out", "", "output folder")
 	if err := parse(fs, args); err != nil || helped(args) {

@@ -18,7 +18,7 @@ import (
 
 func dataDir(t *testing.T) string {
 	dir := mnist.DefaultDataDir()
-	if _, err := os.Stat(filepath.Join(dir, mnist.Files[0].Name)); err != nil {
+	if _, err := os.Stat(filepath.Join(dir, mnist.Files()[0].Name)); err != nil {
 		if os.Getenv("CI") == "true" {
 			t.Fatalf("MNIST data missing in %s under CI: run `make data`", dir)
 		}

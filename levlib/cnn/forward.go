@@ -131,7 +131,7 @@ func Forward(ctx context.Context, b compute.Backend, ds *mnist.Dataset, w *Weigh
 		defer exec.Finalize()
 		params := make([]any, 8)
 		for i, p := range w.Params {
-			t := tensors.FromFlatDataAndDimensions(p, ParamShapes[i]...)
+			t := tensors.FromFlatDataAndDimensions(p, paramShapes[i]...)
 			defer t.FinalizeAll()
 			params[i] = t
 		}

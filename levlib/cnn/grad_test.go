@@ -30,7 +30,7 @@ func gradCheck(t *testing.T, group Group, doubleSoftmax bool) {
 		for j, v := range p {
 			raw[i][j] = 3 * float64(v)
 		}
-		params[i] = tensors.FromFlatDataAndDimensions(raw[i], ParamShapes[i]...)
+		params[i] = tensors.FromFlatDataAndDimensions(raw[i], paramShapes[i]...)
 	}
 	const batch = 6
 	// Dense random images: no two activations of a pooling window tie, so the loss is differentiable
@@ -82,7 +82,7 @@ func gradCheck(t *testing.T, group Group, doubleSoftmax bool) {
 	for i := 4; i < 8; i++ {
 		for j, g := range grads[i] {
 			if s := grads[i+4][j]; math.Abs(g-s) > 1e-12*(1+math.Abs(s)) {
-				t.Fatalf("%s[%d]: hand-written %.15g, autodiff %.15g", ParamNames[i], j, g, s)
+				t.Fatalf("%s[%d]: hand-written %.15g, autodiff %.15g", paramNames[i], j, g, s)
 			}
 		}
 	}
@@ -95,7 +95,7 @@ func gradCheck(t *testing.T, group Group, doubleSoftmax bool) {
 			orig := raw[i][j]
 			set := func(v float64) {
 				raw[i][j] = v
-				params[i] = tensors.FromFlatDataAndDimensions(raw[i], ParamShapes[i]...)
+				params[i] = tensors.FromFlatDataAndDimensions(raw[i], paramShapes[i]...)
 			}
 			set(orig + h)
 			lp := lossAt()
@@ -104,7 +104,7 @@ func gradCheck(t *testing.T, group Group, doubleSoftmax bool) {
 			set(orig)
 			fd := (lp - lm) / (2 * h)
 			if g := grads[i][j]; math.Abs(g-fd) > 1e-6*(1+math.Abs(fd))+1e-8 {
-				t.Errorf("%s[%d]: hand-written %.10g, finite difference %.10g", ParamNames[i], j, g, fd)
+				t.Errorf("%s[%d]: hand-written %.10g, finite difference %.10g", paramNames[i], j, g, fd)
 			}
 			if grads[i][j] != 0 {
 				checked++
@@ -179,7 +179,7 @@ func TestHostColumnsGradients(t *testing.T) {
 	}
 	w := Init(3)
 	var zero [8][]float32
-	for i, s := range ParamShapes {
+	for i, s := range paramShapes {
 		zero[i] = make([]float32, shapeSize(s))
 	}
 	for _, g := range []Group{GroupA, GroupB} {
@@ -199,7 +199,7 @@ func TestHostColumnsGradients(t *testing.T) {
 			for i := range p {
 				for j := range p[i] {
 					if p[i][j] != w.Params[i][j] {
-						t.Fatalf("%c impl %d: %s[%d] moved with a zero learning rate", g, impl, ParamNames[i], j)
+						t.Fatalf("%c impl %d: %s[%d] moved with a zero learning rate", g, impl, paramNames[i], j)
 					}
 				}
 			}
@@ -214,11 +214,11 @@ func TestHostColumnsGradients(t *testing.T) {
 				scale = math.Max(scale, math.Abs(float64(v)))
 			}
 			if scale == 0 {
-				t.Errorf("%c: gradient of %s is zero: the check is too weak", g, ParamNames[i])
+				t.Errorf("%c: gradient of %s is zero: the check is too weak", g, paramNames[i])
 			}
 			for j := range moments[0][i] {
 				if d := math.Abs(float64(moments[0][i][j] - moments[1][i][j])); d > 2e-4*scale {
-					t.Fatalf("%c: %s[%d]: im2col %g, host columns %g (scale %g)", g, ParamNames[i], j, moments[0][i][j], moments[1][i][j], scale)
+					t.Fatalf("%c: %s[%d]: im2col %g, host columns %g (scale %g)", g, paramNames[i], j, moments[0][i][j], moments[1][i][j], scale)
 				}
 			}
 		}
@@ -232,7 +232,7 @@ func TestColumnsLayout(t *testing.T) {
 	for i := range back {
 		for j := range back[i] {
 			if back[i][j] != w.Params[i][j] {
-				t.Fatalf("%s[%d]: %v, want %v", ParamNames[i], j, back[i][j], w.Params[i][j])
+				t.Fatalf("%s[%d]: %v, want %v", paramNames[i], j, back[i][j], w.Params[i][j])
 			}
 		}
 	}

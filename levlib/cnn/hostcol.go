@@ -67,7 +67,7 @@ func toColumns(p [8][]float32) [colParams][]float32 {
 // fromColumns is the inverse of toColumns.
 func fromColumns(c [colParams][]float32) [8][]float32 {
 	var p [8][]float32
-	for i, s := range ParamShapes[:4] {
+	for i, s := range paramShapes[:4] {
 		p[i] = make([]float32, shapeSize(s))
 	}
 	for o := 0; o < 32; o++ {

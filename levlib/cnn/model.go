@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
@@ -19,8 +20,8 @@ import (
 //	Normalize(0.1307, 0.3081) → Conv 1→32 3×3 pad 1 → ReLU → MaxPool 2 → Conv 32→64 3×3 pad 1 → ReLU →
 //	MaxPool 2 → Flatten (C,H,W: 64·7·7 = 3136) → Linear 3136→200 → ReLU (the embedding) → Linear 200→10
 var (
-	ParamNames  = []string{"net.1.weight", "net.1.bias", "net.4.weight", "net.4.bias", "net.8.weight", "net.8.bias", "net.10.weight", "net.10.bias"}
-	ParamShapes = [][]int{{32, 1, 3, 3}, {32}, {64, 32, 3, 3}, {64}, {200, 3136}, {200}, {10, 200}, {10}}
+	paramNames  = []string{"net.1.weight", "net.1.bias", "net.4.weight", "net.4.bias", "net.8.weight", "net.8.bias", "net.10.weight", "net.10.bias"}
+	paramShapes = [][]int{{32, 1, 3, 3}, {32}, {64, 32, 3, 3}, {64}, {200, 3136}, {200}, {10, 200}, {10}}
 )
 
 // Normalization constants of the original study's Normalize layer.
@@ -44,7 +45,7 @@ func Init(seed uint64) *Weights {
 	rng := rand.New(rand.NewPCG(seed, seed))
 	fanIn := []int{9, 9, 288, 288, 3136, 3136, 200, 200}
 	w := &Weights{}
-	for i, shape := range ParamShapes {
+	for i, shape := range paramShapes {
 		bound := 1 / math.Sqrt(float64(fanIn[i]))
 		p := make([]float32, shapeSize(shape))
 		for j := range p {
@@ -86,13 +87,13 @@ func (w *Weights) Clone() *Weights {
 }
 
 func (w *Weights) validate(name string) error {
-	for i, shape := range ParamShapes {
+	for i, shape := range paramShapes {
 		if len(w.Params[i]) != shapeSize(shape) {
-			return fmt.Errorf("%s: parameter %s has %d values, want %v", name, ParamNames[i], len(w.Params[i]), shape)
+			return fmt.Errorf("%s: parameter %s has %d values, want %v", name, paramNames[i], len(w.Params[i]), shape)
 		}
 		for j, v := range w.Params[i] {
 			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-				return fmt.Errorf("%s: parameter %s[%d] is %v", name, ParamNames[i], j, v)
+				return fmt.Errorf("%s: parameter %s[%d] is %v", name, paramNames[i], j, v)
 			}
 		}
 	}
@@ -372,4 +373,18 @@ func lossGrad(l cnnLoss, logits, oneHot *graph.Node, classAxis int) (loss, grad 
 	elem := graph.Where(small, graph.MulScalar(graph.Mul(diff, diff), 0.5), graph.SubScalar(ad, 0.5))
 	n := float64(d[0] * d[1])
 	return graph.DivScalar(graph.ReduceAllSum(elem), n), graph.DivScalar(graph.Where(small, diff, graph.Sign(diff)), n)
+}
+
+// ParamNames returns the PyTorch state_dict names of MnistConvNet's 8 parameters, in order (a copy).
+func ParamNames() []string {
+	return slices.Clone(paramNames)
+}
+
+// ParamShapes returns the shapes of the 8 parameters in ParamNames order, in PyTorch's layout (a copy).
+func ParamShapes() [][]int {
+	out := make([][]int, len(paramShapes))
+	for i, s := range paramShapes {
+		out[i] = slices.Clone(s)
+	}
+	return out
 }

@@ -93,7 +93,7 @@ func newGraphStepper(b compute.Backend, lossKind cnnLoss, p, m, v [8][]float32) 
 	s := &graphStepper{exec: exec}
 	for _, set := range [][8][]float32{p, m, v} {
 		for i, a := range set {
-			s.state24 = append(s.state24, tensors.FromFlatDataAndDimensions(append([]float32(nil), a...), ParamShapes[i]...))
+			s.state24 = append(s.state24, tensors.FromFlatDataAndDimensions(append([]float32(nil), a...), paramShapes[i]...))
 		}
 	}
 	s.loss.reset(0)

@@ -38,12 +38,12 @@ func LoadTorch(path string) (w *Weights, err error) {
 		return t, nil
 	}
 	w = &Weights{}
-	for i, name := range ParamNames {
+	for i, name := range paramNames {
 		t, err := get(name)
 		if err != nil {
 			return nil, err
 		}
-		data, err := torchFloats(t, ParamShapes[i])
+		data, err := torchFloats(t, paramShapes[i])
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w: entry %q: %v", path, ErrBadWeightsFile, name, err)
 		}
@@ -65,8 +65,8 @@ func LoadTorch(path string) (w *Weights, err error) {
 			return nil, fmt.Errorf("%s: %w: %s = %v, want %g (the architecture hard-codes it)", path, ErrBadWeightsFile, buf.name, v, buf.want)
 		}
 	}
-	if len(dict.Map) > len(ParamNames)+2 {
-		return nil, fmt.Errorf("%s: %w: %d entries, MnistConvNet has %d", path, ErrBadWeightsFile, len(dict.Map), len(ParamNames)+2)
+	if len(dict.Map) > len(paramNames)+2 {
+		return nil, fmt.Errorf("%s: %w: %d entries, MnistConvNet has %d", path, ErrBadWeightsFile, len(dict.Map), len(paramNames)+2)
 	}
 	return w, w.validate(path)
 }

@@ -200,7 +200,7 @@ func (t *cnnTraining) start(w *Weights) (p, m, v [8][]float32) {
 				t.name, t.opts.CheckpointPath, err))
 		}
 	}
-	for i, s := range ParamShapes {
+	for i, s := range paramShapes {
 		p[i] = append([]float32(nil), w.Params[i]...)
 		m[i], v[i] = make([]float32, shapeSize(s)), make([]float32, shapeSize(s))
 	}
@@ -227,8 +227,8 @@ func (t *cnnTraining) save() error {
 	for k, set := range [][8][]float32{p, m, v} {
 		for i, a := range set {
 			arrays = append(arrays, a)
-			names = append(names, []string{"", "adam.m.", "adam.v."}[k]+ParamNames[i])
-			shp = append(shp, ParamShapes[i])
+			names = append(names, []string{"", "adam.m.", "adam.v."}[k]+paramNames[i])
+			shp = append(shp, paramShapes[i])
 		}
 	}
 	t.lastSave = time.Now()

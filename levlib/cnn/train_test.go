@@ -149,7 +149,7 @@ func TestCNNWeightsFile(t *testing.T) {
 		bound := float32(1 / sqrtF(fan))
 		for _, v := range w.Params[i] {
 			if v < -bound || v > bound {
-				t.Fatalf("%s: %v outside ±%v", cnn.ParamNames[i], v, bound)
+				t.Fatalf("%s: %v outside ±%v", cnn.ParamNames()[i], v, bound)
 			}
 		}
 	}

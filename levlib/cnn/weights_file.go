@@ -98,9 +98,9 @@ func readF32Bundle(path string, meta any) (*f32Bundle, error) {
 // weightsFromBundle takes the 8 CNN parameters starting at array off.
 func weightsFromBundle(path string, h *f32Bundle, off int) (*Weights, error) {
 	w := &Weights{}
-	for i, name := range ParamNames {
-		if off+i >= len(h.arrays) || h.Names[off+i] != name || shapeSize(h.Shapes[off+i]) != shapeSize(ParamShapes[i]) {
-			return nil, fmt.Errorf("%s: %w: array %d is not %s %v", path, ErrBadWeightsFile, off+i, name, ParamShapes[i])
+	for i, name := range paramNames {
+		if off+i >= len(h.arrays) || h.Names[off+i] != name || shapeSize(h.Shapes[off+i]) != shapeSize(paramShapes[i]) {
+			return nil, fmt.Errorf("%s: %w: array %d is not %s %v", path, ErrBadWeightsFile, off+i, name, paramShapes[i])
 		}
 		w.Params[i] = h.arrays[off+i]
 	}
@@ -109,7 +109,7 @@ func weightsFromBundle(path string, h *f32Bundle, off int) (*Weights, error) {
 
 // SaveWeights writes w (and meta, JSON) to path atomically.
 func SaveWeights(path string, w *Weights, meta any) error {
-	return writeF32Bundle(path, ParamNames, ParamShapes, w.Params[:], meta)
+	return writeF32Bundle(path, paramNames, paramShapes, w.Params[:], meta)
 }
 
 // LoadWeights reads a file written by SaveWeights, checking its sha256, names and shapes.

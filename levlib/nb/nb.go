@@ -227,7 +227,7 @@ func ShowQ1(s *levlib.Study) error {
 		}
 	}
 	Text("%s", strings.Join(lines, "\n"))
-	for _, cl := range q1.Classifiers {
+	for _, cl := range q1.Classifiers() {
 		if _, ok := firstOf(fam, cl); !ok {
 			continue
 		}

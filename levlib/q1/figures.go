@@ -43,7 +43,7 @@ func Figures(dir string, r *Result) ([]string, error) {
 					if n := q1Inits(fam, f, cl); n > 1 {
 						pn.Title = fmt.Sprintf("%s (%d inits)", f, n)
 					}
-					for _, st := range Strategies {
+					for _, st := range strategies {
 						family := f
 						if st == StrategyRandom {
 							family = RandomFamily(fam, f, cl)

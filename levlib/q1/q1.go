@@ -38,19 +38,19 @@ const (
 	ClassifierProbe Classifier = "probe"
 )
 
-// Classifiers lists the classifiers in a fixed order.
-var Classifiers = []Classifier{ClassifierCNN, ClassifierLinear, ClassifierRidge, ClassifierProbe}
+// classifiers lists the classifiers in a fixed order.
+var classifiers = []Classifier{ClassifierCNN, ClassifierLinear, ClassifierRidge, ClassifierProbe}
 
 // ParseClassifier parses a classifier name.
 func ParseClassifier(s string) (Classifier, error) {
-	if c := Classifier(s); slices.Contains(Classifiers, c) {
+	if c := Classifier(s); slices.Contains(classifiers, c) {
 		return c, nil
 	}
 	return "", fmt.Errorf("unknown classifier %q (want cnn, linear, ridge or probe)", s)
 }
 
-// DefaultK is the original study's k grid.
-var DefaultK = []int{1000, 2000, 5000, 10000, 20000, 50000}
+// defaultK is the original study's k grid.
+var defaultK = []int{1000, 2000, 5000, 10000, 20000, 50000}
 
 // AnyBasis is the basis label of the random strategy's rows: random selections do not depend on the
 // basis, so they are fitted once and shared by every basis.
@@ -63,7 +63,7 @@ type Grid struct {
 	Strategies []Strategy `json:"strategies"` // nil: all
 }
 
-// Options configures Run. The zero value runs the cnn classifier over DefaultK with every strategy,
+// Options configures Run. The zero value runs the cnn classifier over defaultK with every strategy,
 // 3 random seeds, accuracy on all training and test rows.
 type Options struct {
 	Grids []Grid
@@ -85,16 +85,19 @@ type Options struct {
 	OnRow func(Row) `json:"-"`
 }
 
+// withDefaults returns o with its zero fields set. It copies the grids before filling them in, so that
+// the caller's options (a study's plan) are never written through.
 func (o Options) withDefaults() Options {
+	o.Grids = slices.Clone(o.Grids)
 	if len(o.Grids) == 0 {
-		o.Grids = []Grid{{Classifier: ClassifierCNN, K: DefaultK}}
+		o.Grids = []Grid{{Classifier: ClassifierCNN}}
 	}
 	for i := range o.Grids {
 		if len(o.Grids[i].Strategies) == 0 {
-			o.Grids[i].Strategies = Strategies
+			o.Grids[i].Strategies = Strategies()
 		}
 		if len(o.Grids[i].K) == 0 {
-			o.Grids[i].K = DefaultK
+			o.Grids[i].K = DefaultK()
 		}
 	}
 	if o.RandomSeeds == 0 {
@@ -484,4 +487,14 @@ func (r *q1Run) measure(predict func(rows []int) ([]uint8, error), sel []int) (a
 	}
 	accTest, err = acc(test)
 	return
+}
+
+// Classifiers returns the classifiers in a fixed order (a copy: the caller may change it).
+func Classifiers() []Classifier {
+	return slices.Clone(classifiers)
+}
+
+// DefaultK returns the original study's k grid, 1,000 … 50,000 (a copy).
+func DefaultK() []int {
+	return slices.Clone(defaultK)
 }

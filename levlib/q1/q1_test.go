@@ -29,7 +29,7 @@ func TestSelect(t *testing.T) {
 		labels[i] = uint8(rng.IntN(10))
 	}
 	scores[17] = 0
-	for _, st := range q1.Strategies {
+	for _, st := range q1.Strategies() {
 		for _, k := range []int{1, 10, 95, 1000} {
 			sel, err := q1.Select(scores, labels, st, k, 3)
 			if st == q1.StrategyBalanced && k == 1000 {
@@ -223,7 +223,7 @@ func TestQ1(t *testing.T) {
 	}
 	ds := full.Sample(1500, 500)
 	ws := &workspace.Workspace{Backend: testutil.Backend(t).Backend, Data: ds, Cache: &workspace.Cache{Dir: t.TempDir()}}
-	all := q1.Strategies
+	all := q1.Strategies()
 	opts := q1.Options{Grids: []q1.Grid{
 		{Classifier: q1.ClassifierLinear, K: []int{50, 300}, Strategies: all},
 		{Classifier: q1.ClassifierRidge, K: []int{300}, Strategies: []q1.Strategy{q1.StrategyTop, q1.StrategyRandom}},

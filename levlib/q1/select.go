@@ -28,12 +28,12 @@ const (
 	StrategyBalanced Strategy = "balanced"
 )
 
-// Strategies lists all strategies in a fixed order.
-var Strategies = []Strategy{StrategyTop, StrategyBottom, StrategyRandom, StrategySampled, StrategyBalanced}
+// strategies lists all strategies in a fixed order.
+var strategies = []Strategy{StrategyTop, StrategyBottom, StrategyRandom, StrategySampled, StrategyBalanced}
 
 // ParseStrategy parses a strategy name.
 func ParseStrategy(s string) (Strategy, error) {
-	for _, st := range Strategies {
+	for _, st := range strategies {
 		if string(st) == s {
 			return st, nil
 		}
@@ -104,4 +104,9 @@ func Select(scores []float64, labels []uint8, strategy Strategy, k int, seed uin
 		return out, nil
 	}
 	return nil, fmt.Errorf("unknown strategy %q", strategy)
+}
+
+// Strategies returns every strategy in a fixed order (a copy: the caller may change it).
+func Strategies() []Strategy {
+	return slices.Clone(strategies)
 }

@@ -143,7 +143,7 @@ func Axes(sums []Summary) (cls []Classifier, families []string, ks []int) {
 		}
 	}
 	slices.SortFunc(cls, func(a, b Classifier) int {
-		return cmp.Compare(slices.Index(Classifiers, a), slices.Index(Classifiers, b))
+		return cmp.Compare(slices.Index(classifiers, a), slices.Index(classifiers, b))
 	})
 	slices.Sort(ks)
 	return cls, families, ks

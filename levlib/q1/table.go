@@ -15,7 +15,7 @@ func Table(q *Result, cl Classifier) template.HTML {
 	fam := q.ByFamily()
 	_, families, _ := Axes(fam)
 	var sts []Strategy
-	for _, st := range Strategies {
+	for _, st := range strategies {
 		for _, s := range fam {
 			if s.Classifier == cl && s.Strategy == st && !slices.Contains(sts, st) {
 				sts = append(sts, st)

@@ -14,8 +14,8 @@ import (
 	"github.com/levstudy/levstudy/levlib/workspace"
 )
 
-// DefaultOverlapK is the k grid of top-k overlaps.
-var DefaultOverlapK = []int{100, 200, 500, 1000, 2000, 5000, 10000, 20000}
+// defaultOverlapK is the k grid of top-k overlaps.
+var defaultOverlapK = []int{100, 200, 500, 1000, 2000, 5000, 10000, 20000}
 
 // PairStats compares the leverage rankings of two bases.
 type PairStats struct {
@@ -61,7 +61,7 @@ func ComparePair(a, b string, x, y []float64, ks []int) (*PairStats, error) {
 	return &PairStats{A: a, B: b, KendallTauB: k.TauB, SwapDistance: k.SwapDistance, Spearman: rho, WeightedTau: wt, Overlap: ov}, nil
 }
 
-// Options configures Run. The zero value uses DefaultOverlapK, 200 shuffles with seed 1 for the null
+// Options configures Run. The zero value uses defaultOverlapK, 200 shuffles with seed 1 for the null
 // band, the ink control, no ridge control and no figures.
 type Options struct {
 	// K is the top-k grid for overlaps and consistently chosen samples.
@@ -144,7 +144,7 @@ type Result struct {
 
 func (opts Options) withDefaults() Options {
 	if len(opts.K) == 0 {
-		opts.K = DefaultOverlapK
+		opts.K = defaultOverlapK
 	}
 	if opts.Shuffles == 0 {
 		opts.Shuffles = 200
@@ -332,3 +332,8 @@ func consensus(r *Result, ds *mnist.Dataset, ks []int) []Consensus {
 // AttachScores gives a result read back from JSON (which does not hold the scores) the leverage scores
 // of its bases, by label, for the figures and for Scores.
 func (r *Result) AttachScores(scores map[string][]float64) { r.scores = scores }
+
+// DefaultOverlapK returns the default k grid of top-k overlaps (a copy).
+func DefaultOverlapK() []int {
+	return slices.Clone(defaultOverlapK)
+}

@@ -29,7 +29,7 @@ func TinyDataset(n int) *mnist.Dataset {
 			ds.Pixels[i*784+p] = byte(40 * (i%6 + 1))
 		}
 	}
-	for _, f := range mnist.Files {
+	for _, f := range mnist.Files() {
 		ds.SHA256[f.Name] = f.SHA256
 	}
 	return ds
@@ -91,7 +91,7 @@ func HasWarning(ws []error, target error) bool {
 func MNISTDir(t testing.TB) string {
 	t.Helper()
 	dir := mnist.DefaultDataDir()
-	if _, err := os.Stat(filepath.Join(dir, mnist.Files[0].Name)); err != nil {
+	if _, err := os.Stat(filepath.Join(dir, mnist.Files()[0].Name)); err != nil {
 		if os.Getenv("CI") == "true" {
 			t.Fatalf("MNIST data missing in %s under CI: run `make data`", dir)
 		}
