@@ -121,7 +121,7 @@ details { margin: 0.5em 0; } summary { cursor: pointer; font-weight: bold; }
 {{controls .}}
 <table><tr><th>family</th><th>members</th><th>k</th><th>in every top-k</th><th>expected by chance</th><th>in no top-k</th><th>expected by chance</th></tr>
 {{range .Consensus}}<tr><td>{{.Group}}</td><td>{{.Members}}</td><td>{{.K}}</td><td>{{len .Chosen}}</td><td>{{f1 .ExpectedChosen}}</td><td>{{.Never}}</td><td>{{f1 .ExpectedNever}}</td></tr>{{end}}</table>
-{{range pngs .Figures ""}}<img src="{{img .}}" alt="{{base .}}">{{end}}{{end}}
+{{range pngs $.Q2Figures ""}}<img src="{{img .}}" alt="{{base .}}">{{end}}{{end}}
 
 {{if .Warnings}}<h2 id="warnings">Warnings</h2><div class="warn"><ul>{{range .Warnings}}<li>{{.}}</li>{{end}}</ul>
 <p class="small">A rank-deficient basis is why the exact, rank-aware leverage is used: the seed's plain QR gives its zero or dependent columns' rows leverage ≈ 1.</p></div>{{end}}

@@ -77,10 +77,14 @@ func Plan(opts StudyOptions) (*StudyPlan, error) {
 			}
 		}
 	}
+	// pixel adds RAW and the random-basis controls: ReLU features of RAW's width (784) and of the
+	// networks' (200), so that each family is compared with random features of its own dimension.
 	pixel := func(reluSeeds int) {
 		p.Bases = append(p.Bases, basis.Spec{Kind: basis.KindRaw})
-		for s := 1; s <= reluSeeds; s++ {
-			p.Bases = append(p.Bases, basis.Spec{Kind: basis.KindReLU, Features: mnist.ImagePixels, Seed: uint64(s)})
+		for _, f := range []int{mnist.ImagePixels, cnn.EmbeddingDim} {
+			for s := 1; s <= reluSeeds; s++ {
+				p.Bases = append(p.Bases, basis.Spec{Kind: basis.KindReLU, Features: f, Seed: uint64(s)})
+			}
 		}
 	}
 	ridge := []float64{1e-6, 1e-4, 1e-2}
@@ -94,13 +98,13 @@ func Plan(opts StudyOptions) (*StudyPlan, error) {
 		p.Q1 = q1.Options{Grids: []q1.Grid{
 			{Classifier: q1.ClassifierLinear, K: []int{50, 200}},
 			{Classifier: q1.ClassifierCNN, K: []int{200}, Strategies: []q1.Strategy{q1.StrategyTop, q1.StrategyRandom}},
-		}, RandomSeeds: 3, Linear: q1.LinearOptions{Steps: 100}, CNN: cnn.TrainOptions{Steps: 20}}
+		}, Seeds: 3, Linear: q1.LinearOptions{Steps: 100}, CNN: cnn.TrainOptions{Steps: 20}}
 		p.Q2 = q2.Options{Shuffles: 100, RidgeRel: []float64{1e-4, 1e-2}, RidgeK: 100}
-		p.Description = "tiny (tests and CI): 2,000 + 500 rows; RAW, two ReLU bases, CNNs A1, B1 (1 epoch on 256 images), C1, C2"
+		p.Description = "tiny (tests and CI): 2,000 + 500 rows; RAW, ReLU features (784 and 200, seeds 1–2), CNNs A1, B1 (1 epoch on 256 images), C1, C2"
 	case PresetQuick, "":
 		p.Preset = PresetQuick
-		pixel(2)
-		add("ABC", 2)
+		pixel(3)
+		add("ABC", 3)
 		p.Recipe = cnn.TrainOptions{Epochs: 1, TrainRows: 30000, EvalRows: 2000}
 		// Measured (2 cores): a linear fit takes 1.35 s, a cnn fit of 300 steps 8.3 s (training and
 		// accuracy on 20,000 rows); with k = 300, 1000, 3000 and the cnn classifier also on bottom-k,
@@ -108,18 +112,18 @@ func Plan(opts StudyOptions) (*StudyPlan, error) {
 		p.Q1 = q1.Options{Grids: []q1.Grid{
 			{Classifier: q1.ClassifierLinear, K: []int{1000, 3000}},
 			{Classifier: q1.ClassifierCNN, K: []int{1000, 3000}, Strategies: []q1.Strategy{q1.StrategyTop, q1.StrategyRandom}},
-		}, RandomSeeds: 3, TrainEvalRows: 10000, CNN: cnn.TrainOptions{Steps: 200}}
+		}, Seeds: 5, TrainEvalRows: 10000, CNN: cnn.TrainOptions{Steps: 200}}
 		p.Q2 = q2.Options{RidgeRel: []float64{1e-6, 1e-3}}
-		p.Description = "quick (make run): all 70,000 rows; RAW, ReLU seeds 1–2, CNNs A1, A2, B1, B2 (1 epoch on 30,000 training images), C1, C2; " +
-			"Q1 with the linear classifier (every strategy, k = 1000, 3000) and the CNN classifier (top-k and random, k = 1000, 3000, 200 steps)"
+		p.Description = "quick (make run): all 70,000 rows; RAW, ReLU features (784 and 200, seeds 1–3), CNNs A1–A3, B1–B3 (1 epoch on 30,000 training images), C1–C3; " +
+			"Q1 with 5 seeds, the linear classifier (every strategy, k = 1000, 3000) and the CNN classifier (top-k and random, k = 1000, 3000, 200 steps)"
 	case PresetFull:
 		pixel(5)
 		add("ABC", 5)
 		p.Recipe = cnn.TrainOptions{Epochs: 5}
 		p.Q1 = q1.Options{Grids: []q1.Grid{{Classifier: q1.ClassifierCNN, K: q1.DefaultK()}, {Classifier: q1.ClassifierLinear, K: q1.DefaultK()}},
-			RandomSeeds: 3, CNN: cnn.TrainOptions{Steps: 600}}
+			Seeds: 5, CNN: cnn.TrainOptions{Steps: 600}}
 		p.Q2 = q2.Options{Shuffles: 1000, RidgeRel: ridge}
-		p.Description = "full (the seed's study): all 70,000 rows; RAW, ReLU seeds 1–5, A/B/C × 5 inits trained 5 epochs on all 60,000 training images; " +
+		p.Description = "full (the seed's study): all 70,000 rows; RAW, ReLU features (784 and 200, seeds 1–5), A/B/C × 5 inits trained 5 epochs on all 60,000 training images; " +
 			"Q1 with the CNN classifier (600 steps) and the linear classifier over k = 1,000 … 50,000, every strategy"
 	case PresetOriginal:
 		files, err := filepath.Glob(filepath.Join(opts.Weights, "mnist-cnn-*.pth"))
@@ -132,9 +136,9 @@ func Plan(opts StudyOptions) (*StudyPlan, error) {
 			p.Bases = append(p.Bases, basis.Spec{Kind: basis.KindTorch, Path: f})
 		}
 		p.Q1 = q1.Options{Grids: []q1.Grid{{Classifier: q1.ClassifierCNN, K: q1.DefaultK()}, {Classifier: q1.ClassifierLinear, K: q1.DefaultK()}},
-			RandomSeeds: 3, CNN: cnn.TrainOptions{Steps: 600}}
+			Seeds: 5, CNN: cnn.TrainOptions{Steps: 600}}
 		p.Q2 = q2.Options{Shuffles: 1000, RidgeRel: ridge}
-		p.Description = fmt.Sprintf("original: the original study's %d networks from %s; RAW, ReLU seeds 1–5; all 70,000 rows; Q1 and Q2 as in full", len(files), opts.Weights)
+		p.Description = fmt.Sprintf("original: the original study's %d networks from %s; RAW, ReLU features (784 and 200, seeds 1–5); all 70,000 rows; Q1 and Q2 as in full", len(files), opts.Weights)
 	default:
 		return nil, fmt.Errorf("unknown preset %q", opts.Preset)
 	}
@@ -183,6 +187,10 @@ func NewStudy(ws *workspace.Workspace, opts StudyOptions) (*Study, error) {
 	pool.CNNRecipe = plan.Recipe
 	return &Study{Plan: plan, WS: &pool}, nil
 }
+
+// Data returns the pool: the rows every basis is computed on (its first NumTrain rows are the training
+// rows that Question 1 selects from).
+func (s *Study) Data() *mnist.Dataset { return s.WS.Data }
 
 // Bases computes (or finds cached) every basis of the plan and its leverage on the pool.
 func (s *Study) Bases(ctx context.Context) ([]*BasisResult, error) {
@@ -287,66 +295,18 @@ func (s *Study) Q1(ctx context.Context) (*q1.Result, error) {
 	return r, nil
 }
 
-// q2.Run answers Question 2 over every basis of the plan, with its controls (remembered, and cached on
-// disk by the pool, the bases and the options: a notebook cell that asks again takes seconds). figDir,
-// if not empty, receives its figures.
-func (s *Study) Q2(ctx context.Context, figDir string) (*q2.Result, error) {
-	if s.q2 != nil && (figDir == "" || len(s.q2.Figures) > 0) {
+// Q2 answers Question 2 over every basis of the plan, with its controls (remembered for the study's
+// lifetime, and cached on disk by q2.Run).
+func (s *Study) Q2(ctx context.Context) (*q2.Result, error) {
+	if s.q2 != nil {
 		return s.q2, nil
 	}
-	opts := s.Plan.Q2
-	opts.K = q2K(s.WS.Data.N())
-	key := fmt.Sprintf("q2 v1 (%s) %s options=%+v", workspace.LeverageCacheVersion, mnist.DataKey(s.WS.Data), opts)
-	for _, spec := range s.Plan.Bases {
-		id, err := s.WS.BasisID(spec)
-		if err != nil {
-			return nil, err
-		}
-		key += " basis=" + id
-	}
-	opts.FigureDir = figDir
-	var cached q2.Result
-	if ok, err := s.WS.Cache.LoadValue("q2", key, &cached); err == nil && ok {
-		bases, err := s.Bases(ctx)
-		if err != nil {
-			return nil, err
-		}
-		scores := map[string][]float64{}
-		for _, b := range bases {
-			scores[b.Label] = b.Leverage.Scores
-		}
-		cached.AttachScores(scores)
-		cached.Figures = nil
-		if figDir != "" {
-			if cached.Figures, err = q2.Figures(&cached, s.WS.Data, opts); err != nil {
-				return nil, err
-			}
-		}
-		s.q2 = &cached
-		return s.q2, nil
-	} else if err != nil {
-		s.WS.Warning(fmt.Errorf("recomputing: %w", err))
-	}
-	r, err := q2.Run(ctx, s.WS, s.Plan.Bases, opts)
+	r, err := q2.Run(ctx, s.WS, s.Plan.Bases, s.Plan.Q2)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.WS.Cache.SaveValue("q2", key, r); err != nil {
-		s.WS.Warning(fmt.Errorf("not cached: %w", err))
-	}
 	s.q2 = r
 	return r, nil
-}
-
-// q2K is the overlap grid for n rows: powers of 10 and their halves up to n/2.
-func q2K(n int) []int {
-	var ks []int
-	for _, k := range []int{10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000} {
-		if k <= n/2 {
-			ks = append(ks, k)
-		}
-	}
-	return ks
 }
 
 // Presets returns the presets of a study, in a fixed order (a copy: the caller may change it).

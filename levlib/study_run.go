@@ -57,6 +57,7 @@ type StudyResult struct {
 	Q1         *q1.Result        `json:"q1"`
 	Q1Figures  []string          `json:"q1_figures"`
 	Q2         *q2.Result        `json:"q2"`
+	Q2Figures  []string          `json:"q2_figures"`
 	Findings   []Finding         `json:"findings"`
 	Warnings   []string          `json:"warnings,omitempty"`
 	ReportPath string            `json:"report"`
@@ -109,14 +110,17 @@ func (s *Study) Run(ctx context.Context, outDir string, stage func(name string))
 		if err := q1.Write(filepath.Join(outDir, "q1"), r1); err != nil {
 			return err
 		}
-		res.Q1Figures, err = q1.Figures(figDir, r1)
+		res.Q1Figures, err = q1.WriteFigures(figDir, r1)
 		return err
 	}); err != nil {
 		return nil, err
 	}
 	if err := run("Q2: rank statistics and controls", func() error {
-		r2, err := s.Q2(ctx, filepath.Join(figDir, "q2"))
+		r2, err := s.Q2(ctx)
 		if err != nil {
+			return err
+		}
+		if res.Q2Figures, err = q2.WriteFigures(filepath.Join(figDir, "q2"), r2, s.WS.Data, 0); err != nil {
 			return err
 		}
 		res.Q2 = r2
@@ -165,29 +169,32 @@ func (s *Study) describe(b *BasisResult, figDir string) (BasisReport, error) {
 // BasisFigures draws a basis's sorted-score curve and its k highest- and lowest-leverage digits (10
 // columns, sorted by label, each titled "label (score)"), as PNG and SVG in dir, and returns the files.
 func BasisFigures(dir string, ds *mnist.Dataset, b *BasisResult, k int) ([]string, error) {
-	stem := plot.FileStem(b.Label)
+	stem := filepath.Join(dir, plot.FileStem(b.Label))
 	lev := b.Leverage
+	figs := []struct {
+		stem string
+		draw func() (*plot.Figure, error)
+	}{
+		{stem + "_scores", func() (*plot.Figure, error) {
+			return plot.ScoreCurve(lev.Scores, fmt.Sprintf("%s leverage, sorted (rank %d, N = %d)", b.Label, lev.Rank, len(lev.Scores)))
+		}},
+		{fmt.Sprintf("%s_top%d", stem, k), func() (*plot.Figure, error) {
+			return plot.DigitGrid(ds, lev.Scores, rankstat.TopK(lev.Scores, k), plot.GridOptions{Title: fmt.Sprintf("%s: the %d highest-leverage digits, by label", b.Label, k)})
+		}},
+		{fmt.Sprintf("%s_bottom%d", stem, k), func() (*plot.Figure, error) {
+			return plot.DigitGrid(ds, lev.Scores, rankstat.BottomK(lev.Scores, k), plot.GridOptions{Title: fmt.Sprintf("%s: the %d lowest-leverage digits, by label", b.Label, k)})
+		}},
+	}
 	var files []string
-	for _, ext := range []string{".png", ".svg"} {
-		for _, f := range []struct {
-			name string
-			draw func(path string) error
-		}{
-			{stem + "_scores" + ext, func(p string) error {
-				return plot.ScoreCurve(p, lev.Scores, fmt.Sprintf("%s leverage, sorted (rank %d, N = %d)", b.Label, lev.Rank, len(lev.Scores)))
-			}},
-			{fmt.Sprintf("%s_top%d%s", stem, k, ext), func(p string) error {
-				return plot.DigitGrid(p, ds, lev.Scores, rankstat.TopK(lev.Scores, k), plot.GridOptions{Title: fmt.Sprintf("%s: the %d highest-leverage digits, by label", b.Label, k)})
-			}},
-			{fmt.Sprintf("%s_bottom%d%s", stem, k, ext), func(p string) error {
-				return plot.DigitGrid(p, ds, lev.Scores, rankstat.BottomK(lev.Scores, k), plot.GridOptions{Title: fmt.Sprintf("%s: the %d lowest-leverage digits, by label", b.Label, k)})
-			}},
-		} {
-			path := filepath.Join(dir, f.name)
-			if err := f.draw(path); err != nil {
-				return nil, err
-			}
-			files = append(files, path)
+	for _, f := range figs {
+		fig, err := f.draw()
+		if err != nil {
+			return files, err
+		}
+		paths, err := fig.SaveAll(f.stem, ".png", ".svg")
+		files = append(files, paths...)
+		if err != nil {
+			return files, err
 		}
 	}
 	return files, nil

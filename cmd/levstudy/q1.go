@@ -13,7 +13,7 @@ import (
 
 func cmdQ1(ctx context.Context, stdout, stderr io.Writer, args []string) error {
 	var c common
-	var out, bases, kFlag, classifiers, strategies string
+	var out, bases, kFlag, classifiers, strategies, selectOn string
 	var seeds, steps, trainEval int
 	var doubleSoftmax bool
 	fs := newFlagSet("q1", stderr, "-bases raw,relu,cnn:A1 [-classifier cnn|linear|probe|ridge] [-k 1000,2000,…] -out DIR")
@@ -22,7 +22,8 @@ func cmdQ1(ctx context.Context, stdout, stderr io.Writer, args []string) error {
 	fs.StringVar(&classifiers, "classifier", "cnn", "comma-separated classifiers: cnn (MnistConvNet on the raw images), linear (logistic regression on the raw pixels), ridge (least squares on the raw pixels), probe (logistic regression on the basis's own features)")
 	fs.StringVar(&kFlag, "k", intsString(q1.DefaultK()), "k grid (selected training rows)")
 	fs.StringVar(&strategies, "strategies", "top,bottom,random,sampled,balanced", "selection strategies")
-	fs.IntVar(&seeds, "seeds", 3, "seeds of the random baseline (each also seeds the cnn classifier)")
+	fs.IntVar(&seeds, "seeds", q1.DefaultSeeds, "replicates of every cell, seeds 1..N: seed s draws the random and sampled selections and initializes the cnn classifier (a deterministic fit is made once)")
+	fs.StringVar(&selectOn, "select-on", q1.SelectOnPool, "leverage that selects: pool (all rows, test images included, as the original study) or train (the training rows alone)")
 	fs.IntVar(&steps, "steps", 500, "training steps of the cnn classifier (batch 64), the same for every k")
 	fs.IntVar(&trainEval, "train-eval-rows", 0, "measure training accuracy on this many training rows drawn with seed 1 (0: all)")
 	fs.BoolVar(&doubleSoftmax, "double-softmax", false, "train the cnn classifier with the original study's loss (cross-entropy on softmax outputs), to reproduce its numbers")
@@ -40,8 +41,11 @@ func cmdQ1(ctx context.Context, stdout, stderr io.Writer, args []string) error {
 	if err != nil {
 		return err
 	}
-	if seeds < 1 || seeds > 100 {
-		return fmt.Errorf("flag -seeds: %d, want 1..100", seeds)
+	if seeds < 2 || seeds > 100 {
+		return fmt.Errorf("flag -seeds: %d, want 2..100 (an interval needs two replicates)", seeds)
+	}
+	if selectOn != q1.SelectOnPool && selectOn != q1.SelectOnTrain {
+		return fmt.Errorf("flag -select-on: %q, want pool or train", selectOn)
 	}
 	if steps < 1 || steps > 1_000_000 {
 		return fmt.Errorf("flag -steps: %d, want 1..1000000", steps)
@@ -57,7 +61,7 @@ func cmdQ1(ctx context.Context, stdout, stderr io.Writer, args []string) error {
 		}
 		sts = append(sts, st)
 	}
-	opts := q1.Options{RandomSeeds: seeds, TrainEvalRows: trainEval, CNN: cnn.TrainOptions{Steps: steps, DoubleSoftmax: doubleSoftmax}}
+	opts := q1.Options{Seeds: seeds, SelectOn: selectOn, TrainEvalRows: trainEval, CNN: cnn.TrainOptions{Steps: steps, DoubleSoftmax: doubleSoftmax}}
 	for _, s := range strings.Split(classifiers, ",") {
 		cl, err := q1.ParseClassifier(strings.TrimSpace(s))
 		if err != nil {
@@ -91,7 +95,7 @@ func cmdQ1(ctx context.Context, stdout, stderr io.Writer, args []string) error {
 	if err := q1.Write(out, res); err != nil {
 		return err
 	}
-	figs, err := q1.Figures(out, res)
+	figs, err := q1.WriteFigures(out, res)
 	if err != nil {
 		return err
 	}

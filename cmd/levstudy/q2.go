@@ -137,7 +137,7 @@ func cmdQ2(ctx context.Context, stdout, stderr io.Writer, args []string) error {
 	if err != nil {
 		return err
 	}
-	res, err := q2.Run(ctx, ws, specs, q2.Options{K: ks, Shuffles: shuffles, FigureDir: filepath.Join(out, "figures")})
+	res, err := q2.Run(ctx, ws, specs, q2.Options{K: ks, Shuffles: shuffles})
 	ws.Progress(progress.Report{})
 	if err != nil {
 		return err
@@ -145,8 +145,12 @@ func cmdQ2(ctx context.Context, stdout, stderr io.Writer, args []string) error {
 	if err := q2.Write(out, res); err != nil {
 		return err
 	}
+	figs, err := q2.WriteFigures(filepath.Join(out, "figures"), res, ws.Data, 0)
+	if err != nil {
+		return err
+	}
 	printQ2(stdout, res)
-	fmt.Fprintf(stdout, "wrote %s (pairs.csv, summary.json, %d figures)\n", out, len(res.Figures))
+	fmt.Fprintf(stdout, "wrote %s (pairs.csv, summary.json, %d figures)\n", out, len(figs))
 	return nil
 }
 

@@ -227,27 +227,29 @@ func cmdFigures(ctx context.Context, stdout, stderr io.Writer, args []string) er
 	if err != nil {
 		return err
 	}
-	name := plot.FileStem(spec.String()) + "_" + res.Method.String()
+	name := filepath.Join(out, plot.FileStem(spec.String())+"_"+res.Method.String())
 	var written []string
-	for _, ext := range []string{".png", ".svg"} {
-		for _, g := range []struct {
-			what string
-			idx  []int
-		}{{"top", rankstat.TopK(res.Scores, k)}, {"bottom", rankstat.BottomK(res.Scores, k)}} {
-			path := filepath.Join(out, fmt.Sprintf("%s_%s%d%s", name, g.what, k, ext))
-			title := fmt.Sprintf("%s: the %d %s-leverage digits (%s), sorted by label", spec, k,
-				map[string]string{"top": "highest", "bottom": "lowest"}[g.what], res.Method)
-			if err := plot.DigitGrid(path, ws.Data, res.Scores, g.idx, plot.GridOptions{Cols: k / 10, Title: title}); err != nil {
-				return err
-			}
-			written = append(written, path)
-		}
-		path := filepath.Join(out, name+"_scores"+ext)
-		title := fmt.Sprintf("%s leverage scores (%s, rank %d)", spec, res.Method, res.Rank)
-		if err := plot.ScoreCurve(path, res.Scores, title); err != nil {
+	save := func(stem string, fig *plot.Figure, err error) error {
+		if err != nil {
 			return err
 		}
-		written = append(written, path)
+		paths, err := fig.SaveAll(stem, ".png", ".svg")
+		written = append(written, paths...)
+		return err
+	}
+	for _, g := range []struct {
+		what, words string
+		idx         []int
+	}{{"top", "highest", rankstat.TopK(res.Scores, k)}, {"bottom", "lowest", rankstat.BottomK(res.Scores, k)}} {
+		title := fmt.Sprintf("%s: the %d %s-leverage digits (%s), sorted by label", spec, k, g.words, res.Method)
+		fig, err := plot.DigitGrid(ws.Data, res.Scores, g.idx, plot.GridOptions{Cols: k / 10, Title: title})
+		if err := save(fmt.Sprintf("%s_%s%d", name, g.what, k), fig, err); err != nil {
+			return err
+		}
+	}
+	fig, err := plot.ScoreCurve(res.Scores, fmt.Sprintf("%s leverage scores (%s, rank %d)", spec, res.Method, res.Rank))
+	if err := save(name+"_scores", fig, err); err != nil {
+		return err
 	}
 	for _, p := range written {
 		fmt.Fprintf(stdout, "wrote %s\n", p)

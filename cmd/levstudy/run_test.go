@@ -39,7 +39,7 @@ func TestLeverageCommand(t *testing.T) {
 	data, dir := dataDir(t), t.TempDir()
 	cache := filepath.Join(dir, "cache")
 	out := filepath.Join(dir, "raw.csv")
-	stdout, stderr, err := runCLI(t, "leverage", "-data", data, "-cache", cache, "-rows", "300", "-basis", "raw", "-out", out)
+	stdout, stderr, err := runCLI(t, "leverage", "-data", data, "-cache", cache, "-rows", "1000", "-basis", "raw", "-out", out)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, stderr)
 	}
@@ -54,7 +54,7 @@ func TestLeverageCommand(t *testing.T) {
 	for _, v := range tab.Scores {
 		s += v
 	}
-	if len(tab.Scores) != 300 || tab.Label[0] != 5 || tab.Split[299] != "train" {
+	if len(tab.Scores) != 1000 || tab.Label[0] != 5 || tab.Split[999] != "train" {
 		t.Errorf("%d rows, label[0]=%d", len(tab.Scores), tab.Label[0])
 	}
 	// Σℓ equals the printed rank.
@@ -81,7 +81,7 @@ func TestLeverageCommand(t *testing.T) {
 
 func TestFiguresCommand(t *testing.T) {
 	data, dir := dataDir(t), t.TempDir()
-	stdout, stderr, err := runCLI(t, "figures", "-data", data, "-cache", "", "-rows", "400", "-k", "50", "-out", dir)
+	stdout, stderr, err := runCLI(t, "figures", "-data", data, "-cache", "", "-rows", "1000", "-k", "50", "-out", dir)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, stderr)
 	}
@@ -231,7 +231,9 @@ func TestRankCorrAndQ2Commands(t *testing.T) {
 		}
 	}
 	short := filepath.Join(dir, "short.csv")
-	runCLI(t, "leverage", "-data", data, "-cache", cache, "-rows", "300", "-basis", "raw", "-out", short)
+	if _, stderr, err := runCLI(t, "leverage", "-data", data, "-cache", cache, "-rows", "300", "-basis", "relu:F=100,seed=2", "-out", short); err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
 	if _, _, err := runCLI(t, "rankcorr", a, short); err == nil || !strings.Contains(err.Error(), "400 rows") {
 		t.Errorf("different lengths: %v", err)
 	}
@@ -239,7 +241,7 @@ func TestRankCorrAndQ2Commands(t *testing.T) {
 		t.Errorf("one file: %v", err)
 	}
 	out := filepath.Join(dir, "q2")
-	stdout, stderr, err := runCLI(t, "q2", "-data", data, "-cache", cache, "-rows", "400", "-bases", "raw,relu:F=200,seed=3,cnn:C1,cnn:C2", "-k", "20,100", "-out", out)
+	stdout, stderr, err := runCLI(t, "q2", "-data", data, "-cache", cache, "-rows", "1000", "-bases", "raw,relu:F=200,seed=3,cnn:C1,cnn:C2", "-k", "20,100", "-out", out)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, stderr)
 	}

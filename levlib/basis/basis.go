@@ -163,6 +163,21 @@ func (s Spec) Build(ctx context.Context, b compute.Backend, ds *mnist.Dataset, p
 	return nil, fmt.Errorf("unknown basis kind %q", s.Kind)
 }
 
+// Dim returns the number of features of the basis: 784 for raw, F for relu, 200 for a network's
+// embedding; 0 for a file basis (known once the file is read).
+func (s Spec) Dim() int {
+	s = s.Normalized()
+	switch s.Kind {
+	case KindRaw:
+		return mnist.ImagePixels
+	case KindReLU:
+		return s.Features
+	case KindCNN, KindTorch:
+		return cnn.EmbeddingDim
+	}
+	return 0
+}
+
 // Raw returns the N×784 matrix of pixels / 255.
 func Raw(ds *mnist.Dataset) *matrixio.Matrix {
 	m := matrixio.NewMatrix(ds.N(), mnist.ImagePixels)

@@ -14,7 +14,8 @@ import (
 var torchFile = regexp.MustCompile(`mnist-cnn-([ABC])(\d+)-`)
 
 // Label returns a short display name and the group (family) of a basis: raw; relu1…relu5 for ReLU
-// features with F = 784 and seeds 1…5 (group "relu"; other F: the full spec); A1…C5 for CNNs (group
+// features with F = 784 and seeds 1…5 (group "relu"); relu200-1… for other F (group "relu200"); A1…C5
+// for CNNs (group
 // "A", "B", "C"); orig-A1… for the original study's .pth files (group "orig-A", …, translated to our
 // letters).
 func Label(spec Spec) (label, group string) {
@@ -28,10 +29,11 @@ func Label(spec Spec) (label, group string) {
 		}
 		return strings.TrimSuffix(filepath.Base(spec.Path), ".pth"), "torch"
 	case KindReLU:
+		spec = spec.Normalized()
 		if spec.Features == mnist.ImagePixels {
 			return fmt.Sprintf("relu%d", spec.Seed), "relu"
 		}
-		return spec.String(), "relu"
+		return fmt.Sprintf("relu%d-%d", spec.Features, spec.Seed), fmt.Sprintf("relu%d", spec.Features)
 	}
 	return spec.String(), string(spec.Kind)
 }

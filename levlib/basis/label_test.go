@@ -15,6 +15,8 @@ func TestBasisLabel(t *testing.T) {
 		{basis.Spec{Kind: basis.KindRaw}, "raw", "raw"},
 		{basis.Spec{Kind: basis.KindReLU, Features: 784, Seed: 1}, "relu1", "relu"},
 		{basis.Spec{Kind: basis.KindReLU, Features: 784, Seed: 4}, "relu4", "relu"},
+		{basis.Spec{Kind: basis.KindReLU}, "relu1", "relu"},
+		{basis.Spec{Kind: basis.KindReLU, Features: 200, Seed: 2}, "relu200-2", "relu200"},
 		{basis.Spec{Kind: basis.KindCNN, Group: cnn.GroupB, Seed: 4}, "B4", "B"},
 		// The original study's file letters: C = classification (our A), A = untrained (our C).
 		{basis.Spec{Kind: basis.KindTorch, Path: "x/mnist-cnn-C3-abc.pth"}, "orig-A3", "orig-A"},

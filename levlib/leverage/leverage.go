@@ -485,3 +485,25 @@ func rankWarnings(res *Result, d, zeroCols int) []error {
 	}
 	return w
 }
+
+// Sum returns Σℓ: the rank for exact leverage, the effective degrees of freedom for ridge leverage,
+// every column for the QR method.
+func (r *Result) Sum() float64 {
+	s := 0.0
+	for _, v := range r.Scores {
+		s += v
+	}
+	return s
+}
+
+// RowsAbove returns the rows whose score exceeds t, in row order (ℓ > 0.99: rows that alone span a
+// direction of the column space).
+func (r *Result) RowsAbove(t float64) []int {
+	var rows []int
+	for i, v := range r.Scores {
+		if v > t {
+			rows = append(rows, i)
+		}
+	}
+	return rows
+}

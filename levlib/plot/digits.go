@@ -1,17 +1,12 @@
 package plot
 
 import (
-	"bytes"
 	"cmp"
 	"fmt"
 	"image"
 	"image/color"
-	"io"
-	"path/filepath"
 	"slices"
-	"strings"
 
-	"github.com/levstudy/levstudy/internal/fileio"
 	"github.com/levstudy/levstudy/levlib/internal/xslices"
 	"github.com/levstudy/levstudy/levlib/mnist"
 	"gonum.org/v1/plot"
@@ -32,9 +27,16 @@ type GridOptions struct {
 
 // DigitGrid draws the images of rows idx of ds, sorted by label (then by decreasing score), each titled
 // "Label: d (score)" with 4 decimals, as in the seed notebook's cell 5, in type large enough to read at
-// 100% zoom. The format is taken from path's extension (.png, .svg, .pdf); the figure is written
-// atomically.
-func DigitGrid(path string, ds *mnist.Dataset, scores []float64, idx []int, opts GridOptions) error {
+// 100% zoom. It is an error if an index is outside ds or scores has fewer values than ds has rows.
+func DigitGrid(ds *mnist.Dataset, scores []float64, idx []int, opts GridOptions) (*Figure, error) {
+	if len(scores) != ds.N() {
+		return nil, fmt.Errorf("digit grid %q: %d scores for %d images", opts.Title, len(scores), ds.N())
+	}
+	for _, i := range idx {
+		if i < 0 || i >= ds.N() {
+			return nil, fmt.Errorf("digit grid %q: row %d outside the %d images", opts.Title, i, ds.N())
+		}
+	}
 	cols := cmp.Or(opts.Cols, 10)
 	rows := cmp.Or(opts.Rows, max(1, (len(idx)+cols-1)/cols))
 	sorted := slices.Clone(idx)
@@ -47,24 +49,22 @@ func DigitGrid(path string, ds *mnist.Dataset, scores []float64, idx []int, opts
 	const cellW, imgSide, labelH, titleH = 78.0, 48.0, 13.0, 26.0
 	w := vg.Length(cellW * float64(cols))
 	h := vg.Length(titleH + (imgSide+labelH+3)*float64(rows))
-	c, dc, err := whiteCanvas(path, w, h)
-	if err != nil {
-		return err
-	}
-	small := draw.TextStyle{Color: color.Black, Font: font.From(plot.DefaultFont, 9.5), XAlign: draw.XCenter,
-		YAlign: draw.YBottom, Handler: plot.DefaultTextHandler}
-	title := small
-	title.Font = font.From(plot.DefaultFont, 13)
-	dc.FillText(title, vg.Point{X: w / 2, Y: h - titleH + 6}, opts.Title)
-	for k, i := range sorted {
-		r, col := k/cols, k%cols
-		x0 := vg.Length(cellW*float64(col) + (cellW-imgSide)/2)
-		yTop := h - vg.Length(titleH+(imgSide+labelH+3)*float64(r))
-		dc.FillText(small, vg.Point{X: x0 + imgSide/2, Y: yTop - labelH + 1}, fmt.Sprintf("Label: %d (%.4f)", ds.Labels[i], scores[i]))
-		rect := vg.Rectangle{Min: vg.Point{X: x0, Y: yTop - labelH - imgSide}, Max: vg.Point{X: x0 + imgSide, Y: yTop - labelH}}
-		dc.DrawImage(rect, digitImage(ds, i, 2))
-	}
-	return writeCanvas(path, c)
+	return newFigure(opts.Title, w, h, func(dc draw.Canvas) error {
+		small := draw.TextStyle{Color: color.Black, Font: font.From(plot.DefaultFont, 9.5), XAlign: draw.XCenter,
+			YAlign: draw.YBottom, Handler: plot.DefaultTextHandler}
+		title := small
+		title.Font = font.From(plot.DefaultFont, 13)
+		dc.FillText(title, vg.Point{X: w / 2, Y: h - titleH + 6}, opts.Title)
+		for k, i := range sorted {
+			r, col := k/cols, k%cols
+			x0 := vg.Length(cellW*float64(col) + (cellW-imgSide)/2)
+			yTop := h - vg.Length(titleH+(imgSide+labelH+3)*float64(r))
+			dc.FillText(small, vg.Point{X: x0 + imgSide/2, Y: yTop - labelH + 1}, fmt.Sprintf("Label: %d (%.4f)", ds.Labels[i], scores[i]))
+			rect := vg.Rectangle{Min: vg.Point{X: x0, Y: yTop - labelH - imgSide}, Max: vg.Point{X: x0 + imgSide, Y: yTop - labelH}}
+			dc.DrawImage(rect, digitImage(ds, i, 2))
+		}
+		return nil
+	}), nil
 }
 
 // digitImage returns image i of ds, white on black, upscaled by an integer factor (nearest neighbour).
@@ -81,7 +81,7 @@ func digitImage(ds *mnist.Dataset, i, up int) image.Image {
 
 // ScoreCurve plots the scores sorted in decreasing order against their rank, with a log y axis (the
 // seed's distribution plot). Zero scores cannot be drawn on a log axis; their count goes in the legend.
-func ScoreCurve(path string, scores []float64, title string) error {
+func ScoreCurve(scores []float64, title string) (*Figure, error) {
 	sorted := slices.Clone(scores)
 	slices.SortFunc(sorted, func(a, b float64) int { return cmp.Compare(b, a) })
 	pts := make(plotter.XYs, 0, len(sorted))
@@ -103,7 +103,7 @@ func ScoreCurve(path string, scores []float64, title string) error {
 	if len(pts) > 0 {
 		line, err := plotter.NewLine(pts)
 		if err != nil {
-			return fmt.Errorf("figure %s: %w", path, err)
+			return nil, fmt.Errorf("figure %q: %w", title, err)
 		}
 		line.Color = color.RGBA{R: 31, G: 119, B: 180, A: 255}
 		line.Width = vg.Points(1.5)
@@ -115,37 +115,8 @@ func ScoreCurve(path string, scores []float64, title string) error {
 		p.Legend.Add(label, line)
 		p.Legend.Top = true
 	}
-	c, err := draw.NewFormattedCanvas(7*vg.Inch, 4.5*vg.Inch, formatOf(path))
-	if err != nil {
-		return fmt.Errorf("figure %s: %w", path, err)
-	}
-	p.Draw(draw.New(c))
-	return writeCanvas(path, c)
-}
-
-// whiteCanvas returns a w×h canvas for path's format (png, svg, …) and a white-filled drawing area on it.
-func whiteCanvas(path string, w, h vg.Length) (vg.CanvasWriterTo, draw.Canvas, error) {
-	c, err := draw.NewFormattedCanvas(w, h, formatOf(path))
-	if err != nil {
-		return nil, draw.Canvas{}, fmt.Errorf("figure %s: %w", path, err)
-	}
-	dc := draw.New(c)
-	dc.SetColor(color.White)
-	dc.Fill(dc.Rectangle.Path())
-	return c, dc, nil
-}
-
-func formatOf(path string) string {
-	return strings.TrimPrefix(strings.ToLower(filepath.Ext(path)), ".")
-}
-
-func writeCanvas(path string, c vg.CanvasWriterTo) error {
-	var buf bytes.Buffer
-	if _, err := c.WriteTo(&buf); err != nil {
-		return fmt.Errorf("figure %s: %w", path, err)
-	}
-	return fileio.WriteAtomic(path, func(w io.Writer) error {
-		_, err := buf.WriteTo(w)
-		return err
-	})
+	return newFigure(title, 7*vg.Inch, 4.5*vg.Inch, func(dc draw.Canvas) error {
+		p.Draw(dc)
+		return nil
+	}), nil
 }

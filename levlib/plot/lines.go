@@ -70,15 +70,22 @@ type PlotOptions struct {
 }
 
 // LinePlot draws curves in one panel, with the legend to the right of the data.
-func LinePlot(path, title string, opts PlotOptions, curves []Curve) error {
-	return PanelPlot(path, title, opts, []Panel{{Curves: curves}})
+func LinePlot(title string, opts PlotOptions, curves []Curve) (*Figure, error) {
+	return PanelPlot(title, opts, []Panel{{Curves: curves}})
 }
 
 // PanelPlot draws panels side by side (rows of opts.Cols) with one legend, to the right of all panels,
-// listing each curve label once. The format follows path's extension.
-func PanelPlot(path, title string, opts PlotOptions, panels []Panel) error {
+// listing each curve label once. A curve whose X, Y (and Lo, Hi, if set) differ in length is an error.
+func PanelPlot(title string, opts PlotOptions, panels []Panel) (*Figure, error) {
 	if len(panels) == 0 {
-		return fmt.Errorf("figure %s: no panels", path)
+		return nil, fmt.Errorf("figure %q: no panels", title)
+	}
+	for _, pn := range panels {
+		for _, cv := range pn.Curves {
+			if len(cv.Y) != len(cv.X) || (cv.Lo != nil && (len(cv.Lo) != len(cv.X) || len(cv.Hi) != len(cv.X))) {
+				return nil, fmt.Errorf("figure %q: curve %q has %d x, %d y, %d lo and %d hi values", title, cv.Label, len(cv.X), len(cv.Y), len(cv.Lo), len(cv.Hi))
+			}
+		}
 	}
 	cols := opts.Cols
 	if cols <= 0 {
@@ -88,59 +95,57 @@ func PanelPlot(path, title string, opts PlotOptions, panels []Panel) error {
 	const panelW, panelH, legendW, titleH = 4.2, 3.3, 2.6, 0.45
 	w := vg.Length(panelW*float64(cols)+legendW) * vg.Inch
 	h := vg.Length(panelH*float64(rows)+titleH) * vg.Inch
-	c, dc, err := whiteCanvas(path, w, h)
-	if err != nil {
-		return err
-	}
-	ttl := draw.TextStyle{Color: color.Black, Font: font.From(plot.DefaultFont, 13), XAlign: draw.XCenter, YAlign: draw.YCenter,
-		Handler: plot.DefaultTextHandler}
-	dc.FillText(ttl, vg.Point{X: w / 2, Y: h - titleH*vg.Inch/2}, title)
-	legend := plot.NewLegend()
-	legend.TextStyle.Font.Size = 10
-	seen := map[string]bool{}
-	next := 0
-	colors := map[string]color.Color{}
-	for i, pn := range panels {
-		p := plot.New()
-		p.Title.Text = pn.Title
-		p.Title.TextStyle.Font.Size = 11
-		p.X.Label.Text, p.Y.Label.Text = opts.XLabel, opts.YLabel
-		if opts.LogX {
-			p.X.Scale = plot.LogScale{}
-			p.X.Tick.Marker = plot.LogTicks{Prec: -1}
-		}
-		if opts.YMax > opts.YMin {
-			p.Y.Min, p.Y.Max = opts.YMin, opts.YMax
-		}
-		p.Add(plotter.NewGrid())
-		for _, cv := range pn.Curves {
-			col := cv.Color
-			if col == nil {
-				if col = colors[cv.Label]; col == nil {
-					col = palette[next%len(palette)]
-					next++
+	return newFigure(title, w, h, func(dc draw.Canvas) error {
+		ttl := draw.TextStyle{Color: color.Black, Font: font.From(plot.DefaultFont, 13), XAlign: draw.XCenter, YAlign: draw.YCenter,
+			Handler: plot.DefaultTextHandler}
+		dc.FillText(ttl, vg.Point{X: w / 2, Y: h - titleH*vg.Inch/2}, title)
+		legend := plot.NewLegend()
+		legend.TextStyle.Font.Size = 10
+		seen := map[string]bool{}
+		next := 0
+		colors := map[string]color.Color{}
+		for i, pn := range panels {
+			p := plot.New()
+			p.Title.Text = pn.Title
+			p.Title.TextStyle.Font.Size = 11
+			p.X.Label.Text, p.Y.Label.Text = opts.XLabel, opts.YLabel
+			if opts.LogX {
+				p.X.Scale = plot.LogScale{}
+				p.X.Tick.Marker = plot.LogTicks{Prec: -1}
+			}
+			if opts.YMax > opts.YMin {
+				p.Y.Min, p.Y.Max = opts.YMin, opts.YMax
+			}
+			p.Add(plotter.NewGrid())
+			for _, cv := range pn.Curves {
+				col := cv.Color
+				if col == nil {
+					if col = colors[cv.Label]; col == nil {
+						col = palette[next%len(palette)]
+						next++
+					}
+				}
+				colors[cv.Label] = col
+				line, points, err := curvePlotters(p, cv, col)
+				if err != nil {
+					return err
+				}
+				if !seen[cv.Label] {
+					seen[cv.Label] = true
+					legend.Add(cv.Label, line, points)
 				}
 			}
-			colors[cv.Label] = col
-			line, points, err := curvePlotters(p, cv, col)
-			if err != nil {
-				return fmt.Errorf("figure %s: %w", path, err)
-			}
-			if !seen[cv.Label] {
-				seen[cv.Label] = true
-				legend.Add(cv.Label, line, points)
-			}
+			r, k := i/cols, i%cols
+			x0 := vg.Length(panelW*float64(k)) * vg.Inch
+			y1 := h - titleH*vg.Inch - vg.Length(panelH*float64(r))*vg.Inch
+			sub := draw.Crop(dc, x0, x0+panelW*vg.Inch-w, y1-panelH*vg.Inch, y1-h)
+			p.Draw(sub)
 		}
-		r, k := i/cols, i%cols
-		x0 := vg.Length(panelW*float64(k)) * vg.Inch
-		y1 := h - titleH*vg.Inch - vg.Length(panelH*float64(r))*vg.Inch
-		sub := draw.Crop(dc, x0, x0+panelW*vg.Inch-w, y1-panelH*vg.Inch, y1-h)
-		p.Draw(sub)
-	}
-	lx := vg.Length(panelW*float64(cols)) * vg.Inch
-	legend.Top, legend.Left = true, true
-	legend.Draw(draw.Crop(dc, lx+0.1*vg.Inch, 0, 0, -titleH*vg.Inch-0.3*vg.Inch))
-	return writeCanvas(path, c)
+		lx := vg.Length(panelW*float64(cols)) * vg.Inch
+		legend.Top, legend.Left = true, true
+		legend.Draw(draw.Crop(dc, lx+0.1*vg.Inch, 0, 0, -titleH*vg.Inch-0.3*vg.Inch))
+		return nil
+	}), nil
 }
 
 // curvePlotters adds a curve (band, line, points) to p and returns the line and points for the legend.

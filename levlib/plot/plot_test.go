@@ -22,11 +22,19 @@ func TestFigures(t *testing.T) {
 	dir := t.TempDir()
 	for _, ext := range []string{".png", ".svg"} {
 		grid := filepath.Join(dir, "grid"+ext)
-		if err := plot.DigitGrid(grid, ds, scores, rankstat.TopK(scores, 20), plot.GridOptions{Rows: 2, Cols: 10, Title: "t"}); err != nil {
+		g, err := plot.DigitGrid(ds, scores, rankstat.TopK(scores, 20), plot.GridOptions{Rows: 2, Cols: 10, Title: "t"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := g.Save(grid); err != nil {
 			t.Fatal(err)
 		}
 		curve := filepath.Join(dir, "curve"+ext)
-		if err := plot.ScoreCurve(curve, scores, "scores"); err != nil {
+		c, err := plot.ScoreCurve(scores, "scores")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Save(curve); err != nil {
 			t.Fatal(err)
 		}
 		for _, p := range []string{grid, curve} {
@@ -57,7 +65,38 @@ func TestFigures(t *testing.T) {
 			}
 		}
 	}
-	if err := plot.ScoreCurve(filepath.Join(dir, "x.bmp"), scores, ""); err == nil {
+	c, err := plot.ScoreCurve(scores, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Save(filepath.Join(dir, "x.bmp")); err == nil {
 		t.Error("unknown format: no error")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "x.bmp")); err == nil {
+		t.Error("a failed figure left a file")
+	}
+	// Bad input is an error before anything is drawn.
+	if _, err := plot.DigitGrid(ds, scores, []int{60}, plot.GridOptions{}); err == nil {
+		t.Error("row 60 of 60 images: no error")
+	}
+	if _, err := plot.DigitGrid(ds, scores[:10], []int{1}, plot.GridOptions{}); err == nil {
+		t.Error("10 scores for 60 images: no error")
+	}
+	if _, err := plot.Heatmap("h", []string{"a", "b"}, [][]float64{{1, 0}}); err == nil {
+		t.Error("1 row of values for 2 labels: no error")
+	}
+	if _, err := plot.LinePlot("l", plot.PlotOptions{}, []plot.Curve{{Label: "c", X: []float64{1, 2}, Y: []float64{1}}}); err == nil {
+		t.Error("2 x and 1 y: no error")
+	}
+	// The PNG bytes a notebook displays are the bytes Save writes.
+	png1, err := c.PNG()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Save(filepath.Join(dir, "c.png")); err != nil {
+		t.Fatal(err)
+	}
+	if png2, _ := os.ReadFile(filepath.Join(dir, "c.png")); !bytes.Equal(png1, png2) {
+		t.Error("PNG() and Save differ")
 	}
 }

@@ -25,46 +25,56 @@ func StrategyColor(s Strategy) color.Color {
 	return color.Black
 }
 
-// Figures draws, for each classifier and each accuracy (test, train), accuracy against k (log x) with
-// a panel per basis family: top, bottom, sampled and balanced selections (the mean over the family's
-// inits, with the range over inits as a band) and the random baseline (mean and range over seeds,
-// dashed), as PNG and SVG in dir. Colours are the same for a strategy in every figure. It returns the
-// files written.
-func Figures(dir string, r *Result) ([]string, error) {
+// AccuracyFigure draws one classifier's accuracy (metric "test" or "train") against k (log x), with a
+// panel per basis family: each strategy's family summary (ByFamily) as a line with its 95% interval
+// as a band, the random baseline dashed. A strategy has the same colour in every figure. It is an error if r has no fits of cl.
+func AccuracyFigure(r *Result, cl Classifier, metric string) (*plot.Figure, error) {
+	if metric != "test" && metric != "train" {
+		return nil, fmt.Errorf("accuracy figure: metric %q, want test or train", metric)
+	}
 	fam := r.ByFamily()
-	cls, families, _ := Axes(fam)
+	_, families, _ := Axes(fam)
+	var panels []plot.Panel
+	for _, f := range families {
+		pn := plot.Panel{Title: f}
+		if n := q1Inits(fam, f, cl); n > 1 {
+			pn.Title = fmt.Sprintf("%s (%d inits)", f, n)
+		}
+		for _, st := range strategies {
+			family := f
+			if st == StrategyRandom {
+				family = RandomFamily(fam, f, cl)
+			}
+			if c, ok := q1Curve(fam, family, st, cl, metric); ok {
+				pn.Curves = append(pn.Curves, c)
+			}
+		}
+		if len(pn.Curves) > 0 {
+			panels = append(panels, pn)
+		}
+	}
+	if len(panels) == 0 {
+		return nil, fmt.Errorf("accuracy figure: no %s fits in the result", cl)
+	}
+	title := fmt.Sprintf("Question 1, %s classifier: %s accuracy after training on k selected rows", cl, metric)
+	return plot.PanelPlot(title, plot.PlotOptions{XLabel: "k (selected training rows)", YLabel: metric + " accuracy", LogX: true}, panels)
+}
+
+// WriteFigures saves AccuracyFigure of every classifier of r, test and train, as PNG and SVG in dir
+// (q1_CLASSIFIER_METRIC.png), and returns the files written.
+func WriteFigures(dir string, r *Result) ([]string, error) {
+	cls, _, _ := Axes(r.ByFamily())
 	var files []string
-	for _, ext := range []string{".png", ".svg"} {
-		for _, cl := range cls {
-			for _, metric := range []string{"test", "train"} {
-				var panels []plot.Panel
-				for _, f := range families {
-					pn := plot.Panel{Title: f}
-					if n := q1Inits(fam, f, cl); n > 1 {
-						pn.Title = fmt.Sprintf("%s (%d inits)", f, n)
-					}
-					for _, st := range strategies {
-						family := f
-						if st == StrategyRandom {
-							family = RandomFamily(fam, f, cl)
-						}
-						if c, ok := q1Curve(fam, family, st, cl, metric); ok {
-							pn.Curves = append(pn.Curves, c)
-						}
-					}
-					if len(pn.Curves) > 0 {
-						panels = append(panels, pn)
-					}
-				}
-				if len(panels) == 0 {
-					continue
-				}
-				path := filepath.Join(dir, fmt.Sprintf("q1_%s_%s%s", cl, metric, ext))
-				title := fmt.Sprintf("Question 1, %s classifier: %s accuracy after training on k selected rows", cl, metric)
-				if err := plot.PanelPlot(path, title, plot.PlotOptions{XLabel: "k (selected training rows)", YLabel: metric + " accuracy", LogX: true}, panels); err != nil {
-					return nil, err
-				}
-				files = append(files, path)
+	for _, cl := range cls {
+		for _, metric := range []string{"test", "train"} {
+			fig, err := AccuracyFigure(r, cl, metric)
+			if err != nil {
+				return files, err
+			}
+			paths, err := fig.SaveAll(filepath.Join(dir, fmt.Sprintf("q1_%s_%s", cl, metric)), ".png", ".svg")
+			files = append(files, paths...)
+			if err != nil {
+				return files, err
 			}
 		}
 	}
@@ -86,7 +96,7 @@ func q1Inits(fam []Summary, family string, cl Classifier) int {
 func q1Curve(fam []Summary, family string, st Strategy, cl Classifier, metric string) (plot.Curve, bool) {
 	c := plot.Curve{Label: string(st), Color: StrategyColor(st), Dashed: st == StrategyRandom}
 	if st == StrategyRandom {
-		c.Label = "random (mean, range over seeds)"
+		c.Label = "random"
 	}
 	var band bool
 	for _, s := range fam {
@@ -98,8 +108,8 @@ func q1Curve(fam []Summary, family string, st Strategy, cl Classifier, metric st
 			v = s.Train
 		}
 		c.X, c.Y = append(c.X, float64(s.K)), append(c.Y, v.Mean)
-		c.Lo, c.Hi = append(c.Lo, v.Min), append(c.Hi, v.Max)
-		band = band || v.N > 1
+		c.Lo, c.Hi = append(c.Lo, v.Lo), append(c.Hi, v.Hi)
+		band = band || v.HasCI
 	}
 	if !band {
 		c.Lo, c.Hi = nil, nil

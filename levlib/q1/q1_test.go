@@ -13,9 +13,11 @@ import (
 	"github.com/levstudy/levstudy/levlib/basis"
 	"github.com/levstudy/levstudy/levlib/cnn"
 	"github.com/levstudy/levstudy/levlib/internal/testutil"
+	"github.com/levstudy/levstudy/levlib/leverage"
 	"github.com/levstudy/levstudy/levlib/matrixio"
 	"github.com/levstudy/levstudy/levlib/mnist"
 	"github.com/levstudy/levstudy/levlib/q1"
+	"github.com/levstudy/levstudy/levlib/rankstat"
 	"github.com/levstudy/levstudy/levlib/workspace"
 	"gonum.org/v1/gonum/mat"
 )
@@ -229,15 +231,16 @@ func TestQ1(t *testing.T) {
 		{Classifier: q1.ClassifierRidge, K: []int{300}, Strategies: []q1.Strategy{q1.StrategyTop, q1.StrategyRandom}},
 		{Classifier: q1.ClassifierProbe, K: []int{300}, Strategies: []q1.Strategy{q1.StrategyTop}},
 		{Classifier: q1.ClassifierCNN, K: []int{100}, Strategies: []q1.Strategy{q1.StrategyTop, q1.StrategyRandom}},
-	}, RandomSeeds: 3, Linear: q1.LinearOptions{Steps: 60}, CNN: cnn.TrainOptions{Steps: 5}}
+	}, Seeds: 3, Linear: q1.LinearOptions{Steps: 60}, CNN: cnn.TrainOptions{Steps: 5}}
 	bases := []basis.Spec{{Kind: basis.KindRaw}, {Kind: basis.KindReLU, Features: 200, Seed: 1}}
 	ctx := context.Background()
 	res, err := q1.Run(ctx, ws, bases, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Random rows once for all bases: linear 2 k × 3 seeds, ridge 3, cnn 3. Per basis: linear 4
-	// strategies × 2 k, ridge 1, probe 1, cnn 1.
+	// Random rows once for all bases: linear 2 k × 3 seeds, ridge 3, cnn 3. Per basis: linear top,
+	// bottom, balanced once (deterministic fits) and sampled × 3 seeds, at 2 k; ridge 1, probe 1; cnn
+	// top × 3 seeds (a seeded classifier).
 	count := map[string]int{}
 	for _, r := range res.Rows {
 		count[r.Basis]++
@@ -252,14 +255,56 @@ func TestQ1(t *testing.T) {
 			t.Errorf("random rows belong to basis %q, others to a basis: %+v", q1.AnyBasis, r)
 		}
 	}
-	if count[q1.AnyBasis] != 12 || count["raw"] != 11 || count["relu:F=200,seed=1"] != 11 {
+	if count[q1.AnyBasis] != 12 || count["raw"] != 17 || count["relu200-1"] != 17 {
 		t.Fatalf("rows per basis %v", count)
 	}
 	// Linear on 300 random rows learns; the random seeds differ.
 	fam := res.ByFamily()
 	rnd, ok := q1.Find(fam, "", q1.AnyBasis, q1.StrategyRandom, 300, q1.ClassifierLinear)
-	if !ok || rnd.Seeds != 3 || rnd.Test.Mean < 0.6 || rnd.Test.Min == rnd.Test.Max {
+	if !ok || rnd.Seeds != 3 || rnd.Test.Mean < 0.6 || rnd.Test.Min == rnd.Test.Max || !rnd.Test.HasCI || rnd.Over != q1.OverSeeds ||
+		rnd.Test.Lo > rnd.Test.Mean || rnd.Test.Hi < rnd.Test.Mean {
 		t.Errorf("random baseline %+v", rnd)
+	}
+	// Effects: every non-random family cell against random, with an interval around the estimate; a
+	// deterministic linear top-k against random's seeds (ConstDiff), the cnn's seeded top-k by Welch.
+	var methods = map[string]bool{}
+	for _, e := range res.Effects() {
+		top, _ := q1.Find(fam, "", e.Family, e.Strategy, e.K, e.Classifier)
+		r, _ := q1.Find(fam, "", q1.RandomFamily(fam, e.Family, e.Classifier), q1.StrategyRandom, e.K, e.Classifier)
+		if math.Abs(e.Test.Estimate-(top.Test.Mean-r.Test.Mean)) > 1e-12 || e.Test.Lo > e.Test.Estimate || e.Test.Hi < e.Test.Estimate {
+			t.Errorf("effect %+v: estimate is not %v − %v or outside its interval", e, top.Test.Mean, r.Test.Mean)
+		}
+		methods[string(e.Classifier)+" "+e.Test.Method] = true
+	}
+	if !methods["linear const"] || !methods["cnn welch"] {
+		t.Errorf("effects by classifier and method: %v", methods)
+	}
+	// Fit, the verb a notebook cell calls, gives the same accuracy as the sweep for the same job.
+	for _, row := range res.Rows {
+		if row.Basis != "raw" || row.Strategy != q1.StrategyTop || row.Classifier != q1.ClassifierLinear || row.K != 50 {
+			continue
+		}
+		lev, err := ws.Leverage(ctx, bases[0], leverage.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sel, _ := q1.Select(lev.Scores[:ds.NumTrain], ds.Labels[:ds.NumTrain], q1.StrategyTop, 50, 1)
+		acc, err := q1.Fit(ctx, ws, opts, []q1.Job{{Classifier: q1.ClassifierLinear, Rows: sel, Seed: 1}})
+		if err != nil || acc[0].Test != row.AccTest || acc[0].Train != row.AccTrain || !acc[0].Cached {
+			t.Errorf("Fit of raw top-50: %+v %v, the sweep's row %+v", acc, err, row)
+		}
+	}
+	if _, err := q1.Fit(ctx, ws, opts, []q1.Job{{Classifier: q1.ClassifierLinear, Rows: []int{3, 1600}}}); err == nil || !strings.Contains(err.Error(), "row 1600 is not a training row") {
+		t.Errorf("Fit on a test row: %v", err)
+	}
+	// Every basis's top-k is compared between the two selection sources.
+	if len(res.Sensitivity) != 2*3 {
+		t.Errorf("sensitivity %+v", res.Sensitivity)
+	}
+	for _, sv := range res.Sensitivity {
+		if sv.Shared < 0 || sv.Shared > 1 {
+			t.Errorf("sensitivity %+v", sv)
+		}
 	}
 	for _, key := range []string{"pool", "selection", "cnn", "linear", "probe", "grid"} {
 		if res.Protocol[key] == "" {
@@ -282,7 +327,7 @@ func TestQ1(t *testing.T) {
 	if !strings.HasPrefix(string(head), "basis,strategy,k,seed,classifier,acc_selected,acc_train,acc_test,seconds") {
 		t.Errorf("results.csv header: %q", strings.SplitN(string(head), "\n", 2)[0])
 	}
-	figs, err := q1.Figures(dir, res)
+	figs, err := q1.WriteFigures(dir, res)
 	if err != nil || len(figs) != 4*2*2 {
 		t.Fatalf("figures %v %v", figs, err)
 	}
@@ -315,7 +360,7 @@ func TestQ1ProbeRandom(t *testing.T) {
 	}
 	ws := &workspace.Workspace{Backend: testutil.Backend(t).Backend, Data: full.Sample(600, 200)}
 	opts := q1.Options{Grids: []q1.Grid{{Classifier: q1.ClassifierProbe, K: []int{100}, Strategies: []q1.Strategy{q1.StrategyTop, q1.StrategyRandom}}},
-		RandomSeeds: 3, Linear: q1.LinearOptions{Steps: 20}}
+		Seeds: 3, Linear: q1.LinearOptions{Steps: 20}}
 	res, err := q1.Run(context.Background(), ws, []basis.Spec{{Kind: basis.KindRaw}, {Kind: basis.KindReLU, Features: 100, Seed: 1}}, opts)
 	if err != nil {
 		t.Fatal(err)
@@ -326,12 +371,57 @@ func TestQ1ProbeRandom(t *testing.T) {
 			count[r.Basis]++
 		}
 	}
-	if len(res.Rows) != 8 || count["raw"] != 3 || count["relu:F=100,seed=1"] != 3 {
+	if len(res.Rows) != 8 || count["raw"] != 3 || count["relu100-1"] != 3 {
 		t.Errorf("probe random rows per basis: %v", count)
 	}
 	// The table shows each family's own random baseline beside its top-k (no empty cell).
 	table := string(q1.Table(res, q1.ClassifierProbe))
 	if strings.Count(table, "<tr>") != 3 || strings.Contains(table, "<td></td>") {
 		t.Errorf("probe table should have 2 rows with every cell filled:\n%s", table)
+	}
+}
+
+// TestQ1SelectOnTrain checks the training-rows-only selection: the rows come from the leverage of the
+// training rows alone, which the sensitivity compares with the pool's.
+func TestQ1SelectOnTrain(t *testing.T) {
+	full, err := mnist.Load(testutil.MNISTDir(t), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds := full.Sample(800, 300)
+	ws := &workspace.Workspace{Backend: testutil.Backend(t).Backend, Data: ds}
+	ctx := context.Background()
+	raw := basis.Spec{Kind: basis.KindRaw}
+	opts := q1.Options{Grids: []q1.Grid{{Classifier: q1.ClassifierRidge, K: []int{100}, Strategies: []q1.Strategy{q1.StrategyTop}}}, Seeds: 2, SelectOn: q1.SelectOnTrain}
+	res, err := q1.Run(ctx, ws, []basis.Spec{raw}, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	train, err := ws.LeverageOfRows(ctx, raw, 800, leverage.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool, err := ws.Leverage(ctx, raw, leverage.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := q1.Select(train.Scores, ds.Labels[:800], q1.StrategyTop, 100, 1)
+	got := res.Rows[0].ClassCounts
+	var wantCounts [10]int
+	for _, i := range want {
+		wantCounts[ds.Labels[i]]++
+	}
+	if res.SelectOn != q1.SelectOnTrain || got != wantCounts || !strings.Contains(res.Protocol["selection"], "training rows alone") {
+		t.Errorf("select on train: %s, class counts %v, want %v; protocol %q", res.SelectOn, got, wantCounts, res.Protocol["selection"])
+	}
+	shared, _ := rankstat.TopKOverlap(pool.Scores[:800], train.Scores, []int{100})
+	if len(res.Sensitivity) != 1 || res.Sensitivity[0].Shared != shared[0].Fraction {
+		t.Errorf("sensitivity %+v, want %v", res.Sensitivity, shared[0].Fraction)
+	}
+	if _, err := q1.Run(ctx, ws, []basis.Spec{raw}, q1.Options{SelectOn: "test"}); err == nil {
+		t.Error("select on test: no error")
+	}
+	if _, err := q1.Run(ctx, ws, []basis.Spec{raw}, q1.Options{Seeds: 1}); err == nil {
+		t.Error("one seed: no error")
 	}
 }

@@ -4,59 +4,58 @@ import (
 	"cmp"
 	"slices"
 
-	"github.com/levstudy/levstudy/levlib/internal/xslices"
+	"github.com/levstudy/levstudy/levlib/stats"
 )
 
-// Stat summarizes values: their count, mean, sample standard deviation (0 for one value), minimum and
-// maximum.
-type Stat struct {
-	N    int     `json:"n"`
-	Mean float64 `json:"mean"`
-	SD   float64 `json:"sd"`
-	Min  float64 `json:"min"`
-	Max  float64 `json:"max"`
-}
-
-// NewStat summarizes v (the zero Stat for none).
-func NewStat(v []float64) Stat {
-	if len(v) == 0 {
-		return Stat{}
-	}
-	s := Stat{N: len(v)}
-	s.Mean, s.SD, s.Min, s.Max = xslices.Describe(v)
-	return s
-}
+// What a summary's values are.
+const (
+	OverSeeds = "seeds" // one value per seed of one basis
+	OverInits = "inits" // one value per init of a family: that init's mean over its seeds
+)
 
 // Summary aggregates Question 1's fits of one cell: a basis (or a family), a strategy, k and a
-// classifier, over the random seeds (Seeds) and, for a family, over its inits (Inits; per-init means
-// first). Test, Train and Selected summarize acc_test, acc_train and acc_selected.
+// classifier. For a basis the values are its fits over seeds (Over = OverSeeds); for a family with
+// several inits they are the inits' means over seeds (OverInits), so that the interval reflects how
+// much the choice of init matters; a family of one init is summarized over seeds. Test, Train and
+// Selected summarize acc_test, acc_train and acc_selected, each with a 95% Student-t interval of the
+// mean (stats.Describe; none when there is one value: a deterministic fit).
 type Summary struct {
 	Basis      string     `json:"basis,omitempty"`
 	Family     string     `json:"family"`
 	Strategy   Strategy   `json:"strategy"`
 	K          int        `json:"k"`
 	Classifier Classifier `json:"classifier"`
-	Seeds      int        `json:"seeds"`
-	Inits      int        `json:"inits,omitempty"`
-	Test       Stat       `json:"acc_test"`
-	Train      Stat       `json:"acc_train"`
-	Selected   Stat       `json:"acc_selected"`
+	// Seeds is the number of fits per basis; Inits the number of bases of a family summary.
+	Seeds    int           `json:"seeds"`
+	Inits    int           `json:"inits,omitempty"`
+	Over     string        `json:"over"`
+	Test     stats.Summary `json:"acc_test"`
+	Train    stats.Summary `json:"acc_train"`
+	Selected stats.Summary `json:"acc_selected"`
+	// test, train are the values summarized, for the effect sizes.
+	test, train []float64
 }
 
-type q1Cell struct {
+type cellKey struct {
 	basis, family string
 	st            Strategy
 	k             int
 	cl            Classifier
 }
 
+// describe summarizes values that are finite by construction (accuracies).
+func describe(v []float64) stats.Summary {
+	s, _ := stats.Describe(v)
+	return s
+}
+
 // Summarize groups the rows over seeds: one summary per basis, strategy, k and classifier, in the order
 // the rows came.
 func (r *Result) Summarize() []Summary {
-	var order []q1Cell
-	rows := map[q1Cell][]Row{}
+	var order []cellKey
+	rows := map[cellKey][]Row{}
 	for _, row := range r.Rows {
-		c := q1Cell{row.Basis, row.Family, row.Strategy, row.K, row.Classifier}
+		c := cellKey{row.Basis, row.Family, row.Strategy, row.K, row.Classifier}
 		if _, ok := rows[c]; !ok {
 			order = append(order, c)
 		}
@@ -64,34 +63,29 @@ func (r *Result) Summarize() []Summary {
 	}
 	out := make([]Summary, 0, len(order))
 	for _, c := range order {
-		out = append(out, summarizeRows(c, rows[c]))
+		var te, tr, se []float64
+		for _, row := range rows[c] {
+			te, tr, se = append(te, row.AccTest), append(tr, row.AccTrain), append(se, row.AccSelected)
+		}
+		out = append(out, Summary{Basis: c.basis, Family: c.family, Strategy: c.st, K: c.k, Classifier: c.cl, Seeds: len(te), Over: OverSeeds,
+			Test: describe(te), Train: describe(tr), Selected: describe(se), test: te, train: tr})
 	}
 	return out
 }
 
-func summarizeRows(c q1Cell, rows []Row) Summary {
-	var te, tr, se []float64
-	for _, r := range rows {
-		te, tr, se = append(te, r.AccTest), append(tr, r.AccTrain), append(se, r.AccSelected)
-	}
-	return Summary{Basis: c.basis, Family: c.family, Strategy: c.st, K: c.k, Classifier: c.cl, Seeds: len(rows),
-		Test: NewStat(te), Train: NewStat(tr), Selected: NewStat(se)}
-}
-
-// ByFamily groups the per-basis summaries over the inits of each family: Test.Mean is the mean over
-// inits of their seed means, Test.Min and Test.Max the range over inits (for the random baseline
-// fitted once, family AnyBasis, the range over seeds).
+// ByFamily groups the per-basis summaries by family: over the inits' means when a family has several
+// inits, over seeds when it has one (the random baseline fitted once, family AnyBasis, is over seeds).
 func (r *Result) ByFamily() []Summary {
-	type cell struct {
+	type famKey struct {
 		family string
 		st     Strategy
 		k      int
 		cl     Classifier
 	}
-	var order []cell
-	per := map[cell][]Summary{}
+	var order []famKey
+	per := map[famKey][]Summary{}
 	for _, s := range r.Summarize() {
-		c := cell{s.Family, s.Strategy, s.K, s.Classifier}
+		c := famKey{s.Family, s.Strategy, s.K, s.Classifier}
 		if _, ok := per[c]; !ok {
 			order = append(order, c)
 		}
@@ -100,9 +94,12 @@ func (r *Result) ByFamily() []Summary {
 	out := make([]Summary, 0, len(order))
 	for _, c := range order {
 		ss := per[c]
-		if c.family == AnyBasis {
+		if len(ss) == 1 {
 			s := ss[0]
-			s.Basis = ""
+			s.Basis, s.Inits = "", 1
+			if c.family == AnyBasis {
+				s.Inits = 0
+			}
 			out = append(out, s)
 			continue
 		}
@@ -112,8 +109,8 @@ func (r *Result) ByFamily() []Summary {
 			te, tr, se = append(te, s.Test.Mean), append(tr, s.Train.Mean), append(se, s.Selected.Mean)
 			seeds = max(seeds, s.Seeds)
 		}
-		out = append(out, Summary{Family: c.family, Strategy: c.st, K: c.k, Classifier: c.cl, Seeds: seeds, Inits: len(ss),
-			Test: NewStat(te), Train: NewStat(tr), Selected: NewStat(se)})
+		out = append(out, Summary{Family: c.family, Strategy: c.st, K: c.k, Classifier: c.cl, Seeds: seeds, Inits: len(ss), Over: OverInits,
+			Test: describe(te), Train: describe(tr), Selected: describe(se), test: te, train: tr})
 	}
 	return out
 }
@@ -129,7 +126,7 @@ func Find(sums []Summary, basis, family string, st Strategy, k int, cl Classifie
 	return Summary{}, false
 }
 
-// Axes returns the classifiers, families (in first-seen order, AnyBasis last) and k values of sums.
+// Axes returns the classifiers, families (in first-seen order, AnyBasis left out) and k values of sums.
 func Axes(sums []Summary) (cls []Classifier, families []string, ks []int) {
 	for _, s := range sums {
 		if !slices.Contains(cls, s.Classifier) {

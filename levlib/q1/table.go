@@ -9,8 +9,8 @@ import (
 )
 
 // Table pivots Question 1 for one classifier: a row per family and k, a column per strategy, each
-// cell the test accuracy (mean over the family's inits, range below) with the training accuracy on all
-// training rows in grey; the random column is the mean and range over seeds.
+// cell the test accuracy (the family summary's mean and, below, its 95% interval: over the inits'
+// means, or over seeds for one init) with the training accuracy in grey.
 func Table(q *Result, cl Classifier) template.HTML {
 	fam := q.ByFamily()
 	_, families, _ := Axes(fam)
@@ -28,8 +28,10 @@ func Table(q *Result, cl Classifier) template.HTML {
 	}
 	cell := func(s Summary) string {
 		c := fmt.Sprintf("%.3f", s.Test.Mean)
-		if s.Test.N > 1 {
-			c += fmt.Sprintf(`<br><small>%.3f–%.3f</small>`, s.Test.Min, s.Test.Max)
+		if s.Test.HasCI {
+			c += fmt.Sprintf(`<br><small>[%.3f, %.3f] (%d %s)</small>`, s.Test.Lo, s.Test.Hi, s.Test.N, s.Over)
+		} else {
+			c += `<br><small>one fit</small>`
 		}
 		return c + fmt.Sprintf(`<br><small class="train">train %.3f</small>`, s.Train.Mean)
 	}
@@ -63,4 +65,55 @@ func Table(q *Result, cl Classifier) template.HTML {
 		}
 	}
 	return htmltable.Render("q1", header, rows)
+}
+
+// EffectTable tabulates Effects for one classifier: a row per family and k, a column per strategy,
+// each cell the difference in test accuracy from random rows with its 95% interval, marked "below" or
+// "above" when the interval excludes 0.
+func EffectTable(q *Result, cl Classifier) template.HTML {
+	var sts []Strategy
+	effects := q.Effects()
+	for _, st := range strategies {
+		for _, e := range effects {
+			if e.Classifier == cl && e.Strategy == st && !slices.Contains(sts, st) {
+				sts = append(sts, st)
+			}
+		}
+	}
+	header := []string{"family", "k"}
+	for _, st := range sts {
+		header = append(header, htmltable.Esc(string(st))+" − random")
+	}
+	type rowKey struct {
+		family string
+		k      int
+	}
+	var order []rowKey
+	cells := map[rowKey]map[Strategy]Effect{}
+	for _, e := range effects {
+		if e.Classifier != cl {
+			continue
+		}
+		rk := rowKey{e.Family, e.K}
+		if cells[rk] == nil {
+			cells[rk] = map[Strategy]Effect{}
+			order = append(order, rk)
+		}
+		cells[rk][e.Strategy] = e
+	}
+	var rows [][]string
+	for _, rk := range order {
+		row := []string{htmltable.Esc(rk.family), fmt.Sprint(rk.k)}
+		for _, st := range sts {
+			e, ok := cells[rk][st]
+			if !ok {
+				row = append(row, "")
+				continue
+			}
+			verdict := map[int]string{-1: " <b>below</b>", 0: "", 1: " <b>above</b>"}[e.Test.Sign()]
+			row = append(row, fmt.Sprintf("%+.3f%s<br><small>[%+.3f, %+.3f]</small>", e.Test.Estimate, verdict, e.Test.Lo, e.Test.Hi))
+		}
+		rows = append(rows, row)
+	}
+	return htmltable.Render("effects", header, rows)
 }

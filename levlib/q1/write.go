@@ -20,7 +20,8 @@ import (
 var csvHeader = []string{"basis", "strategy", "k", "seed", "classifier", "acc_selected", "acc_train", "acc_test", "seconds", "family"}
 
 // Write writes dir/results.csv (csvHeader, one row per fit) and dir/results.json (rows with class
-// histograms, the summaries per basis and per family, the protocol), atomically.
+// histograms, the summaries per basis and per family with their intervals, the effect sizes against
+// random, the protocol), atomically.
 func Write(dir string, r *Result) error {
 	err := fileio.WriteAtomic(filepath.Join(dir, "results.csv"), func(w io.Writer) error {
 		cw := csv.NewWriter(w)
@@ -40,7 +41,8 @@ func Write(dir string, r *Result) error {
 		*Result
 		Summary  []Summary `json:"summary"`
 		ByFamily []Summary `json:"by_family"`
-	}{r, r.Summarize(), r.ByFamily()}, "", "  ")
+		Effects  []Effect  `json:"effects"`
+	}{r, r.Summarize(), r.ByFamily(), r.Effects()}, "", "  ")
 	if err != nil {
 		return err
 	}

@@ -15,7 +15,7 @@ import (
 )
 
 // defaultOverlapK is the k grid of top-k overlaps.
-var defaultOverlapK = []int{100, 200, 500, 1000, 2000, 5000, 10000, 20000}
+var defaultOverlapK = []int{10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000}
 
 // PairStats compares the leverage rankings of two bases.
 type PairStats struct {
@@ -33,8 +33,8 @@ type PairStats struct {
 	BinnedTauInk  float64 `json:"binned_tau_ink"`
 }
 
-// ComparePair computes PairStats for two score vectors over the k grid ks (values above len(x) are
-// dropped).
+// ComparePair computes PairStats for two score vectors over the k grid ks (each in 1..len(x); see
+// OverlapGrid).
 func ComparePair(a, b string, x, y []float64, ks []int) (*PairStats, error) {
 	k, err := rankstat.KendallTauB(x, y)
 	if err != nil {
@@ -48,23 +48,22 @@ func ComparePair(a, b string, x, y []float64, ks []int) (*PairStats, error) {
 	if err != nil {
 		return nil, err
 	}
-	var valid []int
 	for _, kk := range ks {
-		if kk >= 1 && kk <= len(x) {
-			valid = append(valid, kk)
+		if kk < 1 || kk > len(x) {
+			return nil, fmt.Errorf("%s vs %s: top-k overlap with k = %d outside 1..%d", a, b, kk, len(x))
 		}
 	}
-	ov, err := rankstat.TopKOverlap(x, y, valid)
+	ov, err := rankstat.TopKOverlap(x, y, ks)
 	if err != nil {
 		return nil, err
 	}
 	return &PairStats{A: a, B: b, KendallTauB: k.TauB, SwapDistance: k.SwapDistance, Spearman: rho, WeightedTau: wt, Overlap: ov}, nil
 }
 
-// Options configures Run. The zero value uses defaultOverlapK, 200 shuffles with seed 1 for the null
-// band, the ink control, no ridge control and no figures.
+// Options configures Run. The zero value uses the values of DefaultOverlapK up to N/2, 200 shuffles
+// with seed 1 for the null band, the ink control and no ridge control.
 type Options struct {
-	// K is the top-k grid for overlaps and consistently chosen samples.
+	// K is the top-k grid for overlaps and consistently chosen samples: each in 1..N−1.
 	K []int
 	// Shuffles and ShuffleSeed make the empirical null band of tau-b (its 2.5–97.5% quantiles).
 	Shuffles    int
@@ -75,10 +74,6 @@ type Options struct {
 	RidgeRel []float64
 	// RidgeK is the k of the ridge control's top-k overlap (0 means 1000, clipped to N/2).
 	RidgeK int
-	// FigureDir, if set, receives the heatmaps, overlap curves and galleries (PNG and SVG).
-	FigureDir string
-	// Gallery is the largest number of digits drawn in each gallery (0 means 100).
-	Gallery int
 }
 
 // GroupSummary summarizes a statistic over the pairs within a group or between two groups.
@@ -124,6 +119,9 @@ type RidgeControl struct {
 
 // Result is the analysis of Question 2.
 type Result struct {
+	// Rows is the number of rows ranked (N); OverlapK the k grid of the overlaps and consensus sets.
+	Rows      int               `json:"rows"`
+	OverlapK  []int             `json:"overlap_k"`
 	Bases     []string          `json:"bases"`
 	Groups    map[string]string `json:"groups"` // basis → group
 	Ranks     map[string]int    `json:"ranks"`
@@ -137,14 +135,13 @@ type Result struct {
 	Ridge  []RidgeControl     `json:"ridge,omitempty"`
 	// NearOne is each basis's count of rows with ℓ > 0.99.
 	NearOne  map[string]int `json:"near_one"`
-	Figures  []string       `json:"figures,omitempty"`
 	Warnings []string       `json:"warnings,omitempty"`
 	scores   map[string][]float64
 }
 
-func (opts Options) withDefaults() Options {
+func (opts Options) withDefaults(n int) Options {
 	if len(opts.K) == 0 {
-		opts.K = defaultOverlapK
+		opts.K = OverlapGrid(n)
 	}
 	if opts.Shuffles == 0 {
 		opts.Shuffles = 200
@@ -152,22 +149,64 @@ func (opts Options) withDefaults() Options {
 	if opts.ShuffleSeed == 0 {
 		opts.ShuffleSeed = 1
 	}
-	if opts.Gallery == 0 {
-		opts.Gallery = 100
-	}
 	return opts
 }
 
-// Run computes the leverage of each basis (cached) on the workspace's data and compares every pair of
-// rankings: Kendall tau-b, swap distance, Spearman, weighted tau and top-k overlaps, with the null
-// distribution of tau; summaries within and between groups; and the rows that every member of a group
-// puts in its top-k.
+// Run compares the leverage rankings of bases on the workspace's data: every pair by Kendall tau-b,
+// swap distance, Spearman, weighted tau and top-k overlaps, with the null distribution of tau;
+// summaries within and between groups (families); the rows that every member of a group puts in its
+// top-k; and the controls (ink; ridge leverage when opts.RidgeRel is set). Each basis's leverage comes
+// from the workspace (computed once, cached), and the result itself is cached in ws.Cache by the data,
+// the bases and the options, so that asking again (a notebook cell run twice) takes seconds.
 func Run(ctx context.Context, ws *workspace.Workspace, bases []basis.Spec, opts Options) (*Result, error) {
 	if len(bases) < 2 {
 		return nil, fmt.Errorf("q2 needs at least 2 bases, got %d", len(bases))
 	}
-	opts = opts.withDefaults()
-	res := &Result{Groups: map[string]string{}, Ranks: map[string]int{}, scores: map[string][]float64{}, InkTau: map[string]float64{},
+	opts = opts.withDefaults(ws.Data.N())
+	key := fmt.Sprintf("q2 v2 (%s) %s options=%+v", workspace.LeverageCacheVersion, mnist.DataKey(ws.Data), opts)
+	for _, spec := range bases {
+		id, err := ws.BasisID(spec)
+		if err != nil {
+			return nil, err
+		}
+		key += " basis=" + id
+	}
+	var cached Result
+	ok, err := ws.Cache.LoadValue("q2", key, &cached)
+	if err != nil {
+		ws.Warning(fmt.Errorf("recomputing: %w", err))
+	}
+	if ok && err == nil {
+		cached.scores = map[string][]float64{}
+		for _, spec := range bases {
+			label, _ := basis.Label(spec)
+			lev, err := ws.Leverage(ctx, spec, leverage.Options{})
+			if err != nil {
+				return nil, err
+			}
+			cached.scores[label] = lev.Scores
+		}
+		return &cached, nil
+	}
+	res, err := run(ctx, ws, bases, opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := ws.Cache.SaveValue("q2", key, res); err != nil {
+		ws.Warning(fmt.Errorf("not cached: %w", err))
+	}
+	return res, nil
+}
+
+// run computes Run's result.
+func run(ctx context.Context, ws *workspace.Workspace, bases []basis.Spec, opts Options) (*Result, error) {
+	n := ws.Data.N()
+	for _, k := range opts.K {
+		if k < 1 || k >= n {
+			return nil, fmt.Errorf("q2: k = %d outside 1..%d (the %d rows)", k, n-1, n)
+		}
+	}
+	res := &Result{Rows: n, OverlapK: slices.Clone(opts.K), Groups: map[string]string{}, Ranks: map[string]int{}, scores: map[string][]float64{}, InkTau: map[string]float64{},
 		NearOne: map[string]int{}}
 	for _, spec := range bases {
 		label, group := basis.Label(spec)
@@ -187,7 +226,6 @@ func Run(ctx context.Context, ws *workspace.Workspace, bases []basis.Spec, opts 
 			res.Warnings = append(res.Warnings, label+": "+w.Error())
 		}
 	}
-	n := ws.Data.N()
 	ink := mnist.Ink(ws.Data)
 	bins := inkBins(ink, 10)
 	for _, b := range res.Bases {
@@ -230,13 +268,6 @@ func Run(ctx context.Context, ws *workspace.Workspace, bases []basis.Spec, opts 
 	res.NullBand = band
 	res.Summaries = summarize(res)
 	res.Consensus = consensus(res, ws.Data, opts.K)
-	if opts.FigureDir != "" {
-		figs, err := Figures(res, ws.Data, opts)
-		if err != nil {
-			return nil, err
-		}
-		res.Figures = figs
-	}
 	return res, nil
 }
 
@@ -329,11 +360,18 @@ func consensus(r *Result, ds *mnist.Dataset, ks []int) []Consensus {
 	return out
 }
 
-// AttachScores gives a result read back from JSON (which does not hold the scores) the leverage scores
-// of its bases, by label, for the figures and for Scores.
-func (r *Result) AttachScores(scores map[string][]float64) { r.scores = scores }
+// OverlapGrid returns the values of DefaultOverlapK up to n/2: the default k grid for n rows.
+func OverlapGrid(n int) []int {
+	var ks []int
+	for _, k := range defaultOverlapK {
+		if k <= n/2 {
+			ks = append(ks, k)
+		}
+	}
+	return ks
+}
 
-// DefaultOverlapK returns the default k grid of top-k overlaps (a copy).
+// DefaultOverlapK returns the default k grid of top-k overlaps, 10 … 20,000 (a copy).
 func DefaultOverlapK() []int {
 	return slices.Clone(defaultOverlapK)
 }

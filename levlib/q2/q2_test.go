@@ -19,10 +19,10 @@ import (
 	"github.com/levstudy/levstudy/levlib/workspace"
 )
 
-// TestQ2 runs the Question 2 analysis on 600 rows with two ReLU bases (a group of 2), RAW and two
+// TestQ2 runs the Question 2 analysis on 1000 rows with two ReLU bases (a group of 2), RAW and two
 // untrained CNNs, and checks the statistics against direct computations and the files written.
 func TestQ2(t *testing.T) {
-	ds, err := mnist.Load(testutil.MNISTDir(t), 600)
+	ds, err := mnist.Load(testutil.MNISTDir(t), 1000)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -33,15 +33,15 @@ func TestQ2(t *testing.T) {
 		{Kind: basis.KindCNN, Group: cnn.GroupC, Seed: 1}, {Kind: basis.KindCNN, Group: cnn.GroupC, Seed: 2},
 	}
 	dir := t.TempDir()
-	res, err := q2.Run(context.Background(), ws, bases, q2.Options{K: []int{10, 50, 100}, FigureDir: filepath.Join(dir, "figures"),
+	res, err := q2.Run(context.Background(), ws, bases, q2.Options{K: []int{10, 50, 100},
 		RidgeRel: []float64{1e-3}, RidgeK: 50})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res.Pairs) != 10 || strings.Join(res.Bases, " ") != "raw relu:F=300,seed=1 relu:F=300,seed=2 C1 C2" {
+	if len(res.Pairs) != 10 || strings.Join(res.Bases, " ") != "raw relu300-1 relu300-2 C1 C2" {
 		t.Fatalf("bases %v, %d pairs", res.Bases, len(res.Pairs))
 	}
-	if math.Abs(res.NullSD-math.Sqrt(2*(2*600.0+5)/(9*600*599))) > 1e-15 {
+	if math.Abs(res.NullSD-math.Sqrt(2*(2*1000.0+5)/(9*1000*999))) > 1e-15 {
 		t.Errorf("null sd %v", res.NullSD)
 	}
 	// Untrained nets of the same architecture agree far beyond chance (tau ≫ null SD).
@@ -66,7 +66,7 @@ func TestQ2(t *testing.T) {
 				both++
 			}
 		}
-		if len(c.Chosen) != both || math.Abs(c.ExpectedChosen-600*(50.0/600)*(50.0/600)) > 1e-12 {
+		if len(c.Chosen) != both || math.Abs(c.ExpectedChosen-1000*(50.0/1000)*(50.0/1000)) > 1e-12 {
 			t.Errorf("consensus %d (expected %.2f), direct count %d", len(c.Chosen), c.ExpectedChosen, both)
 		}
 	}
@@ -87,8 +87,8 @@ func TestQ2(t *testing.T) {
 	sort.SliceStable(order, func(a, b int) bool { return ink[order[a]] < ink[order[b]] })
 	binned := 0.0
 	for k := 0; k < 10; k++ {
-		rows := order[k*60 : (k+1)*60]
-		xa, xb := make([]float64, 60), make([]float64, 60)
+		rows := order[k*100 : (k+1)*100]
+		xa, xb := make([]float64, 100), make([]float64, 100)
 		for i, r := range rows {
 			xa[i], xb[i] = c1[r], c2[r]
 		}
@@ -129,13 +129,16 @@ func TestQ2(t *testing.T) {
 	}
 	b, _ := os.ReadFile(filepath.Join(dir, "pairs.csv"))
 	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
-	if lines[0] != "a,b,statistic,k,value" || len(lines) != 1+10*(6+2*3) || !strings.HasPrefix(lines[1], "raw,relu:F=300,seed=1,kendall_tau_b,,") {
+	if lines[0] != "a,b,statistic,k,value" || len(lines) != 1+10*(6+2*3) || !strings.HasPrefix(lines[1], "raw,relu300-1,kendall_tau_b,,") {
 		t.Errorf("pairs.csv: %d lines, %q", len(lines), lines[:2])
 	}
 	var back map[string]any
 	b, _ = os.ReadFile(filepath.Join(dir, "summary.json"))
 	if err := json.Unmarshal(b, &back); err != nil || back["null_sd"] == nil || back["pairs"] == nil {
 		t.Errorf("summary.json: %v", err)
+	}
+	if _, err := q2.WriteFigures(filepath.Join(dir, "figures"), res, ds, 0); err != nil {
+		t.Fatal(err)
 	}
 	for _, f := range []string{"q2_kendall_tau_b.png", "q2_weighted_tau.svg", "q2_jaccard_top100.png", "q2_overlap_vs_k.png", "q2_consensus_C_top100.png"} {
 		if st, err := os.Stat(filepath.Join(dir, "figures", f)); err != nil || st.Size() < 1000 {

@@ -296,3 +296,27 @@ func TestCoverage(t *testing.T) {
 		t.Errorf("paired interval width %.3g not well below Welch's %.3g with a shared effect", widthPaired/trials, widthWelch/trials)
 	}
 }
+
+// TestConstDiff checks the constant-minus-sample interval against the one-sample t interval of b:
+// a − [Lo_b, Hi_b] reversed.
+func TestConstDiff(t *testing.T) {
+	b := []float64{0.80, 0.82, 0.79, 0.85, 0.81}
+	sb, err := Describe(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := ConstDiff(0.70, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if math.Abs(d.Estimate-(0.70-sb.Mean)) > 1e-15 || math.Abs(d.Lo-(0.70-sb.Hi)) > 1e-12 || math.Abs(d.Hi-(0.70-sb.Lo)) > 1e-12 ||
+		d.DF != 4 || d.NA != 1 || d.NB != 5 || d.Method != MethodConst || d.Sign() != -1 {
+		t.Errorf("ConstDiff = %+v, want 0.70 − %+v", d, sb)
+	}
+	if _, err := ConstDiff(math.NaN(), b); err == nil {
+		t.Error("NaN constant: no error")
+	}
+	if _, err := ConstDiff(1, b[:1]); err == nil {
+		t.Error("one value in b: no error")
+	}
+}

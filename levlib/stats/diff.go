@@ -9,12 +9,13 @@ import (
 const (
 	MethodWelch  = "welch"
 	MethodPaired = "paired"
+	MethodConst  = "const"
 )
 
 // Diff is a difference of means, A − B (e.g. accuracy of "top" minus accuracy of "random"), with its
 // 95% interval. Every field is finite, so a Diff marshals to JSON.
 type Diff struct {
-	Method   string  `json:"method"`   // MethodWelch or MethodPaired
+	Method   string  `json:"method"`   // MethodWelch, MethodPaired or MethodConst
 	Estimate float64 `json:"estimate"` // mean(a) − mean(b)
 	SE       float64 `json:"se"`       // standard error of Estimate
 	DF       float64 `json:"df"`       // degrees of freedom of the t quantile
@@ -106,6 +107,25 @@ func PairedDiff(a, b []float64) (Diff, error) {
 	h := tHalfWidth(r.SE, r.DF)
 	r.Lo, r.Hi = m-h, m+h
 	return r, nil
+}
+
+// ConstDiff estimates a − mean(b) where a is a constant, not a sample — the accuracy of a deterministic
+// fit (a fixed selection and a classifier without a seed gives the same value every time) — with the
+// t interval of mean(b):
+//
+//	SE = sd(b)/√n_b,  ν = n_b − 1,  [Lo, Hi] = (a − m_b) ∓ t_{0.975, n_b−1} · SE.
+//
+// NA is 1. b needs n ≥ 2 finite values and a must be finite, else an error.
+func ConstDiff(a float64, b []float64) (Diff, error) {
+	if err := checkSamples([]float64{a, a}, b); err != nil {
+		return Diff{}, err
+	}
+	mb, sb := meanSD(b)
+	n := float64(len(b))
+	d := Diff{Method: MethodConst, Estimate: a - mb, SE: sb / math.Sqrt(n), DF: n - 1, NA: 1, NB: len(b)}
+	h := tHalfWidth(d.SE, d.DF)
+	d.Lo, d.Hi = d.Estimate-h, d.Estimate+h
+	return d, nil
 }
 
 // checkSamples requires two samples of at least 2 finite values each.

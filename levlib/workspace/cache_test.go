@@ -86,7 +86,7 @@ func TestCache(t *testing.T) {
 	}
 
 	// Workspace: computed, cached, corrupted, recomputed with a warning.
-	ds := testutil.TinyDataset(40)
+	ds := testutil.TinyDataset(900)
 	var warnings []error
 	dir := t.TempDir()
 	newWorkspace := func() *workspace.Workspace { // a new process: nothing in memory, the disk cache shared

@@ -152,6 +152,30 @@ func (w *Workspace) Leverage(ctx context.Context, spec basis.Spec, opts leverage
 	return w.leverageCached(ctx, spec, id, w.Data.N(), func() (*matrixio.Matrix, error) { return w.Basis(ctx, spec) }, opts)
 }
 
+// LeverageOfRows returns the leverage scores of the first n rows of basis spec on w.Data (the pool's
+// training rows, for a selection the test images play no part in), cached like Leverage. The basis is
+// the same as Leverage's — a network is trained and embeds as for all rows — only the rows scored
+// differ. n must be in 1..N.
+func (w *Workspace) LeverageOfRows(ctx context.Context, spec basis.Spec, n int, opts leverage.Options) (*leverage.Result, error) {
+	if n < 1 || n > w.Data.N() {
+		return nil, fmt.Errorf("leverage of the first %d rows of basis %s: the data has %d rows", n, spec, w.Data.N())
+	}
+	if n == w.Data.N() {
+		return w.Leverage(ctx, spec, opts)
+	}
+	id, err := w.BasisID(spec)
+	if err != nil {
+		return nil, err
+	}
+	return w.leverageCached(ctx, spec, id, n, func() (*matrixio.Matrix, error) {
+		m, err := w.Basis(ctx, spec)
+		if err != nil {
+			return nil, err
+		}
+		return &matrixio.Matrix{Rows: n, Cols: m.Cols, Data: m.Data[:n*m.Cols]}, nil
+	}, opts)
+}
+
 // BasisID identifies a basis for cache keys: its name, or what determines it (a CNN's recipe, a .pth
 // file's content).
 func (w *Workspace) BasisID(spec basis.Spec) (string, error) {
@@ -172,7 +196,16 @@ func (w *Workspace) BasisID(spec basis.Spec) (string, error) {
 	return spec.String(), nil
 }
 
+// tooFewRows is the error for a basis with fewer rows than features.
+func tooFewRows(spec basis.Spec, rows, cols int) error {
+	return fmt.Errorf("leverage of basis %s: %d rows < %d features: with fewer rows than columns every row of a full-rank basis has leverage 1 (use fewer features or more rows)",
+		spec, rows, cols)
+}
+
 func (w *Workspace) leverageCached(ctx context.Context, spec basis.Spec, id string, rows int, build func() (*matrixio.Matrix, error), opts leverage.Options) (*leverage.Result, error) {
+	if d := spec.Dim(); rows < d {
+		return nil, tooFewRows(spec, rows, d)
+	}
 	key := fmt.Sprintf("%s %s leverage-rows=%d basis=%s method=%s rtol=%g refine=%s ridge=%g", LeverageCacheVersion, mnist.DataKey(w.Data), rows, id, opts.Method,
 		opts.RelTolerance, opts.Refinement, opts.Ridge)
 	return remember(w, key, func() (*leverage.Result, error) { return w.leverageFromCache(ctx, spec, key, build, opts) })
@@ -199,6 +232,9 @@ func (w *Workspace) leverageFromCache(ctx context.Context, spec basis.Spec, key 
 	x, err := build()
 	if err != nil {
 		return nil, err
+	}
+	if x.Rows < x.Cols {
+		return nil, tooFewRows(spec, x.Rows, x.Cols)
 	}
 	if opts.Progress == nil {
 		opts.Progress = w.Progress

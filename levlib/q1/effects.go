@@ -1,0 +1,51 @@
+package q1
+
+import (
+	"github.com/levstudy/levstudy/levlib/stats"
+)
+
+// Effect is the effect of a selection strategy against random rows, for a family, a classifier and
+// k: the strategy's accuracy minus the random baseline's, with a 95% interval. The samples are the
+// family summaries' values (ByFamily: the inits' means, or the seeds of a single init) and the random
+// baseline's seeds; the interval is Welch's t (stats.WelchDiff), or, for a deterministic fit (one
+// value: a fixed selection and a classifier without a seed), the constant minus random's t interval
+// (stats.ConstDiff). Sign() of Test says below (−1), above (+1) or indistinguishable (0) at 95%.
+type Effect struct {
+	Family     string     `json:"family"`
+	Classifier Classifier `json:"classifier"`
+	K          int        `json:"k"`
+	Strategy   Strategy   `json:"strategy"` // the strategy compared with random
+	Test       stats.Diff `json:"acc_test"`
+	Train      stats.Diff `json:"acc_train"`
+}
+
+// Effects returns the effect of every non-random strategy against random, per family, classifier
+// and k, in the order of ByFamily. Cells whose random baseline has fewer than 2 values are left out.
+func (r *Result) Effects() []Effect {
+	fam := r.ByFamily()
+	var out []Effect
+	for _, s := range fam {
+		if s.Strategy == StrategyRandom || s.Family == AnyBasis {
+			continue
+		}
+		rnd, ok := Find(fam, "", RandomFamily(fam, s.Family, s.Classifier), StrategyRandom, s.K, s.Classifier)
+		if !ok {
+			continue
+		}
+		te, err1 := diff(s.test, rnd.test)
+		tr, err2 := diff(s.train, rnd.train)
+		if err1 != nil || err2 != nil {
+			continue
+		}
+		out = append(out, Effect{Family: s.Family, Classifier: s.Classifier, K: s.K, Strategy: s.Strategy, Test: te, Train: tr})
+	}
+	return out
+}
+
+// diff is a − b by Welch's interval, or ConstDiff when a is a single (deterministic) value.
+func diff(a, b []float64) (stats.Diff, error) {
+	if len(a) == 1 {
+		return stats.ConstDiff(a[0], b)
+	}
+	return stats.WelchDiff(a, b)
+}
