@@ -8,6 +8,7 @@ import (
 
 	"github.com/levstudy/levstudy/levlib/q1"
 	"github.com/levstudy/levstudy/levlib/q2"
+	"github.com/levstudy/levstudy/levlib/rankstat"
 )
 
 // Finding is one sentence of the report's findings, computed from a run's numbers: Numbers holds the
@@ -18,145 +19,219 @@ type Finding struct {
 	Link    string             `json:"link"`
 }
 
-// Findings states what a run found, in sentences generated from its numbers (never hard-coded): the
-// rank-deficient bases, Question 1 (top-k against random per family, at each classifier's k closest to
-// 1,000, and over the whole grid), Question 2 (agreement within families against the null and the
-// random-feature control) and its controls (ink, the rank cut-off).
+// Findings states what a run found, in sentences generated from its numbers (never hard-coded). Each
+// finding is one function below whose doc comment gives its rule: when it is stated and what it says
+// otherwise.
 func Findings(r *StudyResult) []Finding {
 	var out []Finding
-	out = append(out, basisFindings(r)...)
+	add := func(f Finding, ok bool) {
+		if ok {
+			out = append(out, f)
+		}
+	}
+	add(rankDeficiencyFinding(r.Bases))
+	add(nearOneFinding(r.Bases))
 	if r.Q1 != nil {
-		out = append(out, q1Findings(r.Q1)...)
+		for _, cl := range r.Q1.Classifiers() {
+			for _, st := range []q1.Strategy{q1.StrategyTop, q1.StrategyBottom, q1.StrategySampled, q1.StrategyBalanced} {
+				add(strategyEffectFinding(r.Q1, cl, st))
+			}
+			add(selectedRowsFinding(r.Q1, cl))
+		}
+		add(transductiveFinding(r.Q1))
 	}
 	if r.Q2 != nil {
-		out = append(out, q2Findings(r.Q2)...)
+		add(nullFinding(r.Q2))
+		add(withinBetweenFinding(r.Q2))
+		add(matchedControlFinding(r.Q2))
+		add(inkFinding(r.Q2))
+		add(ridgeFinding(r.Q2))
+		add(tiesFinding(r.Q2))
 	}
 	return out
 }
 
-func basisFindings(r *StudyResult) []Finding {
-	var deficient, near []string
-	rankNums, nearNums := map[string]float64{}, map[string]float64{}
-	for _, b := range r.Bases {
+// rankDeficiencyFinding is stated when a basis has rank below its number of columns; it lists them.
+func rankDeficiencyFinding(bases []BasisReport) (Finding, bool) {
+	var parts []string
+	nums := map[string]float64{}
+	for _, b := range bases {
 		if b.Rank < b.Cols {
-			deficient = append(deficient, fmt.Sprintf("%s %d of %d", b.Label, b.Rank, b.Cols))
-			rankNums["rank_"+b.Label], rankNums["cols_"+b.Label] = float64(b.Rank), float64(b.Cols)
-		}
-		if b.NearOne > 0 {
-			near = append(near, fmt.Sprintf("%s %d", b.Label, b.NearOne))
-			nearNums["near_one_"+b.Label] = float64(b.NearOne)
+			parts = append(parts, fmt.Sprintf("%s %d of %d", b.Label, b.Rank, b.Cols))
+			nums["rank_"+b.Label], nums["cols_"+b.Label] = float64(b.Rank), float64(b.Cols)
 		}
 	}
-	var out []Finding
-	if len(deficient) > 0 {
-		out = append(out, Finding{Text: fmt.Sprintf("Rank-deficient bases (rank of columns): %s. Exact, rank-aware leverage sums to the rank; the seed's plain QR counts every column and gives the rows of dependent directions leverage ≈ 1.",
-			strings.Join(deficient, ", ")), Numbers: rankNums, Link: "bases"})
-	}
-	if len(near) > 0 {
-		out = append(out, Finding{Text: fmt.Sprintf("Rows with leverage above 0.99 (each alone spans a direction; a top-k of that size is decided by ties near 1): %s.",
-			strings.Join(near, ", ")), Numbers: nearNums, Link: "bases"})
-	}
-	return out
+	return Finding{Text: fmt.Sprintf("Rank-deficient bases (rank of columns): %s. Exact, rank-aware leverage sums to the rank; the seed's plain QR counts every column and gives the rows of dependent directions leverage ≈ 1.",
+		strings.Join(parts, ", ")), Numbers: nums, Link: "bases"}, len(parts) > 0
 }
 
-// q1Findings compares top-k with the random baseline per family and classifier.
-func q1Findings(q *q1.Result) []Finding {
-	fam := q.ByFamily()
-	cls, families, _ := q1.Axes(fam)
-	var out []Finding
-	for _, cl := range cls {
-		var ks []int
-		for _, s := range fam {
-			if s.Classifier == cl && s.Strategy == q1.StrategyTop && !slices.Contains(ks, s.K) {
-				ks = append(ks, s.K)
-			}
+// nearOneFinding is stated when a basis has rows with ℓ > 0.99 (each alone spans a direction of the
+// column space); it lists their counts.
+func nearOneFinding(bases []BasisReport) (Finding, bool) {
+	var parts []string
+	nums := map[string]float64{}
+	for _, b := range bases {
+		if b.NearOne > 0 {
+			parts = append(parts, fmt.Sprintf("%s %d", b.Label, b.NearOne))
+			nums["near_one_"+b.Label] = float64(b.NearOne)
 		}
-		if len(ks) == 0 {
+	}
+	return Finding{Text: fmt.Sprintf("Rows with leverage above 0.99 (each alone spans a direction; their order among themselves is rounding, so they are ties in every ranking): %s.",
+		strings.Join(parts, ", ")), Numbers: nums, Link: "bases"}, len(parts) > 0
+}
+
+// verdict words of a Diff's sign.
+var verdictWord = map[int]string{-1: "below random", 0: "indistinguishable from random", 1: "above random"}
+
+// strategyEffectFinding states, for one classifier and one strategy, the effect on test accuracy
+// against random rows per family: the estimate and its 95% interval at the k closest to 1,000, and a
+// verdict over the whole k grid — "below random at every k" when every interval lies below 0, "above
+// random at every k" when every one lies above, else the count of k where it is below, above or
+// indistinguishable. It is stated when the classifier has fits of the strategy.
+func strategyEffectFinding(q *q1.Result, cl q1.Classifier, st q1.Strategy) (Finding, bool) {
+	byFam := map[string][]q1.Effect{}
+	var fams []string
+	for _, e := range q.Effects() {
+		if e.Classifier != cl || e.Strategy != st {
 			continue
 		}
-		slices.Sort(ks)
-		ref := ks[0]
-		for _, k := range ks {
-			if math.Abs(math.Log(float64(k)/1000)) < math.Abs(math.Log(float64(ref)/1000)) {
-				ref = k
-			}
+		if _, ok := byFam[e.Family]; !ok {
+			fams = append(fams, e.Family)
 		}
-		var worse, better, within, gap []string
-		gapNums := map[string]float64{"k": float64(ref)}
-		famNums := map[string]float64{"k": float64(ref)}
-		for _, f := range families {
-			below, above, n := 0, 0, 0
-			for _, k := range ks {
-				top, ok1 := q1.Find(fam, "", f, q1.StrategyTop, k, cl)
-				rnd, ok2 := q1.Find(fam, "", q1.RandomFamily(fam, f, cl), q1.StrategyRandom, k, cl)
-				if !ok1 || !ok2 {
-					continue
-				}
-				n++
-				switch {
-				case top.Test.Mean < rnd.Test.Min:
-					below++
-				case top.Test.Mean > rnd.Test.Max:
-					above++
-				}
-			}
-			top, ok1 := q1.Find(fam, "", f, q1.StrategyTop, ref, cl)
-			rnd, ok2 := q1.Find(fam, "", q1.RandomFamily(fam, f, cl), q1.StrategyRandom, ref, cl)
-			if !ok1 || !ok2 || n == 0 {
-				continue
-			}
-			if rnd.Family != q1.AnyBasis {
-				famNums[f+"_random_test"], famNums[f+"_random_train"] = rnd.Test.Mean, rnd.Train.Mean
-			}
-			detail := fmt.Sprintf("%s (%.3f vs %.3f test at k = %d", f, top.Test.Mean, rnd.Test.Mean, ref)
-			if top.Inits > 1 {
-				detail += fmt.Sprintf(", range over %d inits %.3f–%.3f", top.Inits, top.Test.Min, top.Test.Max)
-			}
-			detail += ")"
-			famNums[f+"_top_test"], famNums[f+"_top_train"] = top.Test.Mean, top.Train.Mean
-			switch {
-			case below == n:
-				worse = append(worse, detail)
-			case above == n:
-				better = append(better, detail)
-			default:
-				within = append(within, detail)
-			}
-			if top.Selected.Mean-top.Train.Mean > 0.1 {
-				gap = append(gap, fmt.Sprintf("%s %.3f vs %.3f", f, top.Selected.Mean, top.Train.Mean))
-				gapNums["selected_"+f], gapNums["train_"+f] = top.Selected.Mean, top.Train.Mean
-			}
-
-		}
-		if len(gap) > 0 {
-			out = append(out, Finding{Text: fmt.Sprintf("%s classifier trained on the top-%d: accuracy on the selected rows vs on all training rows: %s. The highest-leverage rows are unlike the rest.",
-				cl, ref, strings.Join(gap, ", ")), Numbers: gapNums, Link: "q1"})
-		}
-		nums := famNums
-		if rndAt, ok := q1.Find(fam, "", q1.AnyBasis, q1.StrategyRandom, ref, cl); ok {
-			nums["random_test"], nums["random_train"] = rndAt.Test.Mean, rndAt.Train.Mean
-		}
-		if len(worse) > 0 {
-			out = append(out, Finding{Text: fmt.Sprintf("%s classifier: top-k leverage selection trains worse than random at every k of the grid for %s.",
-				cl, strings.Join(worse, "; ")), Numbers: nums, Link: "q1"})
-		}
-		if len(better) > 0 {
-			out = append(out, Finding{Text: fmt.Sprintf("%s classifier: top-k leverage selection beats the random band at every k for %s.",
-				cl, strings.Join(better, "; ")), Numbers: nums, Link: "q1"})
-		}
-		if len(within) > 0 {
-			out = append(out, Finding{Text: fmt.Sprintf("%s classifier: top-k and random are mixed over the k grid for %s.",
-				cl, strings.Join(within, "; ")), Numbers: nums, Link: "q1"})
-		}
+		byFam[e.Family] = append(byFam[e.Family], e)
 	}
-	return out
+	if len(fams) == 0 {
+		return Finding{}, false
+	}
+	nums := map[string]float64{}
+	var parts []string
+	for _, f := range fams {
+		es := byFam[f]
+		ref := es[0]
+		signs := map[int]int{}
+		for _, e := range es {
+			signs[e.Test.Sign()]++
+			if closerTo1000(e.K, ref.K) {
+				ref = e
+			}
+		}
+		var v string
+		switch {
+		case signs[-1] == len(es):
+			v = "below random at every k"
+		case signs[1] == len(es):
+			v = "above random at every k"
+		case len(es) == 1:
+			v = verdictWord[ref.Test.Sign()]
+		default:
+			v = fmt.Sprintf("below at %d, above at %d, indistinguishable at %d of %d k", signs[-1], signs[1], signs[0], len(es))
+		}
+		parts = append(parts, fmt.Sprintf("%s %+.3f [%+.3f, %+.3f] at k = %d (%s)", f, ref.Test.Estimate, ref.Test.Lo, ref.Test.Hi, ref.K, v))
+		key := fmt.Sprintf("%s_%s_minus_random_k%d", f, st, ref.K)
+		nums[key], nums[key+"_lo"], nums[key+"_hi"] = ref.Test.Estimate, ref.Test.Lo, ref.Test.Hi
+	}
+	what := map[q1.Strategy]string{q1.StrategyTop: "the top-k leverage rows", q1.StrategyBottom: "the bottom-k leverage rows",
+		q1.StrategySampled: "leverage-proportional samples", q1.StrategyBalanced: "the class-balanced top-k"}[st]
+	return Finding{Text: fmt.Sprintf("%s classifier trained on %s, test accuracy minus random rows' (95%% interval, %d seeds; families over their inits): %s.",
+		cl, what, q.Seeds, strings.Join(parts, "; ")), Numbers: nums, Link: "q1"}, true
 }
 
-// q2Findings summarizes agreement within families, against the null, the random-feature control, ink
-// and the rank cut-off.
-func q2Findings(q *q2.Result) []Finding {
-	var out []Finding
-	var parts, beyond, within []string
+// closerTo1000 reports whether k is closer to 1,000 than ref in log scale.
+func closerTo1000(k, ref int) bool {
+	return math.Abs(math.Log(float64(k)/1000)) < math.Abs(math.Log(float64(ref)/1000))
+}
+
+// selectedRowsFinding asks whether the top-k rows are unlike the rest, for one classifier: a model
+// fits the rows it was trained on better than other rows, by more the fewer rows it saw, so the gap
+// acc_selected − acc_train of the top-k is compared with the same gap for random rows of the same k
+// (Effect.Gap). It is stated when the gap difference at the k closest to 1,000 has an interval that
+// excludes 0 for some family: "harder" when the top-k's gap is smaller (the model fits them less
+// well relative to the rest than random rows), "easier" when larger; families whose interval
+// contains 0 are listed as no different.
+func selectedRowsFinding(q *q1.Result, cl q1.Classifier) (Finding, bool) {
+	ref := map[string]q1.Effect{}
+	var fams []string
+	for _, e := range q.Effects() {
+		if e.Classifier != cl || e.Strategy != q1.StrategyTop {
+			continue
+		}
+		if r, ok := ref[e.Family]; !ok || closerTo1000(e.K, r.K) {
+			if !ok {
+				fams = append(fams, e.Family)
+			}
+			ref[e.Family] = e
+		}
+	}
+	var harder, easier, same []string
+	nums := map[string]float64{}
+	for _, f := range fams {
+		e := ref[f]
+		s := fmt.Sprintf("%s %+.3f [%+.3f, %+.3f] at k = %d", f, e.Gap.Estimate, e.Gap.Lo, e.Gap.Hi, e.K)
+		nums["gap_"+f], nums["gap_"+f+"_lo"], nums["gap_"+f+"_hi"] = e.Gap.Estimate, e.Gap.Lo, e.Gap.Hi
+		switch e.Gap.Sign() {
+		case -1:
+			harder = append(harder, s)
+		case 1:
+			easier = append(easier, s)
+		default:
+			same = append(same, f)
+		}
+	}
+	if len(harder)+len(easier) == 0 {
+		return Finding{}, false
+	}
+	var parts []string
+	if len(harder) > 0 {
+		parts = append(parts, "harder to fit than random rows for "+strings.Join(harder, "; "))
+	}
+	if len(easier) > 0 {
+		parts = append(parts, "easier to fit than random rows for "+strings.Join(easier, "; "))
+	}
+	if len(same) > 0 {
+		parts = append(parts, "no different for "+strings.Join(same, ", "))
+	}
+	return Finding{Text: fmt.Sprintf("%s classifier: accuracy on the selected rows minus on the training rows, top-k minus the same gap for random rows (95%% interval): the top-k rows are %s.",
+		cl, strings.Join(parts, "; ")), Numbers: nums, Link: "q1"}, true
+}
+
+// transductiveFinding states how much the selection depends on the test images: the share of each
+// basis's top-k kept when leverage is computed on the training rows alone (Result.Sensitivity), its
+// range over bases at each k, and which source the run selected by. It is stated when the
+// sensitivity was computed.
+func transductiveFinding(q *q1.Result) (Finding, bool) {
+	byK := map[int][]float64{}
+	var ks []int
+	for _, s := range q.Sensitivity {
+		if _, ok := byK[s.K]; !ok {
+			ks = append(ks, s.K)
+		}
+		byK[s.K] = append(byK[s.K], s.Shared)
+	}
+	if len(ks) == 0 {
+		return Finding{}, false
+	}
+	slices.Sort(ks)
+	nums := map[string]float64{}
+	var parts []string
+	for _, k := range ks {
+		lo, hi := slices.Min(byK[k]), slices.Max(byK[k])
+		parts = append(parts, fmt.Sprintf("%.1f–%.1f%% of the top-%d", 100*lo, 100*hi, k))
+		nums[fmt.Sprintf("shared_min_k%d", k)], nums[fmt.Sprintf("shared_max_k%d", k)] = lo, hi
+	}
+	src := "all pool rows, test images included (transductive, as the original study); -select-on train selects without them"
+	if q.SelectOn == q1.SelectOnTrain {
+		src = "the training rows alone (the test images play no part)"
+	}
+	return Finding{Text: fmt.Sprintf("Selection in this run used the leverage of %s. Leverage computed on the training rows alone keeps %s over the bases.",
+		src, strings.Join(parts, ", ")), Numbers: nums, Link: "q1"}, true
+}
+
+// nullFinding compares agreement within each group of bases with the permutation null: a group
+// "agrees beyond the null" when every pair's tau-b is above the null band's 97.5% quantile and its
+// mean exceeds 10 null SDs. It is stated when some group has a pair, naming the groups that do and
+// those that do not.
+func nullFinding(q *q2.Result) (Finding, bool) {
+	var beyond, not, parts []string
 	nums := map[string]float64{"null_sd": q.NullSD, "null_q975": q.NullBand.Hi}
 	for _, s := range q.Summaries {
 		if s.Statistic != "kendall_tau_b" || s.GroupA != s.GroupB {
@@ -165,91 +240,180 @@ func q2Findings(q *q2.Result) []Finding {
 		if s.Min > q.NullBand.Hi && s.Mean > 10*q.NullSD {
 			beyond = append(beyond, s.GroupA)
 		} else {
-			within = append(within, s.GroupA)
+			not = append(not, s.GroupA)
 		}
-		if s.Pairs > 1 {
-			parts = append(parts, fmt.Sprintf("within %s %.3f (%d pairs, %.3f–%.3f)", s.GroupA, s.Mean, s.Pairs, s.Min, s.Max))
-		} else {
-			parts = append(parts, fmt.Sprintf("within %s %.3f (1 pair)", s.GroupA, s.Mean))
-		}
+		parts = append(parts, fmt.Sprintf("%s %.3f (%d pairs, %.3f–%.3f)", s.GroupA, s.Mean, s.Pairs, s.Min, s.Max))
 		nums["tau_within_"+s.GroupA] = s.Mean
 	}
-	if len(parts) > 0 {
-		verdict := fmt.Sprintf("Every pair within %s agrees beyond the null band", strings.Join(beyond, ", "))
-		if len(within) > 0 {
-			verdict = fmt.Sprintf("Agreement beyond the null band for %s, not for every pair within %s", strings.Join(beyond, ", "), strings.Join(within, ", "))
-			if len(beyond) == 0 {
-				verdict = fmt.Sprintf("Not every pair within %s agrees beyond the null band", strings.Join(within, ", "))
-			}
-		}
-		out = append(out, Finding{Text: fmt.Sprintf("%s (inits of a network family, seeds of the ReLU features): Kendall tau-b %s; under random permutation tau-b is 0 ± %.4f (SD), %s.",
-			verdict, strings.Join(parts, ", "), q.NullSD, q.NullBand.Describe()), Numbers: nums, Link: "q2"})
+	if len(parts) == 0 {
+		return Finding{}, false
 	}
-	relu, hasRelu := q2.GroupStat(q, "relu", "relu", "kendall_tau_b")
-	if hasRelu {
-		var trained []string
-		n := map[string]float64{"tau_within_relu": relu.Mean}
-		for _, f := range []string{"A", "B", "C", "orig-A", "orig-B", "orig-C"} {
-			if s, ok := q2.GroupStat(q, f, f, "kendall_tau_b"); ok {
-				rel := "above"
-				if s.Mean < relu.Mean {
-					rel = "below"
-				}
-				trained = append(trained, fmt.Sprintf("%s %.3f (%s)", f, s.Mean, rel))
-				n["tau_within_"+f] = s.Mean
-			}
-		}
-		if len(trained) > 0 {
-			out = append(out, Finding{Text: fmt.Sprintf("Against the random-basis control (ReLU features with different seeds agree at tau-b %.3f): %s.",
-				relu.Mean, strings.Join(trained, ", ")), Numbers: n, Link: "q2-controls"})
+	verdict := "Every pair within " + strings.Join(beyond, ", ") + " agrees beyond the permutation null"
+	switch {
+	case len(beyond) == 0:
+		verdict = "No group agrees beyond the permutation null at every pair (" + strings.Join(not, ", ") + ")"
+	case len(not) > 0:
+		verdict += "; not every pair within " + strings.Join(not, ", ")
+	}
+	return Finding{Text: fmt.Sprintf("%s: Kendall tau-b within %s; under random permutation tau-b is 0 ± %.4f (SD), %s. Any two bases built from the same pixels beat this null; the yardsticks that matter follow.",
+		verdict, strings.Join(parts, ", "), q.NullSD, q.NullBand.Describe()), Numbers: nums, Link: "q2"}, true
+}
+
+// withinBetweenFinding states, per family with two or more members, whether its members agree more
+// with each other than with the other bases: the within and between means of tau-b and the one-sided
+// p-value of the permutation test over family labels (q2.Result.WithinBetween). A family is "specific"
+// when p ≤ 0.05, else its agreement "is not specific to the family"; families whose null cannot reach
+// 0.05 (too few relabellings) are said to be untestable. It is stated when the test ran.
+func withinBetweenFinding(q *q2.Result) (Finding, bool) {
+	var specific, not, untestable []string
+	nums := map[string]float64{}
+	for _, c := range q.WithinBetween.Families {
+		s := fmt.Sprintf("%s %.3f within vs %.3f between (p = %.3g, %s over %d relabellings)", c.Family, c.WithinMean, c.BetweenMean, c.P, c.Null, c.Relabellings)
+		nums["within_"+c.Family], nums["between_"+c.Family], nums["p_"+c.Family] = c.WithinMean, c.BetweenMean, c.P
+		switch {
+		case c.MinP > 0.05:
+			untestable = append(untestable, fmt.Sprintf("%s (the smallest p its %d relabellings allow is %.2g)", c.Family, c.Relabellings, c.MinP))
+		case c.P <= 0.05:
+			specific = append(specific, s)
+		default:
+			not = append(not, s)
 		}
 	}
-	var inkParts []string
-	inkNums := map[string]float64{}
-	for _, s := range q.Summaries {
-		if s.Statistic != "partial_tau_ink" || s.GroupA != s.GroupB {
+	if len(specific)+len(not)+len(untestable) == 0 {
+		return Finding{}, false
+	}
+	var parts []string
+	if len(specific) > 0 {
+		parts = append(parts, "agreement specific to the family for "+strings.Join(specific, "; "))
+	}
+	if len(not) > 0 {
+		parts = append(parts, "not specific to the family (its members agree with other bases as much) for "+strings.Join(not, "; "))
+	}
+	if len(untestable) > 0 {
+		parts = append(parts, "too few bases to test "+strings.Join(untestable, ", "))
+	}
+	return Finding{Text: "Within- versus between-family agreement (Kendall tau-b; one-sided permutation test over the family labels): " +
+		strings.Join(parts, "; ") + ".", Numbers: nums, Link: "q2"}, true
+}
+
+// matchedControlFinding compares each family's within-family tau-b with the agreement of random ReLU
+// features of the same width (q2.MatchedControl): "above" or "below" when the ranges over pairs do not
+// overlap, else "overlapping". It is stated when a family has a matched control.
+func matchedControlFinding(q *q2.Result) (Finding, bool) {
+	if len(q.Matched) == 0 {
+		return Finding{}, false
+	}
+	nums := map[string]float64{}
+	var parts []string
+	for _, m := range q.Matched {
+		parts = append(parts, fmt.Sprintf("%s %.3f (%.3f–%.3f) vs %s %.3f (%.3f–%.3f): %s", m.Family, m.Mean, m.Min, m.Max, m.Control, m.CtlMean, m.CtlMin, m.CtlMax, m.Verdict))
+		nums["tau_within_"+m.Family], nums["tau_within_"+m.Control] = m.Mean, m.CtlMean
+	}
+	return Finding{Text: "Against the random-basis control of the same width (ReLU features of as many random projections of the pixels, different seeds; tau-b within, range over pairs): " +
+		strings.Join(parts, "; ") + ".", Numbers: nums, Link: "q2-controls"}, true
+}
+
+// inkThreshold is the change in within-family tau-b that inkFinding calls small.
+const inkThreshold = 0.05
+
+// inkFinding judges ink (‖x‖² of the image) by how much agreement changes when it is taken out: for
+// each family, mean tau-b minus mean Kendall partial tau given ink, and the mean tau-b within ten ink
+// bins. Every change below inkThreshold in magnitude: "ink does not explain the agreement"; else the
+// families where it is larger "owe part of their agreement to ink". The correlation of each basis's
+// leverage with ink is reported beside it. It is stated when a family has pairs.
+func inkFinding(q *q2.Result) (Finding, bool) {
+	var parts, large []string
+	nums := map[string]float64{}
+	maxChange := 0.0
+	for _, f := range q.Families() {
+		tau, partial, binned, ok := q.InkChange(f)
+		if !ok {
 			continue
 		}
-		raw, _ := q2.GroupStat(q, s.GroupA, s.GroupB, "kendall_tau_b")
-		binned, _ := q2.GroupStat(q, s.GroupA, s.GroupB, "binned_tau_ink")
-		inkParts = append(inkParts, fmt.Sprintf("%s %.3f → %.3f partial, %.3f within ink bins", s.GroupA, raw.Mean, s.Mean, binned.Mean))
-		inkNums["partial_"+s.GroupA] = s.Mean
-	}
-	if len(inkParts) > 0 {
-		var inkTau []string
-		strongest := 0.0
-		for _, b := range q.Bases {
-			inkTau = append(inkTau, fmt.Sprintf("%s %.2f", b, q.InkTau[b]))
-			strongest = math.Max(strongest, math.Abs(q.InkTau[b]))
-			inkNums["ink_tau_"+b] = q.InkTau[b]
+		change := tau - partial
+		parts = append(parts, fmt.Sprintf("%s %.3f → %.3f partial, %.3f within ink bins", f, tau, partial, binned))
+		nums["tau_"+f], nums["partial_"+f], nums["binned_"+f] = tau, partial, binned
+		maxChange = math.Max(maxChange, math.Abs(change))
+		if math.Abs(change) >= inkThreshold {
+			large = append(large, fmt.Sprintf("%s (%.3f)", f, change))
 		}
-		verdict := "Ink (‖x‖² of the image) is a shared factor"
-		if strongest < 0.1 {
-			verdict = "Ink (‖x‖² of the image) hardly shapes the rankings"
-		}
-		out = append(out, Finding{Text: fmt.Sprintf("%s: tau-b between leverage and ink is %s. With it taken out, within-family agreement becomes %s.",
-			verdict, strings.Join(inkTau, ", "), strings.Join(inkParts, "; ")), Numbers: inkNums, Link: "q2-controls"})
 	}
-	if len(q.Ridge) > 0 {
-		worst := q.Ridge[0]
+	if len(parts) == 0 {
+		return Finding{}, false
+	}
+	nums["max_change"] = maxChange
+	var inkTau []string
+	for _, b := range q.Bases {
+		inkTau = append(inkTau, fmt.Sprintf("%s %.2f", b, q.InkTau[b]))
+	}
+	verdict := fmt.Sprintf("Ink (‖x‖² of the image) does not explain the agreement: taking it out changes within-family tau-b by at most %.3f (< %.2f)", maxChange, inkThreshold)
+	if len(large) > 0 {
+		verdict = fmt.Sprintf("Part of the agreement is ink (‖x‖² of the image): taking it out lowers within-family tau-b by %.2f or more for %s", inkThreshold, strings.Join(large, ", "))
+	}
+	return Finding{Text: fmt.Sprintf("%s — %s. Tau-b between leverage and ink: %s.", verdict, strings.Join(parts, "; "), strings.Join(inkTau, ", ")),
+		Numbers: nums, Link: "q2-controls"}, true
+}
+
+// ridgeFinding states how much of each top-k set the rank cut-off decides, over the whole λ grid of the
+// ridge control: for each λ (relative to the mean eigenvalue of XᵀX), the range over bases of the share
+// of the top-k that ridge leverage keeps. "Decides little" when every basis keeps ≥ 90% at every λ,
+// else "decides part of the top-k at the larger λ" naming the λ where a basis keeps less. It is stated
+// when the ridge control ran.
+func ridgeFinding(q *q2.Result) (Finding, bool) {
+	if len(q.Ridge) == 0 {
+		return Finding{}, false
+	}
+	var lambdas []float64
+	for _, rc := range q.Ridge {
+		if !slices.Contains(lambdas, rc.LambdaRel) {
+			lambdas = append(lambdas, rc.LambdaRel)
+		}
+	}
+	slices.Sort(lambdas)
+	nums := map[string]float64{}
+	var parts, low []string
+	for _, l := range lambdas {
+		lo, hi := math.Inf(1), math.Inf(-1)
+		var worst string
 		for _, rc := range q.Ridge {
-			if rc.LambdaRel == worst.LambdaRel && rc.TopKShared < worst.TopKShared {
-				worst = rc
+			if rc.LambdaRel != l {
+				continue
 			}
-		}
-		var parts []string
-		for _, rc := range q.Ridge {
-			if rc.LambdaRel == q.Ridge[0].LambdaRel {
-				parts = append(parts, fmt.Sprintf("%s %.0f%%", rc.Basis, 100*rc.TopKShared))
+			if rc.TopKShared < lo {
+				lo, worst = rc.TopKShared, rc.Basis
 			}
+			hi = math.Max(hi, rc.TopKShared)
 		}
-		verdict := "decides little of"
-		if worst.TopKShared < 0.9 {
-			verdict = "decides part of"
+		parts = append(parts, fmt.Sprintf("λ = %.0e: %.0f–%.0f%% (lowest %s)", l, 100*lo, 100*hi, worst))
+		nums[fmt.Sprintf("min_shared_%g", l)], nums[fmt.Sprintf("max_shared_%g", l)] = lo, hi
+		if lo < 0.9 {
+			low = append(low, fmt.Sprintf("%.0e", l))
 		}
-		out = append(out, Finding{Text: fmt.Sprintf("The rank cut-off %s the top-%d: with ridge λ = %.0e × the mean eigenvalue, the share of the top-%d kept is %s.",
-			verdict, q.Ridge[0].K, q.Ridge[0].LambdaRel, q.Ridge[0].K, strings.Join(parts, ", ")),
-			Numbers: map[string]float64{"lambda_rel": q.Ridge[0].LambdaRel, "min_shared": worst.TopKShared}, Link: "q2-controls"})
 	}
-	return out
+	verdict := "decides little of"
+	if len(low) > 0 {
+		verdict = "decides part of (below 90% kept at λ = " + strings.Join(low, ", ") + ")"
+	}
+	k := q.Ridge[0].K
+	return Finding{Text: fmt.Sprintf("The rank cut-off %s the top-%d: share of the top-%d kept by ridge leverage, λ relative to the mean eigenvalue of XᵀX, range over bases: %s.",
+		verdict, k, k, strings.Join(parts, "; ")), Numbers: nums, Link: "q2-controls"}, true
+}
+
+// tiesFinding states how many rows the tie rule touches: leverage scores equal within
+// rankstat.DefaultTieTolerance are ties in every ranking statistic. It is stated when some basis has
+// tied rows, with the count per basis.
+func tiesFinding(q *q2.Result) (Finding, bool) {
+	var parts []string
+	nums := map[string]float64{"tolerance": rankstat.DefaultTieTolerance}
+	for _, b := range q.Bases {
+		if t := q.Ties[b]; t.Rows > 0 {
+			parts = append(parts, fmt.Sprintf("%s %d rows in %d groups", b, t.Rows, t.Groups))
+			nums["tied_rows_"+b] = float64(t.Rows)
+		}
+	}
+	if len(parts) == 0 {
+		return Finding{}, false
+	}
+	return Finding{Text: fmt.Sprintf("Leverage scores equal within %.0e are ties in every ranking statistic (their order is rounding noise, which moved weighted tau most): %s.",
+		rankstat.DefaultTieTolerance, strings.Join(parts, ", ")), Numbers: nums, Link: "q2"}, true
 }

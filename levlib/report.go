@@ -46,16 +46,19 @@ func WriteReport(dir string, r *StudyResult) error {
 			}
 			return out
 		},
-		"f1":          func(v float64) string { return fmt.Sprintf("%.1f", v) },
-		"base":        filepath.Base,
-		"findings":    findingsList,
-		"basesTable":  BasesTable,
-		"q1Table":     q1.Table,
-		"q1Classes":   func(q *q1.Result) []q1.Classifier { c, _, _ := q1.Axes(q.Summarize()); return c },
-		"q2Groups":    q2.GroupTable,
-		"tauMatrix":   q2.TauMatrix,
-		"controls":    q2.ControlsTable,
-		"protocolKey": func(q *q1.Result, c q1.Classifier) string { return q.Protocol[string(c)] },
+		"f1":            func(v float64) string { return fmt.Sprintf("%.1f", v) },
+		"base":          filepath.Base,
+		"findings":      FindingsList,
+		"basesTable":    BasesTable,
+		"q1Table":       q1.Table,
+		"q1Effects":     q1.EffectTable,
+		"withinBetween": q2.WithinBetweenTable,
+		"matched":       q2.MatchedTable,
+		"q1Classes":     func(q *q1.Result) []q1.Classifier { return q.Classifiers() },
+		"q2Groups":      q2.GroupTable,
+		"tauMatrix":     q2.TauMatrix,
+		"controls":      q2.ControlsTable,
+		"protocolKey":   func(q *q1.Result, c q1.Classifier) string { return q.Protocol[string(c)] },
 	}
 	t, err := template.New("report").Funcs(funcs).Parse(reportTemplate)
 	if err != nil {
@@ -96,7 +99,7 @@ details { margin: 0.5em 0; } summary { cursor: pointer; font-weight: bold; }
 {{range $k, $v := .Versions}}<tr><th>{{$k}}</th><td>{{$v}}</td></tr>{{end}}
 {{range $k, $v := .DataSHA256}}<tr><th>{{$k}}</th><td class="small">sha256 {{$v}}</td></tr>{{end}}
 <tr><th>pool</th><td>{{.Plan.TrainRows}} training + {{.Plan.TestRows}} test rows: every basis is computed on all of them; selection is among the training rows</td></tr>
-<tr><th>seeds</th><td>CNN init seed i for A<sub>i</sub>, B<sub>i</sub>, C<sub>i</sub>; ReLU features seed = its index; random selections seeds 1…{{.Plan.Q1.RandomSeeds}}; null shuffles seed {{if .Plan.Q2.ShuffleSeed}}{{.Plan.Q2.ShuffleSeed}}{{else}}1{{end}}</td></tr>
+<tr><th>seeds</th><td>CNN init seed i for A<sub>i</sub>, B<sub>i</sub>, C<sub>i</sub>; ReLU features seed = its index; Question 1: {{with .Q1}}{{index .Protocol "seeds"}}{{end}}; null shuffles and label permutations seed {{if .Plan.Q2.ShuffleSeed}}{{.Plan.Q2.ShuffleSeed}}{{else}}1{{end}}</td></tr>
 </table>
 <table><tr><th>stage</th><th>seconds</th></tr>{{range .Stages}}<tr><td>{{.Name}}</td><td>{{f1 .Seconds}}</td></tr>{{end}}</table>
 
@@ -106,18 +109,24 @@ details { margin: 0.5em 0; } summary { cursor: pointer; font-weight: bold; }
 {{range .Bases}}<details><summary>{{.Label}}: sorted scores, the 300 highest- and lowest-leverage digits</summary>{{range .Figures}}<img src="{{img .}}" alt="{{base .}}">{{end}}</details>{{end}}
 
 <h2 id="q1">Question 1: does training on the top-k leverage rows help?</h2>
-{{with .Q1}}<p class="small"><b>Pool:</b> {{index .Protocol "pool"}}. <b>Selection:</b> {{index .Protocol "selection"}}. <b>Random:</b> {{index .Protocol "random"}}. <b>Accuracy:</b> {{index .Protocol "accuracy"}}.</p>
+{{with .Q1}}<p class="small"><b>Pool:</b> {{index .Protocol "pool"}}. <b>Selection:</b> {{index .Protocol "selection"}}. <b>Seeds:</b> {{index .Protocol "seeds"}}. <b>Random:</b> {{index .Protocol "random"}}. <b>Accuracy:</b> {{index .Protocol "accuracy"}}. <b>Intervals:</b> {{index .Protocol "intervals"}}.</p>
 {{$q := .}}{{range q1Classes .}}<h3>{{.}} classifier</h3><p class="small">{{protocolKey $q .}}.</p>
-<p class="small">Test accuracy (mean over the family's inits, range below; random: mean and range over seeds), and in grey the accuracy on all training rows.</p>
-{{q1Table $q .}}{{end}}{{end}}
+<p class="small">Test accuracy: the family's mean with its 95% interval below (over the inits' means, or over seeds for a single init; random: over seeds), and in grey the accuracy on the evaluation training rows.</p>
+{{q1Table $q .}}
+<p class="small">Effect sizes: test accuracy minus random rows' at the same k, with the 95% interval; "below"/"above" where the interval excludes 0.</p>
+{{q1Effects $q .}}{{end}}{{end}}
 {{range pngs .Q1Figures ""}}<img src="{{img .}}" alt="{{base .}}">{{end}}
 
 <h2 id="q2">Question 2: are leverage rankings the same across inits and bases?</h2>
 {{with .Q2}}<p>Kendall tau-b between the leverage rankings of every pair of bases on the pool. Under random permutation tau-b is 0 ± {{printf "%.4f" .NullSD}} (SD, closed form); {{.NullBand.Describe}}.</p>
 {{q2Groups .}}
+<p class="small">The pairs of a group share bases, so the ranges above describe, they do not test. Is a family's agreement its own? Mean tau-b within each family against between it and every other basis, with a permutation test over the family labels:</p>
+{{withinBetween .}}
 {{tauMatrix .}}
 <h3 id="q2-controls">Controls</h3>
-<p class="small">Ink: leverage of a nonnegative basis tracks ‖x‖² of the image; the group table's partial tau and within-bin tau take it out. Random-basis control: ReLU features with different seeds share no learning; trained networks are compared against them. Rank cut-off: ridge leverage shows how much of a top-k set depends on the smallest singular directions.</p>
+<p class="small">Ink: leverage of a nonnegative basis tracks ‖x‖² of the image; the group table's partial tau and within-bin tau take it out, and the findings judge ink by how much agreement changes. Rank cut-off: ridge leverage shows how much of a top-k set depends on the smallest singular directions. Ties: leverage scores equal within 1e-9 (rounding) are ties in every statistic.</p>
+<p class="small">The random-basis control of the same width: agreement within each family against agreement within ReLU features of as many random projections of the pixels (different seeds).</p>
+{{matched .}}
 {{controls .}}
 <table><tr><th>family</th><th>members</th><th>k</th><th>in every top-k</th><th>expected by chance</th><th>in no top-k</th><th>expected by chance</th></tr>
 {{range .Consensus}}<tr><td>{{.Group}}</td><td>{{.Members}}</td><td>{{.K}}</td><td>{{len .Chosen}}</td><td>{{f1 .ExpectedChosen}}</td><td>{{.Never}}</td><td>{{f1 .ExpectedNever}}</td></tr>{{end}}</table>

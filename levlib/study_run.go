@@ -135,6 +135,15 @@ func (s *Study) Run(ctx context.Context, outDir string, stage func(name string))
 	return res, nil
 }
 
+// Reports summarizes bases for BasesTable (Figures left empty).
+func Reports(bases []*BasisResult) []BasisReport {
+	out := make([]BasisReport, len(bases))
+	for i, b := range bases {
+		out[i] = b.Report()
+	}
+	return out
+}
+
 // Report summarizes a basis for the report's and the notebooks' tables (Figures left empty).
 func (b *BasisResult) Report() BasisReport {
 	lev := b.Leverage

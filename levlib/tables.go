@@ -42,8 +42,8 @@ func BasesTable(bases []BasisReport) template.HTML {
 	return htmltable.Render("bases", header, rows)
 }
 
-// findingsList is the findings as an HTML list, each linked to its section.
-func findingsList(fs []Finding) template.HTML {
+// FindingsList is the findings as an HTML list, each linked to its section of the report.
+func FindingsList(fs []Finding) template.HTML {
 	var b strings.Builder
 	b.WriteString(`<ul class="findings">`)
 	for _, f := range fs {

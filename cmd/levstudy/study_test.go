@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -90,6 +91,7 @@ func TestRunTiny(t *testing.T) {
 			t.Errorf("finding without numbers or not in the report: %+v", f)
 		}
 	}
+	checkJSONKeys(t, b)
 	// A second run on the same cache (a new process: nothing in memory) takes Q1's fits, the networks,
 	// the leverage and Question 2 from the disk cache, and reports the same numbers with every figure.
 	again := filepath.Join(dir, "again")
@@ -130,5 +132,54 @@ func checkNotBlank(t *testing.T, path string) {
 	t.Helper()
 	if _, err := imgcheck.NotBlank(path); err != nil {
 		t.Error(err)
+	}
+}
+
+// dataMaps are the results.json fields whose keys are data (basis labels, file names, versions), not
+// field names.
+var dataMaps = map[string]bool{"versions": true, "data_sha256": true, "ranks": true, "families": true, "groups": true, "ink_tau": true,
+	"near_one": true, "ties": true, "protocol": true, "numbers": true}
+
+// checkJSONKeys fails unless every field name of results.json is snake_case and every basis is named
+// as on the command line ("cnn:A1", not a struct with "Group": 65), so pandas users can rely on it.
+func checkJSONKeys(t *testing.T, b []byte) {
+	t.Helper()
+	var v any
+	if err := json.Unmarshal(b, &v); err != nil {
+		t.Fatal(err)
+	}
+	snake := regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
+	var walk func(path string, v any)
+	walk = func(path string, v any) {
+		switch x := v.(type) {
+		case map[string]any:
+			for k, e := range x {
+				if !snake.MatchString(k) {
+					t.Errorf("results.json%s: key %q is not snake_case", path, k)
+				}
+				if !dataMaps[k] {
+					walk(path+"."+k, e)
+				}
+			}
+		case []any:
+			for _, e := range x {
+				walk(path+"[]", e)
+			}
+		}
+	}
+	walk("", v)
+	var plan struct {
+		Plan struct {
+			Bases []string `json:"bases"`
+			Q1    struct {
+				Seeds int `json:"seeds"`
+			} `json:"q1"`
+		} `json:"plan"`
+	}
+	if err := json.Unmarshal(b, &plan); err != nil || len(plan.Plan.Bases) == 0 || plan.Plan.Q1.Seeds < 2 {
+		t.Fatalf("results.json plan: %v %+v", err, plan)
+	}
+	if !slices.Contains(plan.Plan.Bases, "cnn:A1") || !slices.Contains(plan.Plan.Bases, "raw") {
+		t.Errorf("results.json names the bases %v, want them as on the command line (raw, cnn:A1, …)", plan.Plan.Bases)
 	}
 }

@@ -163,6 +163,20 @@ func (s Spec) Build(ctx context.Context, b compute.Backend, ds *mnist.Dataset, p
 	return nil, fmt.Errorf("unknown basis kind %q", s.Kind)
 }
 
+// MarshalText writes the spec as String() does ("raw", "relu:F=784,seed=1", "cnn:A1", "npy:PATH"), so
+// that results.json names each basis as the command line does.
+func (s Spec) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// UnmarshalText reads a spec written by MarshalText (Parse).
+func (s *Spec) UnmarshalText(b []byte) error {
+	p, err := Parse(string(b))
+	if err != nil {
+		return err
+	}
+	*s = p
+	return nil
+}
+
 // Dim returns the number of features of the basis: 784 for raw, F for relu, 200 for a network's
 // embedding; 0 for a file basis (known once the file is read).
 func (s Spec) Dim() int {

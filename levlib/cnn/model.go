@@ -308,6 +308,28 @@ const (
 )
 
 // ParseGroup parses "A", "B" or "C".
+// MarshalText writes the group as its letter ("A"), so that JSON shows it as one.
+func (g Group) MarshalText() ([]byte, error) {
+	if g == 0 {
+		return []byte{}, nil
+	}
+	return []byte{byte(g)}, nil
+}
+
+// UnmarshalText reads a group letter (the empty string is the zero Group).
+func (g *Group) UnmarshalText(b []byte) error {
+	if len(b) == 0 {
+		*g = 0
+		return nil
+	}
+	p, err := ParseGroup(string(b))
+	if err != nil {
+		return err
+	}
+	*g = p
+	return nil
+}
+
 func ParseGroup(s string) (Group, error) {
 	if len(s) == 1 && (s[0] == 'A' || s[0] == 'B' || s[0] == 'C') {
 		return Group(s[0]), nil

@@ -18,32 +18,32 @@ import (
 // TrainOptions configures Train. The zero value (with a Group and Seed) is the original study's
 // recipe: 5 epochs over all training rows, batch 64, Adam with learning rate 1e-3.
 type TrainOptions struct {
-	Group Group
+	Group Group `json:"group,omitempty"`
 	// Seed is the init seed i of network A_i / B_i / C_i (Init(Seed)); it also seeds the shuffling.
-	Seed uint64
+	Seed uint64 `json:"seed,omitempty"`
 	// Epochs of training (0 means 5). Group C is not trained.
-	Epochs int
+	Epochs int `json:"epochs"`
 	// Steps, if positive, replaces Epochs by a budget of optimizer steps: the rows are visited epoch
 	// after epoch (each reshuffled) until Steps batches are done, so that a small training set gets as
 	// many updates as a large one (Question 1's fixed budget).
-	Steps int
+	Steps int `json:"steps,omitempty"`
 	// TrainRows limits training to the first TrainRows training images (0: all of ds's training rows).
-	TrainRows int
+	TrainRows int `json:"train_rows"`
 	// BatchSize (0 means 64) and LearningRate (0 means 1e-3).
-	BatchSize    int
-	LearningRate float64
+	BatchSize    int     `json:"batch_size"`
+	LearningRate float64 `json:"learning_rate"`
 	// EvalRows is how many test rows measure the accuracy after each epoch (0: all of ds's test rows;
 	// negative: none).
-	EvalRows int
+	EvalRows int `json:"eval_rows"`
 	// DoubleSoftmax trains group A with the original study's loss, CrossEntropyLoss on the softmax of the
 	// logits (a softmax twice), to reproduce its numbers; the default is the correct single softmax.
-	DoubleSoftmax bool
+	DoubleSoftmax bool `json:"double_softmax,omitempty"`
 	// Impl is the formulation (ConvAuto: HostColumns on the pure-Go backend, Im2Col elsewhere).
 	Impl ConvImpl `json:"-"`
 	// CheckpointPath, if set, is where the training state is saved after each epoch and every
 	// CheckpointEvery (0 means 2 minutes); a run finds it there and resumes.
-	CheckpointPath  string
-	CheckpointEvery time.Duration
+	CheckpointPath  string        `json:"-"`
+	CheckpointEvery time.Duration `json:"-"`
 	// progress.Report, if not nil, is called after each step.
 	Progress func(progress.Report) `json:"-"`
 }

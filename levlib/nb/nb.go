@@ -21,6 +21,7 @@ import (
 	"html/template"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"time"
 
 	"github.com/janpfeifer/gonb/gonbui"
@@ -157,4 +158,16 @@ func Env(name, def string) string {
 		return v
 	}
 	return def
+}
+
+// OutDir returns out/notebook/name beside the notebooks' folder (created): where a cell writes files,
+// such as the report of Study.Run.
+func OutDir(name string) string {
+	dir := os.Getenv("GONB_DIR")
+	if dir == "" {
+		dir, _ = os.Getwd()
+	}
+	dir = filepath.Join(dir, "..", "out", "notebook", name)
+	Check(os.MkdirAll(dir, 0o755))
+	return dir
 }

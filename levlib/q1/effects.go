@@ -17,6 +17,10 @@ type Effect struct {
 	Strategy   Strategy   `json:"strategy"` // the strategy compared with random
 	Test       stats.Diff `json:"acc_test"`
 	Train      stats.Diff `json:"acc_train"`
+	// Gap is the strategy's gap between accuracy on its own rows and on the training rows
+	// (acc_selected − acc_train) minus random rows' gap: positive when the selected rows are easier to
+	// fit than the rest beyond what any k rows are (training on few rows fits them better than the rest).
+	Gap stats.Diff `json:"gap_selected_train"`
 }
 
 // Effects returns the effect of every non-random strategy against random, per family, classifier
@@ -28,16 +32,17 @@ func (r *Result) Effects() []Effect {
 		if s.Strategy == StrategyRandom || s.Family == AnyBasis {
 			continue
 		}
-		rnd, ok := Find(fam, "", RandomFamily(fam, s.Family, s.Classifier), StrategyRandom, s.K, s.Classifier)
+		rnd, ok := Find(fam, "", randomFamily(fam, s.Family, s.Classifier), StrategyRandom, s.K, s.Classifier)
 		if !ok {
 			continue
 		}
 		te, err1 := diff(s.test, rnd.test)
 		tr, err2 := diff(s.train, rnd.train)
-		if err1 != nil || err2 != nil {
+		gap, err3 := diff(sub(s.selected, s.train), sub(rnd.selected, rnd.train))
+		if err1 != nil || err2 != nil || err3 != nil {
 			continue
 		}
-		out = append(out, Effect{Family: s.Family, Classifier: s.Classifier, K: s.K, Strategy: s.Strategy, Test: te, Train: tr})
+		out = append(out, Effect{Family: s.Family, Classifier: s.Classifier, K: s.K, Strategy: s.Strategy, Test: te, Train: tr, Gap: gap})
 	}
 	return out
 }
@@ -48,4 +53,13 @@ func diff(a, b []float64) (stats.Diff, error) {
 		return stats.ConstDiff(a[0], b)
 	}
 	return stats.WelchDiff(a, b)
+}
+
+// sub returns a − b elementwise.
+func sub(a, b []float64) []float64 {
+	d := make([]float64, len(a))
+	for i := range a {
+		d[i] = a[i] - b[i]
+	}
+	return d
 }

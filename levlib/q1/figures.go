@@ -8,8 +8,8 @@ import (
 	"github.com/levstudy/levstudy/levlib/plot"
 )
 
-// StrategyColor is the colour of a selection strategy in every figure.
-func StrategyColor(s Strategy) color.Color {
+// strategyColor is the colour of a selection strategy in every figure.
+func strategyColor(s Strategy) color.Color {
 	switch s {
 	case StrategyTop:
 		return color.RGBA{31, 119, 180, 255} // blue
@@ -33,7 +33,7 @@ func AccuracyFigure(r *Result, cl Classifier, metric string) (*plot.Figure, erro
 		return nil, fmt.Errorf("accuracy figure: metric %q, want test or train", metric)
 	}
 	fam := r.ByFamily()
-	_, families, _ := Axes(fam)
+	_, families, _ := axes(fam)
 	var panels []plot.Panel
 	for _, f := range families {
 		pn := plot.Panel{Title: f}
@@ -43,7 +43,7 @@ func AccuracyFigure(r *Result, cl Classifier, metric string) (*plot.Figure, erro
 		for _, st := range strategies {
 			family := f
 			if st == StrategyRandom {
-				family = RandomFamily(fam, f, cl)
+				family = randomFamily(fam, f, cl)
 			}
 			if c, ok := q1Curve(fam, family, st, cl, metric); ok {
 				pn.Curves = append(pn.Curves, c)
@@ -63,7 +63,7 @@ func AccuracyFigure(r *Result, cl Classifier, metric string) (*plot.Figure, erro
 // WriteFigures saves AccuracyFigure of every classifier of r, test and train, as PNG and SVG in dir
 // (q1_CLASSIFIER_METRIC.png), and returns the files written.
 func WriteFigures(dir string, r *Result) ([]string, error) {
-	cls, _, _ := Axes(r.ByFamily())
+	cls, _, _ := axes(r.ByFamily())
 	var files []string
 	for _, cl := range cls {
 		for _, metric := range []string{"test", "train"} {
@@ -94,7 +94,7 @@ func q1Inits(fam []Summary, family string, cl Classifier) int {
 
 // q1Curve is one strategy's accuracy against k for a family.
 func q1Curve(fam []Summary, family string, st Strategy, cl Classifier, metric string) (plot.Curve, bool) {
-	c := plot.Curve{Label: string(st), Color: StrategyColor(st), Dashed: st == StrategyRandom}
+	c := plot.Curve{Label: string(st), Color: strategyColor(st), Dashed: st == StrategyRandom}
 	if st == StrategyRandom {
 		c.Label = "random"
 	}

@@ -115,13 +115,13 @@ func unstandardize(w []float64, b [10]float64, mean, sd []float64) *LinearModel 
 // LinearOptions configures FitLinear. The zero value is 300 full-batch Adam steps with learning rate
 // 0.01, an L2 penalty of 1e-4 and centred, unscaled features.
 type LinearOptions struct {
-	Steps        int
-	LearningRate float64
-	L2           float64
+	Steps        int     `json:"steps"`
+	LearningRate float64 `json:"learning_rate"`
+	L2           float64 `json:"l2"`
 	// Standardize divides each feature by its standard deviation over the selected rows (floored, see
 	// standardize): for features of unlike scales (a basis's own features); raw pixels share one scale
 	// and are left as they are.
-	Standardize bool
+	Standardize bool `json:"standardize,omitempty"`
 }
 
 func (o LinearOptions) withDefaults() LinearOptions {

@@ -52,9 +52,11 @@ type Result struct {
 	Families map[string]string `json:"families"` // basis label → family
 	// Sensitivity is, per basis and k, how much of the top-k the other selection source keeps.
 	Sensitivity []Sensitivity `json:"selection_sensitivity"`
-	Warnings    []string      `json:"warnings,omitempty"`
-	TrainRows   int           `json:"train_rows"`
-	TestRows    int           `json:"test_rows"`
+	// Ties is, per basis, what rankstat.TieWithin tied in the selection scores.
+	Ties      map[string]rankstat.TieInfo `json:"ties"`
+	Warnings  []string                    `json:"warnings,omitempty"`
+	TrainRows int                         `json:"train_rows"`
+	TestRows  int                         `json:"test_rows"`
 }
 
 // Classifiers returns the classifiers that r has fits of, in the fixed order.
@@ -172,15 +174,6 @@ func (r *Result) selectionScores(ctx context.Context, ws *workspace.Workspace, s
 	for _, w := range pool.Warnings {
 		r.Warnings = append(r.Warnings, label+": "+w.Error())
 	}
-	if d := spec.Dim(); nTrain < d && opts.SelectOn == SelectOnPool {
-		// The training rows alone are fewer than the features: their leverage is 1 everywhere.
-		r.Warnings = append(r.Warnings, fmt.Sprintf("%s: no selection sensitivity: %d training rows < %d features", label, nTrain, d))
-		return pool.Scores[:nTrain], nil
-	}
-	train, err := ws.LeverageOfRows(ctx, spec, nTrain, leverage.Options{})
-	if err != nil {
-		return nil, err
-	}
 	var ks []int
 	for _, g := range opts.Grids {
 		for _, k := range g.K {
@@ -190,6 +183,15 @@ func (r *Result) selectionScores(ctx context.Context, ws *workspace.Workspace, s
 		}
 	}
 	slices.Sort(ks)
+	if d := spec.Dim(); nTrain < d && opts.SelectOn == SelectOnPool {
+		// The training rows alone are fewer than the features: their leverage is 1 everywhere.
+		r.Warnings = append(r.Warnings, fmt.Sprintf("%s: no selection sensitivity: %d training rows < %d features", label, nTrain, d))
+		return r.tie(label, pool.Scores[:nTrain], ks)
+	}
+	train, err := ws.LeverageOfRows(ctx, spec, nTrain, leverage.Options{})
+	if err != nil {
+		return nil, err
+	}
 	ov, err := rankstat.TopKOverlap(pool.Scores[:nTrain], train.Scores, ks)
 	if err != nil {
 		return nil, fmt.Errorf("basis %s: %w", label, err)
@@ -197,10 +199,38 @@ func (r *Result) selectionScores(ctx context.Context, ws *workspace.Workspace, s
 	for _, o := range ov {
 		r.Sensitivity = append(r.Sensitivity, Sensitivity{Basis: label, K: o.K, Shared: o.Fraction})
 	}
+	scores := pool.Scores[:nTrain]
 	if opts.SelectOn == SelectOnTrain {
-		return train.Scores, nil
+		scores = train.Scores
 	}
-	return pool.Scores[:nTrain], nil
+	return r.tie(label, scores, ks)
+}
+
+// tie makes scores equal within rankstat.DefaultTieTolerance exact ties (so that top, bottom and
+// balanced selections break them by row index, a documented rule, not by rounding), records what it
+// tied, and warns where a top-k or bottom-k boundary cuts through tied rows.
+func (r *Result) tie(label string, scores []float64, ks []int) ([]float64, error) {
+	tied, info, err := rankstat.TieWithin(scores, rankstat.DefaultTieTolerance)
+	if err != nil {
+		return nil, fmt.Errorf("basis %s: %w", label, err)
+	}
+	if r.Ties == nil {
+		r.Ties = map[string]rankstat.TieInfo{}
+	}
+	r.Ties[label] = info
+	for _, k := range ks {
+		for _, b := range []struct {
+			name string
+			f    func([]float64, int) (rankstat.Boundary, error)
+		}{{"top", rankstat.BoundaryTies}, {"bottom", rankstat.BottomBoundaryTies}} {
+			bd, err := b.f(tied, k)
+			if err == nil && bd.Arbitrary() {
+				r.Warnings = append(r.Warnings, fmt.Sprintf("%s: the %s-%d cuts through %d rows tied at the boundary (%d in, %d out; ties go to the smaller row index)",
+					label, b.name, k, bd.Inside+bd.Outside, bd.Inside, bd.Outside))
+			}
+		}
+	}
+	return tied, nil
 }
 
 // progressReport is the progress of the fits.

@@ -32,8 +32,8 @@ type Summary struct {
 	Test     stats.Summary `json:"acc_test"`
 	Train    stats.Summary `json:"acc_train"`
 	Selected stats.Summary `json:"acc_selected"`
-	// test, train are the values summarized, for the effect sizes.
-	test, train []float64
+	// test, train, selected are the values summarized, for the effect sizes.
+	test, train, selected []float64
 }
 
 type cellKey struct {
@@ -68,7 +68,7 @@ func (r *Result) Summarize() []Summary {
 			te, tr, se = append(te, row.AccTest), append(tr, row.AccTrain), append(se, row.AccSelected)
 		}
 		out = append(out, Summary{Basis: c.basis, Family: c.family, Strategy: c.st, K: c.k, Classifier: c.cl, Seeds: len(te), Over: OverSeeds,
-			Test: describe(te), Train: describe(tr), Selected: describe(se), test: te, train: tr})
+			Test: describe(te), Train: describe(tr), Selected: describe(se), test: te, train: tr, selected: se})
 	}
 	return out
 }
@@ -110,7 +110,7 @@ func (r *Result) ByFamily() []Summary {
 			seeds = max(seeds, s.Seeds)
 		}
 		out = append(out, Summary{Family: c.family, Strategy: c.st, K: c.k, Classifier: c.cl, Seeds: seeds, Inits: len(ss), Over: OverInits,
-			Test: describe(te), Train: describe(tr), Selected: describe(se), test: te, train: tr})
+			Test: describe(te), Train: describe(tr), Selected: describe(se), test: te, train: tr, selected: se})
 	}
 	return out
 }
@@ -126,8 +126,8 @@ func Find(sums []Summary, basis, family string, st Strategy, k int, cl Classifie
 	return Summary{}, false
 }
 
-// Axes returns the classifiers, families (in first-seen order, AnyBasis left out) and k values of sums.
-func Axes(sums []Summary) (cls []Classifier, families []string, ks []int) {
+// axes returns the classifiers, families (in first-seen order, AnyBasis left out) and k values of sums.
+func axes(sums []Summary) (cls []Classifier, families []string, ks []int) {
 	for _, s := range sums {
 		if !slices.Contains(cls, s.Classifier) {
 			cls = append(cls, s.Classifier)
@@ -146,10 +146,10 @@ func Axes(sums []Summary) (cls []Classifier, families []string, ks []int) {
 	return cls, families, ks
 }
 
-// RandomFamily is the family under which the random baseline of family f and classifier cl is
+// randomFamily is the family under which the random baseline of family f and classifier cl is
 // summarized: f itself where the random rows were fitted per basis (the probe, whose input is the
 // basis's own features), else AnyBasis (fitted once for every basis).
-func RandomFamily(fam []Summary, f string, cl Classifier) string {
+func randomFamily(fam []Summary, f string, cl Classifier) string {
 	for _, s := range fam {
 		if s.Family == f && s.Classifier == cl && s.Strategy == StrategyRandom {
 			return f

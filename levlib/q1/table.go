@@ -13,7 +13,7 @@ import (
 // means, or over seeds for one init) with the training accuracy in grey.
 func Table(q *Result, cl Classifier) template.HTML {
 	fam := q.ByFamily()
-	_, families, _ := Axes(fam)
+	_, families, _ := axes(fam)
 	var sts []Strategy
 	for _, st := range strategies {
 		for _, s := range fam {
@@ -53,7 +53,7 @@ func Table(q *Result, cl Classifier) template.HTML {
 			for _, st := range sts {
 				family := f
 				if st == StrategyRandom {
-					family = RandomFamily(fam, f, cl)
+					family = randomFamily(fam, f, cl)
 				}
 				if s, ok := Find(fam, "", family, st, k, cl); ok {
 					row = append(row, cell(s))

@@ -7,10 +7,10 @@ import (
 	"slices"
 
 	"github.com/levstudy/levstudy/levlib/basis"
-	"github.com/levstudy/levstudy/levlib/internal/xslices"
 	"github.com/levstudy/levstudy/levlib/leverage"
 	"github.com/levstudy/levstudy/levlib/mnist"
 	"github.com/levstudy/levstudy/levlib/rankstat"
+	"github.com/levstudy/levstudy/levlib/stats"
 	"github.com/levstudy/levstudy/levlib/workspace"
 )
 
@@ -34,11 +34,24 @@ type PairStats struct {
 }
 
 // ComparePair computes PairStats for two score vectors over the k grid ks (each in 1..len(x); see
-// OverlapGrid).
+// OverlapGrid). Scores equal within rankstat.DefaultTieTolerance are ties in every statistic
+// (rankstat.TieWithin): the order of rows whose leverage differs only by rounding — the rows at ℓ ≈ 1 —
+// is not a ranking.
 func ComparePair(a, b string, x, y []float64, ks []int) (*PairStats, error) {
+	x, _, err := rankstat.TieWithin(x, rankstat.DefaultTieTolerance)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", a, err)
+	}
+	y, _, err = rankstat.TieWithin(y, rankstat.DefaultTieTolerance)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", b, err)
+	}
 	k, err := rankstat.KendallTauB(x, y)
 	if err != nil {
 		return nil, fmt.Errorf("%s vs %s: %w", a, b, err)
+	}
+	if math.IsNaN(k.TauB) {
+		return nil, fmt.Errorf("%s vs %s: a ranking is constant (every score equal within %g): no rank correlation", a, b, rankstat.DefaultTieTolerance)
 	}
 	rho, err := rankstat.Spearman(x, y)
 	if err != nil {
@@ -64,16 +77,17 @@ func ComparePair(a, b string, x, y []float64, ks []int) (*PairStats, error) {
 // with seed 1 for the null band, the ink control and no ridge control.
 type Options struct {
 	// K is the top-k grid for overlaps and consistently chosen samples: each in 1..N−1.
-	K []int
-	// Shuffles and ShuffleSeed make the empirical null band of tau-b (its 2.5–97.5% quantiles).
-	Shuffles    int
-	ShuffleSeed uint64
+	K []int `json:"k"`
+	// Shuffles and ShuffleSeed make the empirical null band of tau-b (its 2.5–97.5% quantiles);
+	// ShuffleSeed also seeds the permutations of the within/between test.
+	Shuffles    int    `json:"shuffles"`
+	ShuffleSeed uint64 `json:"shuffle_seed"`
 	// RidgeRel lists relative ridge parameters: for each basis and each c, ridge leverage with
 	// λ = c·trace(XᵀX)/D (c times the mean eigenvalue of XᵀX) is compared with the exact scores, to show
 	// how much of a top-k set is decided by the rank cut-off.
-	RidgeRel []float64
+	RidgeRel []float64 `json:"ridge_rel"`
 	// RidgeK is the k of the ridge control's top-k overlap (0 means 1000, clipped to N/2).
-	RidgeK int
+	RidgeK int `json:"ridge_k"`
 }
 
 // GroupSummary summarizes a statistic over the pairs within a group or between two groups.
@@ -133,6 +147,13 @@ type Result struct {
 	// InkTau is Kendall tau-b between each basis's leverage and the ink ‖x‖² of the raw images.
 	InkTau map[string]float64 `json:"ink_tau"`
 	Ridge  []RidgeControl     `json:"ridge,omitempty"`
+	// Ties is, per basis, what rankstat.TieWithin tied: every statistic treats those rows as ties.
+	Ties map[string]rankstat.TieInfo `json:"ties"`
+	// WithinBetween tests, per family, whether tau-b within the family exceeds tau-b between it and
+	// the other bases (a permutation test over the family labels, stats.WithinBetween).
+	WithinBetween stats.WithinBetweenResult `json:"within_between"`
+	// Matched compares each family's agreement with that of random ReLU features of the same width.
+	Matched []MatchedControl `json:"matched_controls"`
 	// NearOne is each basis's count of rows with ℓ > 0.99.
 	NearOne  map[string]int `json:"near_one"`
 	Warnings []string       `json:"warnings,omitempty"`
@@ -207,7 +228,8 @@ func run(ctx context.Context, ws *workspace.Workspace, bases []basis.Spec, opts 
 		}
 	}
 	res := &Result{Rows: n, OverlapK: slices.Clone(opts.K), Groups: map[string]string{}, Ranks: map[string]int{}, scores: map[string][]float64{}, InkTau: map[string]float64{},
-		NearOne: map[string]int{}}
+		NearOne: map[string]int{}, Ties: map[string]rankstat.TieInfo{}}
+	dims := map[string]int{}
 	for _, spec := range bases {
 		label, group := basis.Label(spec)
 		if _, dup := res.scores[label]; dup {
@@ -221,7 +243,12 @@ func run(ctx context.Context, ws *workspace.Workspace, bases []basis.Spec, opts 
 		res.Groups[label] = group
 		res.Ranks[label] = lev.Rank
 		res.NearOne[label] = lev.NearOne
-		res.scores[label] = lev.Scores
+		dims[label] = lev.Cols
+		tied, info, err := rankstat.TieWithin(lev.Scores, rankstat.DefaultTieTolerance)
+		if err != nil {
+			return nil, fmt.Errorf("basis %s: %w", label, err)
+		}
+		res.scores[label], res.Ties[label] = tied, info
 		for _, w := range lev.Warnings {
 			res.Warnings = append(res.Warnings, label+": "+w.Error())
 		}
@@ -268,12 +295,19 @@ func run(ctx context.Context, ws *workspace.Workspace, bases []basis.Spec, opts 
 	res.NullBand = band
 	res.Summaries = summarize(res)
 	res.Consensus = consensus(res, ws.Data, opts.K)
+	if res.WithinBetween, err = withinBetween(res, opts.ShuffleSeed); err != nil {
+		return nil, err
+	}
+	res.Matched = matchedControls(res, dims)
 	return res, nil
 }
 
 // Scores returns the leverage scores of a basis by label.
 func (r *Result) Scores(label string) []float64 { return r.scores[label] }
 
+// summarize describes each statistic over the pairs within each group and between each two groups.
+// The pairs share bases, so they are not independent: the summaries are descriptive (mean, SD,
+// range); the test of within against between is WithinBetween.
 func summarize(r *Result) []GroupSummary {
 	groups := []string{}
 	for _, b := range r.Bases {
@@ -281,7 +315,7 @@ func summarize(r *Result) []GroupSummary {
 			groups = append(groups, g)
 		}
 	}
-	stats := []struct {
+	statistics := []struct {
 		name string
 		get  func(p *PairStats) float64
 	}{
@@ -294,7 +328,7 @@ func summarize(r *Result) []GroupSummary {
 	var out []GroupSummary
 	for i, ga := range groups {
 		for _, gb := range groups[i:] {
-			for _, st := range stats {
+			for _, st := range statistics {
 				var vals []float64
 				for _, p := range r.Pairs {
 					a, b := r.Groups[p.A], r.Groups[p.B]
@@ -305,9 +339,8 @@ func summarize(r *Result) []GroupSummary {
 				if len(vals) == 0 {
 					continue
 				}
-				s := GroupSummary{GroupA: ga, GroupB: gb, Statistic: st.name, Pairs: len(vals)}
-				s.Mean, s.SD, s.Min, s.Max = xslices.Describe(vals)
-				out = append(out, s)
+				d, _ := stats.Describe(vals)
+				out = append(out, GroupSummary{GroupA: ga, GroupB: gb, Statistic: st.name, Pairs: len(vals), Mean: d.Mean, SD: d.SD, Min: d.Min, Max: d.Max})
 			}
 		}
 	}

@@ -11,16 +11,6 @@ import (
 	"github.com/levstudy/levstudy/levlib/plot"
 )
 
-// GroupStat returns the summary of a statistic between two groups.
-func GroupStat(q *Result, a, b, stat string) (GroupSummary, bool) {
-	for _, s := range q.Summaries {
-		if s.Statistic == stat && ((s.GroupA == a && s.GroupB == b) || (s.GroupA == b && s.GroupB == a)) {
-			return s, true
-		}
-	}
-	return GroupSummary{}, false
-}
-
 // GroupTable is one row per pair of families: tau-b (mean and range over the pairs), tau-b with ink
 // taken out (partial, and within ink bins), weighted tau and the Jaccard of the top-1,000 sets against
 // its expectation for random sets.
@@ -34,9 +24,9 @@ func GroupTable(q *Result) template.HTML {
 			continue
 		}
 		seen[key] = true
-		part, _ := GroupStat(q, s.GroupA, s.GroupB, "partial_tau_ink")
-		binned, _ := GroupStat(q, s.GroupA, s.GroupB, "binned_tau_ink")
-		wt, _ := GroupStat(q, s.GroupA, s.GroupB, "weighted_tau")
+		part, _ := q.GroupStat(s.GroupA, s.GroupB, "partial_tau_ink")
+		binned, _ := q.GroupStat(s.GroupA, s.GroupB, "binned_tau_ink")
+		wt, _ := q.GroupStat(s.GroupA, s.GroupB, "weighted_tau")
 		jac, exp, k := groupJaccard(q, s.GroupA, s.GroupB, 1000)
 		rows = append(rows, []string{htmltable.Esc(s.GroupA + " – " + s.GroupB), fmt.Sprint(s.Pairs), fmt.Sprintf("<b>%.3f</b>", s.Mean),
 			fmt.Sprintf("%.3f – %.3f", s.Min, s.Max), fmt.Sprintf("%.3f", part.Mean), fmt.Sprintf("%.3f", binned.Mean),
@@ -113,7 +103,8 @@ func TauMatrix(q *Result) template.HTML {
 	return template.HTML(b.String())
 }
 
-// ControlsTable is one row per basis: Kendall tau-b with ink, rows with ℓ > 0.99, and for each ridge λ
+// ControlsTable is one row per basis: Kendall tau-b with ink, rows with ℓ > 0.99, rows tied within
+// rankstat.DefaultTieTolerance, and for each ridge λ
 // the tau-b between ridge and exact leverage and the share of the top-k kept.
 func ControlsTable(q *Result) template.HTML {
 	var lambdas []float64
@@ -122,14 +113,14 @@ func ControlsTable(q *Result) template.HTML {
 			lambdas = append(lambdas, rc.LambdaRel)
 		}
 	}
-	header := []string{"basis", "tau-b with ink", "ℓ > 0.99"}
+	header := []string{"basis", "tau-b with ink", "ℓ > 0.99", "tied rows"}
 	k := 0
 	for _, l := range lambdas {
 		header = append(header, fmt.Sprintf("ridge λ = %.0e·λ̄: tau-b, top-k kept", l))
 	}
 	var rows [][]string
 	for _, b := range q.Bases {
-		row := []string{htmltable.Esc(b), fmt.Sprintf("%.3f", q.InkTau[b]), fmt.Sprint(q.NearOne[b])}
+		row := []string{htmltable.Esc(b), fmt.Sprintf("%.3f", q.InkTau[b]), fmt.Sprint(q.NearOne[b]), fmt.Sprint(q.Ties[b].Rows)}
 		for _, l := range lambdas {
 			c := ""
 			for _, rc := range q.Ridge {
@@ -147,4 +138,30 @@ func ControlsTable(q *Result) template.HTML {
 		t += template.HTML(fmt.Sprintf(`<p class="small">λ̄ = trace(XᵀX)/D, the mean eigenvalue of each basis's Gram matrix; top-k kept = |top-%d(ridge) ∩ top-%d(exact)| / %d.</p>`, k, k, k))
 	}
 	return t
+}
+
+// WithinBetweenTable is one row per family with two or more bases: mean tau-b within the family and
+// between it and the other bases, their difference, and the one-sided p-value of the permutation test
+// over family labels (stats.WithinBetween) with how its null was drawn.
+func WithinBetweenTable(q *Result) template.HTML {
+	header := []string{"family", "bases", "tau-b within", "tau-b between", "within − between", "p (one-sided)", "null"}
+	var rows [][]string
+	for _, c := range q.WithinBetween.Families {
+		rows = append(rows, []string{htmltable.Esc(c.Family), fmt.Sprint(c.Size), fmt.Sprintf("%.3f <small>(%d pairs)</small>", c.WithinMean, c.WithinPairs),
+			fmt.Sprintf("%.3f <small>(%d pairs)</small>", c.BetweenMean, c.BetweenPairs), fmt.Sprintf("<b>%+.3f</b>", c.Observed),
+			fmt.Sprintf("%.3g <small>(smallest possible %.2g)</small>", c.P, c.MinP), fmt.Sprintf("%s, %d relabellings", c.Null, c.Relabellings)})
+	}
+	return htmltable.Render("q2", header, rows)
+}
+
+// MatchedTable is one row per family with a matched random-basis control: tau-b within the family and
+// within ReLU features of the same width (mean and range over pairs) and the verdict.
+func MatchedTable(q *Result) template.HTML {
+	header := []string{"family", "width", "tau-b within (range)", "control", "control tau-b within (range)", "verdict"}
+	var rows [][]string
+	for _, m := range q.Matched {
+		rows = append(rows, []string{htmltable.Esc(m.Family), fmt.Sprint(m.Dim), fmt.Sprintf("%.3f <small>(%.3f–%.3f, %d pairs)</small>", m.Mean, m.Min, m.Max, m.Pairs),
+			htmltable.Esc(m.Control), fmt.Sprintf("%.3f <small>(%.3f–%.3f, %d pairs)</small>", m.CtlMean, m.CtlMin, m.CtlMax, m.CtlPairs), htmltable.Esc(m.Verdict)})
+	}
+	return htmltable.Render("q2", header, rows)
 }

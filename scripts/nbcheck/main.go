@@ -1,5 +1,6 @@
 // Command nbcheck checks notebooks as committed source: every code cell without outputs or execution
-// counts, every Go cell gofmt-clean, and each notebook's cells together vet-clean.
+// counts, every Go cell gofmt-clean, every %% cell at most 8 lines of code, and each notebook's cells
+// together vet-clean.
 //
 // Usage:
 //
@@ -110,6 +111,9 @@ func check(path string) ([]string, error) {
 			continue
 		}
 		if isMain {
+			if n := codeLines(body); n > maxCellLines {
+				problems = append(problems, fmt.Sprintf("cell %d has %d lines of code, at most %d: a cell calls the library's verbs; a loop that grows belongs in levlib", i, n, maxCellLines))
+			}
 			wrapped := "package main\n\nfunc _() {\n" + indent(body) + "\n}\n"
 			if got, err := format.Source([]byte(wrapped)); err != nil {
 				problems = append(problems, fmt.Sprintf("cell %d: %v", i, err))
@@ -131,6 +135,20 @@ func check(path string) ([]string, error) {
 		return problems, nil
 	}
 	return vet(path, decls, mains)
+}
+
+// maxCellLines is the most lines of code a %% cell may have (blank and comment-only lines not counted).
+const maxCellLines = 8
+
+// codeLines counts the lines of s that are neither blank nor only a comment.
+func codeLines(s string) int {
+	n := 0
+	for _, l := range strings.Split(s, "\n") {
+		if t := strings.TrimSpace(l); t != "" && !strings.HasPrefix(t, "//") {
+			n++
+		}
+	}
+	return n
 }
 
 func onlyComments(s string) bool {

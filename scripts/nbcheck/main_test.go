@@ -51,6 +51,8 @@ func TestCheck(t *testing.T) {
 		{"gofmt decl", false, []string{"var  x = 1", "%%\n_ = x"}, "not gofmt-clean"},
 		{"gofmt main", false, []string{decl, "%%\nfmt.Println( n )"}, "not gofmt-clean"},
 		{"vet", false, []string{decl, "%%\nfmt.Printf(\"%d\\n\", \"three\")"}, "go vet"},
+		{"8 lines", false, []string{decl, "%%\n// a comment\n" + strings.Repeat("fmt.Println(n)\n\n", 8)}, ""},
+		{"9 lines", false, []string{decl, "%%\n" + strings.Repeat("fmt.Println(n)\n", 9)}, "9 lines of code, at most 8"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			problems, err := check(nbJSON(t, tc.dirty, tc.cells...))

@@ -2,8 +2,10 @@
 """Fails (exit 1) if an executed notebook shows an error — an error output, a Go panic, or a non-zero
 exit status (nbconvert exits 0 when a GoNB cell panics or calls os.Exit: only "exit status N" appears in
 the output) — or lacks the results it must show: on the tiny preset, each basis's rank with Σℓ = rank,
-the QR artefact on RAW, the digit grid's k, a Q1 random baseline within a sane band, tau-b within the
-untrained networks above chance, the findings (an HTML list, each with a number). Usage: check.py EXECUTED.ipynb ..."""
+the QR artefact on RAW, the digit grid's k, a hand-made random selection's accuracy within a sane band,
+tau-b within the untrained networks above chance, the findings (an HTML list, each with a number), the
+figures a notebook draws (PNG outputs), and the backend line once per notebook, not in every cell.
+Usage: check.py EXECUTED.ipynb ..."""
 import html
 import json
 import os
@@ -40,21 +42,35 @@ def grid_k(k):
 
 
 def q1(text):
-    vals = [float(v) for v in re.findall(r"^Q1 any random k=\d+ linear: test accuracy ([\d.]+)", text, re.M)]
+    vals = [float(v) for v in re.findall(r"^\S+ random-\d+(?:, linear classifier)?: test ([\d.]+)", text, re.M)]
     if not vals:
-        return "no Q1 random baseline line for the linear classifier"
+        return "no hand-made random selection line (the linear classifier's test accuracy)"
     if not all(0.5 <= v <= 0.97 for v in vals):
-        return f"Q1 random baseline test accuracy outside [0.5, 0.97]: {vals}"
+        return f"random rows' test accuracy outside [0.5, 0.97]: {vals}"
     return None
 
 
 def q2(text):
-    m = re.search(r"^Q2 tau-b within C: mean ([\d.]+) \(\d+ pairs; null sd ([\d.]+)\)", text, re.M)
+    m = re.search(r"^Q2 tau-b within C: ([\d.]+), between [-\d.]+ \(p = [-\d.e+]+; null sd ([\d.]+)\)", text, re.M)
     if not m:
         return "no Q2 tau-b within C line"
     if float(m.group(1)) < 10 * float(m.group(2)):
         return f"tau-b within C {m.group(1)} not above 10 null SDs ({m.group(2)})"
     return None
+
+
+def gallery(text):
+    return None if re.search(r"^k = \d+: galleries of at most \d+ digits", text, re.M) else "no consensus gallery line"
+
+
+def backend_once(text):
+    n = len(re.findall(r"^backend \S+; pool: \d+ training \+ \d+ test rows", text, re.M))
+    notes = len(re.findall(r"GoMLX backend", text))
+    return None if n == 1 and notes <= 1 else f"the setup line appears {n} times and the backend note {notes} times, want once each"
+
+
+def images(n):
+    return lambda text, count: None if count >= n else f"{count} figures (PNG outputs), want at least {n}"
 
 
 def findings(text):
@@ -64,10 +80,14 @@ def findings(text):
 
 
 EXPECT = {
-    "leverage_study": [ranks, qr_artefact, grid_k(300), q1, q2, findings],
-    "q1_selection": [ranks, q1],
-    "q2_robustness": [q2, grid_k(100)],
+    "leverage_study": [ranks, qr_artefact, grid_k(300), q1, q2, findings, backend_once],
+    "q1_selection": [ranks, q1, backend_once],
+    "q2_robustness": [q2, gallery, backend_once],
 }
+
+# The fewest PNG figures each notebook must show on the tiny preset: score curves and digit grids of
+# every basis, Question 1's accuracy figures, the tau-b heatmap; a gallery per family.
+IMAGES = {"leverage_study": 20, "q1_selection": 2, "q2_robustness": 3}
 
 BAD = re.compile(r"panic:|exit status [1-9]|goroutine \d+ \[|\bERROR\b|cannot find package|undefined:")
 failed = False
@@ -100,7 +120,8 @@ for path in sys.argv[1:]:
                 t = html.unescape("".join(t) if isinstance(t, list) else t)
             text += ("".join(t) if isinstance(t, list) else t) + "\n"
     name = os.path.basename(path).removesuffix(".ipynb")
-    for expect in EXPECT.get(name, []):
+    pngs = sum(1 for c in nb["cells"] for o in c.get("outputs", []) if "image/png" in o.get("data", {}))
+    for expect in EXPECT.get(name, []) + [lambda t: images(IMAGES.get(name, 0))(t, pngs)]:
         problem = expect(text)
         if problem:
             failed = True

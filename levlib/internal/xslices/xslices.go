@@ -2,7 +2,6 @@ package xslices
 
 import (
 	"math"
-	"slices"
 )
 
 func Sum(a []float64) float64 {
@@ -23,20 +22,4 @@ func Iota(n int) []int {
 		s[i] = i
 	}
 	return s
-}
-
-// Describe returns the mean, sample standard deviation (0 for one value), min and max of v (not empty).
-func Describe(v []float64) (mean, sd, lo, hi float64) {
-	for _, x := range v {
-		mean += x / float64(len(v))
-	}
-	for _, x := range v {
-		sd += (x - mean) * (x - mean)
-	}
-	if len(v) > 1 {
-		sd = math.Sqrt(sd / float64(len(v)-1))
-	} else {
-		sd = 0
-	}
-	return mean, sd, slices.Min(v), slices.Max(v)
 }

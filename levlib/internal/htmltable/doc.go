@@ -1,0 +1,2 @@
+// Package htmltable renders the HTML tables of the report and the notebooks.
+package htmltable

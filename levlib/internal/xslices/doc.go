@@ -1,0 +1,2 @@
+// Package xslices holds small slice helpers shared by levlib's packages (Iota, Sum).
+package xslices
