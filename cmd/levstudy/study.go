@@ -52,13 +52,19 @@ func cmdRun(ctx context.Context, stdout, stderr io.Writer, args []string) error 
 	}
 	for _, s := range res.Q1.ByFamily() {
 		if s.Strategy == q1.StrategyTop || s.Strategy == q1.StrategyRandom {
-			fmt.Fprintf(stdout, "  Q1 %-6s %-6s k=%-5d %-6s: test %.4f, train %.4f\n", s.Family, s.Strategy, s.K, s.Classifier, s.Test.Mean, s.Train.Mean)
+			fmt.Fprintf(stdout, "  Q1 %-7s %-6s k=%-5d %-6s: test %s, train %.4f\n", s.Family, s.Strategy, s.K, s.Classifier, s.Test, s.Train.Mean)
 		}
+	}
+	for _, e := range res.Q1.Effects() {
+		fmt.Fprintf(stdout, "  Q1 effect %-7s %-8s k=%-5d %-6s: test %s\n", e.Family, string(e.Strategy)+"−random", e.K, e.Classifier, e.Test)
 	}
 	for _, s := range res.Q2.Summaries {
 		if s.Statistic == "kendall_tau_b" && s.GroupA == s.GroupB && s.Pairs > 0 {
 			fmt.Fprintf(stdout, "  Q2 tau-b within %s: mean %.3f (%d pairs; null sd %.4f)\n", s.GroupA, s.Mean, s.Pairs, res.Q2.NullSD)
 		}
+	}
+	for _, c := range res.Q2.WithinBetween.Families {
+		fmt.Fprintf(stdout, "  Q2 %s: tau-b within %.3f vs between %.3f, p = %.3g (%s, %d relabellings)\n", c.Family, c.WithinMean, c.BetweenMean, c.P, c.Null, c.Relabellings)
 	}
 	for _, f := range res.Findings {
 		fmt.Fprintf(stdout, "  finding: %s\n", f.Text)

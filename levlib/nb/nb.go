@@ -83,7 +83,7 @@ func ShowSetup(s *levlib.Study) {
 	if backendNote != "" {
 		Printf("%s", backendNote)
 	}
-	Printf("backend %s; pool: %d training + %d test rows; %s", s.WS.Backend.Name(), s.Data().NumTrain, s.Data().N()-s.Data().NumTrain, s.Plan.Description)
+	Printf("pool: %d training + %d test rows; %s", s.Data().NumTrain, s.Data().N()-s.Data().NumTrain, s.Plan.Description)
 }
 
 // Printf shows a line (or lines) of text. In a notebook it goes through GoNB's display channel as a

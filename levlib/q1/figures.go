@@ -108,7 +108,8 @@ func q1Curve(fam []Summary, family string, st Strategy, cl Classifier, metric st
 			v = s.Train
 		}
 		c.X, c.Y = append(c.X, float64(s.K)), append(c.Y, v.Mean)
-		c.Lo, c.Hi = append(c.Lo, v.Lo), append(c.Hi, v.Hi)
+		// An accuracy lies in [0, 1]: a wide interval (few inits) is clipped there.
+		c.Lo, c.Hi = append(c.Lo, max(0, v.Lo)), append(c.Hi, min(1, v.Hi))
 		band = band || v.HasCI
 	}
 	if !band {
