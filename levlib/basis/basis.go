@@ -36,6 +36,9 @@ const (
 // refuses them.
 func (k Kind) IsFile() bool { return k == KindNPY || k == KindCSV }
 
+// IsNetwork reports whether a basis of this kind is a network's embedding (cnn, torch).
+func (k Kind) IsNetwork() bool { return k == KindCNN || k == KindTorch }
+
 // Spec names a feature basis: one of the MNIST images, or any matrix in a file.
 //
 //	raw                      pixels / 255 (N×784)
@@ -148,17 +151,26 @@ func (s Spec) String() string {
 	return string(s.Kind)
 }
 
-// Build computes the basis matrix of ds on backend b.
+// Build computes the basis matrix of a pixel basis (raw, relu) of ds on backend b. A network's
+// embedding needs the network (workspace.Workspace.Basis trains or loads it), and a file basis is not
+// computed from ds: both are errors here.
 func (s Spec) Build(ctx context.Context, b compute.Backend, ds *mnist.Dataset, progress func(progress.Report)) (*matrixio.Matrix, error) {
 	s = s.Normalized()
 	switch s.Kind {
 	case KindRaw:
 		return Raw(ds), nil
 	case KindReLU:
-		return ReLU(ctx, b, ds, ReLUOptions{Features: s.Features, Seed: s.Seed, Progress: progress})
+		m, err := ReLU(ctx, b, ds, ReLUOptions{Features: s.Features, Seed: s.Seed, Progress: progress})
+		if err != nil {
+			return nil, fmt.Errorf("basis %s: %w", s, err)
+		}
+		return m, nil
 	}
 	if s.Kind.IsFile() {
 		return nil, fmt.Errorf("basis %s: %w", s, FileBasisError(s.Kind))
+	}
+	if s.Kind.IsNetwork() {
+		return nil, fmt.Errorf("basis %s is a network's embedding: build it with a workspace, which trains or loads the network", s)
 	}
 	return nil, fmt.Errorf("unknown basis kind %q", s.Kind)
 }

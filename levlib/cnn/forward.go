@@ -9,6 +9,7 @@ import (
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/levstudy/levstudy/levlib/internal/gomlxutil"
+	"github.com/levstudy/levstudy/levlib/internal/xslices"
 	"github.com/levstudy/levstudy/levlib/matrixio"
 	"github.com/levstudy/levstudy/levlib/mnist"
 	"github.com/levstudy/levstudy/levlib/progress"
@@ -188,14 +189,7 @@ func (o *Outputs) Predictions() []uint8 {
 	n := len(o.Logits) / 10
 	p := make([]uint8, n)
 	for i := range p {
-		l := o.Logits[10*i : 10*i+10]
-		best := 0
-		for k := 1; k < 10; k++ {
-			if l[k] > l[best] {
-				best = k
-			}
-		}
-		p[i] = uint8(best)
+		p[i] = uint8(xslices.Argmax(o.Logits[10*i : 10*i+10]))
 	}
 	return p
 }

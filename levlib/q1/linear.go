@@ -43,13 +43,7 @@ func (m *LinearModel) PredictRows(x *matrixio.Matrix, rows []int) []uint8 {
 				z[c] += v * w[c]
 			}
 		}
-		best := 0
-		for c := 1; c < 10; c++ {
-			if z[c] > z[best] {
-				best = c
-			}
-		}
-		out[k] = uint8(best)
+		out[k] = uint8(xslices.Argmax(z[:]))
 	}
 	return out
 }

@@ -90,25 +90,14 @@ func (w *Workspace) Warning(err error) {
 // not kept in memory: embeddings come back from the disk cache). File bases (npy, csv) are not images
 // of w.Data: they are an error here (use basis.LeverageOfFile).
 func (w *Workspace) Basis(ctx context.Context, spec basis.Spec) (*matrixio.Matrix, error) {
-	spec = spec.Normalized()
-	var m *matrixio.Matrix
-	var err error
-	switch spec.Kind {
-	case basis.KindRaw:
-		m = basis.Raw(w.Data)
-	case basis.KindReLU:
-		m, err = basis.ReLU(ctx, w.Backend, w.Data, basis.ReLUOptions{Features: spec.Features, Seed: spec.Seed, Progress: w.Progress})
-	case basis.KindCNN, basis.KindTorch:
-		m, err = w.Embedding(ctx, spec)
-	case basis.KindNPY, basis.KindCSV:
-		err = basis.FileBasisError(spec.Kind)
-	default:
-		err = fmt.Errorf("unknown basis kind %q", spec.Kind)
+	if spec.Kind.IsNetwork() {
+		m, err := w.Embedding(ctx, spec)
+		if err != nil {
+			return nil, fmt.Errorf("basis %s: %w", spec, err)
+		}
+		return m, nil
 	}
-	if err != nil {
-		return nil, fmt.Errorf("basis %s: %w", spec, err)
-	}
-	return m, nil
+	return spec.Build(ctx, w.Backend, w.Data, w.Progress)
 }
 
 // leverageMeta is what the cache stores beside the scores.

@@ -1,6 +1,7 @@
 package xslices
 
 import (
+	"cmp"
 	"math"
 )
 
@@ -22,4 +23,16 @@ func Iota(n int) []int {
 		s[i] = i
 	}
 	return s
+}
+
+// Argmax returns the index of the largest value of v (the first on ties; 0 for an empty v): the
+// predicted class of a row of scores or logits.
+func Argmax[T cmp.Ordered](v []T) int {
+	best := 0
+	for i := 1; i < len(v); i++ {
+		if v[i] > v[best] {
+			best = i
+		}
+	}
+	return best
 }
