@@ -88,7 +88,7 @@ func (s *Study) Run(ctx context.Context, outDir string, stage func(name string))
 			return err
 		}
 		for _, b := range bases {
-			br, err := s.describe(b, figDir)
+			br, err := s.basisReport(b, figDir)
 			if err != nil {
 				return err
 			}
@@ -159,9 +159,9 @@ func (b *BasisResult) Report() BasisReport {
 	return br
 }
 
-// describe summarizes a basis and draws its figures: the sorted scores and the 300 highest- and
+// basisReport summarizes a basis and draws its figures: the sorted scores and the 300 highest- and
 // lowest-leverage digits.
-func (s *Study) describe(b *BasisResult, figDir string) (BasisReport, error) {
+func (s *Study) basisReport(b *BasisResult, figDir string) (BasisReport, error) {
 	br := b.Report()
 	files, err := BasisFigures(figDir, s.WS.Data, b, 300)
 	if err != nil {
