@@ -53,6 +53,9 @@ Commands:
 Run 'levstudy COMMAND -h' for a command's flags.
 `
 
+// hiddenCommands are commands not listed in the usage (the test build's debug-spin).
+var hiddenCommands = map[string]func(ctx context.Context, stdout, stderr io.Writer, args []string) error{}
+
 // run is the whole program, testable: args without the program name.
 func run(ctx context.Context, stdout, stderr io.Writer, args []string) error {
 	if len(args) == 0 {
@@ -82,6 +85,9 @@ func run(ctx context.Context, stdout, stderr io.Writer, args []string) error {
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
+	}
+	if f, ok := hiddenCommands[cmd]; ok {
+		return f(ctx, stdout, stderr, args)
 	}
 	fmt.Fprintf(stderr, "levstudy: unknown command %q\n\n%s", cmd, usage)
 	return errUsage
