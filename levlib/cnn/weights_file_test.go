@@ -3,8 +3,8 @@ package cnn
 import (
 	"bytes"
 	"crypto/sha256"
-	"encoding/hex"
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"math"
 	"os"
