@@ -137,7 +137,7 @@ func leverageOutputKind(out string) (bool, error) {
 	if strings.TrimSpace(out) == "" {
 		return false, fmt.Errorf("flag -out: %q is a blank file name", out)
 	}
-	if st, err := os.Stat(out); err == nil && st.IsDir() {
+	if st, err := os.Stat(out); err == nil && !st.Mode().IsRegular() { // a folder, a device: say so
 		return false, fmt.Errorf("flag -out: %w", fileio.CheckOutput(out))
 	}
 	switch ext := strings.ToLower(filepath.Ext(out)); ext {

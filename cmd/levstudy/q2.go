@@ -3,9 +3,11 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -54,7 +56,7 @@ type rankCorrJSON struct {
 func cmdRankCorr(stdout, stderr io.Writer, args []string) error {
 	fs := newFlagSet("rankcorr", stderr, "[-json] [-k 100,1000,…] A.csv B.csv")
 	asJSON := fs.Bool("json", false, "print JSON")
-	kFlag := fs.String("k", intsString(q2.DefaultOverlapK()), "top-k grid for overlaps")
+	kFlag := fs.String("k", intsString(q2.DefaultOverlapK()), "top-k grid for overlaps (by default the values up to the number of rows)")
 	if err := fs.Parse(args); err != nil {
 		if helped(args) {
 			return nil
@@ -90,17 +92,22 @@ func cmdRankCorr(stdout, stderr io.Writer, args []string) error {
 		}
 	}
 	n := len(ta.Scores)
-	for _, k := range ks {
-		if k > n {
-			return fmt.Errorf("flag -k: %d is larger than the %d rows of %s (want 1..%d)", k, n, a, n)
-		}
-	}
 	for _, f := range []struct {
 		path   string
 		scores []float64
 	}{{a, ta.Scores}, {b, tb.Scores}} {
 		if constant(f.scores) {
 			return fmt.Errorf("%s: all %d scores are equal (%g): rank correlations of a constant ranking are undefined", f.path, n, f.scores[0])
+		}
+	}
+	kSet := false
+	fs.Visit(func(f *flag.Flag) { kSet = kSet || f.Name == "k" })
+	if !kSet { // the default grid, up to the rows there are
+		ks = slices.DeleteFunc(ks, func(k int) bool { return k > n })
+	}
+	for _, k := range ks {
+		if k > n {
+			return fmt.Errorf("flag -k: %d is larger than the %d rows of %s (want 1..%d)", k, n, a, n)
 		}
 	}
 	p, err := q2.ComparePair(a, b, ta.Scores, tb.Scores, ks)

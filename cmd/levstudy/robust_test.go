@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"math"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -14,6 +15,7 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/levstudy/levstudy/levlib/leverage"
 	"github.com/levstudy/levstudy/levlib/matrixio"
@@ -46,6 +48,8 @@ func TestOutputRefusals(t *testing.T) {
 	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
 		t.Fatal(err)
 	}
+	fifoNoExt := filepath.Join(dir, "pipe")
+	syscall.Mkfifo(fifoNoExt, 0o644)
 	dev := filepath.Join(dir, "null.csv") // a private /dev/null, where the test may create one (root)
 	haveDev := syscall.Mknod(dev, syscall.S_IFCHR|0o666, 1<<8|3) == nil
 	os.Mkdir(filepath.Join(dir, "k.csv.json"), 0o755)
@@ -61,6 +65,7 @@ func TestOutputRefusals(t *testing.T) {
 		{"a symbolic link to the input", []string{"leverage", "-basis", "npy:" + in, "-out", filepath.Join(dir, "link.npy")}, "link.npy is the input"},
 		{"the CSV input", []string{"leverage", "-basis", "csv:" + csvIn, "-out", csvIn}, "in.csv is the input"},
 		{"a named pipe", []string{"leverage", "-basis", "npy:" + in, "-out", fifo}, "fifo.csv is a named pipe, not a regular file: levstudy replaces its output files, so it refuses to write over a device, a named pipe or a socket"},
+		{"a named pipe without extension", []string{"leverage", "-basis", "npy:" + in, "-out", fifoNoExt}, "pipe is a named pipe, not a regular file"},
 		{"a folder", []string{"leverage", "-basis", "npy:" + in, "-out", filepath.Join(dir, "sub")}, "sub is a folder; give a file name such as " + filepath.Join(dir, "sub", "scores.csv")},
 		{"the summary is a folder", []string{"leverage", "-basis", "npy:" + in, "-out", filepath.Join(dir, "k.csv")}, "k.csv.json is a folder"},
 		{"a missing folder", []string{"leverage", "-basis", "npy:" + in, "-out", filepath.Join(dir, "no", "such", "x.csv")}, "the folder " + filepath.Join(dir, "no", "such") + " of"},
@@ -227,7 +232,9 @@ func TestRankCorrInputs(t *testing.T) {
 	if got.N != 100 || !(got.KendallTauB > 0 && got.KendallTauB < 1) || len(got.Overlap) != 2 {
 		t.Errorf("rankcorr of two index,leverage files: %+v", got)
 	}
-	if stdout, _, err := runCLI(t, "rankcorr", "-k", "10", a, a); err != nil || !strings.Contains(stdout, "Kendall tau-b  1.0000") {
+	// Without -k the default grid is kept up to the 100 rows (it goes to 20000).
+	if stdout, _, err := runCLI(t, "rankcorr", a, a); err != nil || !strings.Contains(stdout, "Kendall tau-b  1.0000") ||
+		!strings.Contains(stdout, "\n     100      100    1.0000") || strings.Contains(stdout, "\n     200 ") {
 		t.Errorf("a file with itself: %v\n%s", err, stdout)
 	}
 	constant := filepath.Join(dir, "const.csv")
@@ -327,5 +334,31 @@ func TestOutputLinesWhole(t *testing.T) {
 	}
 	if rows != 1500 {
 		t.Errorf("%d CSV rows", rows)
+	}
+}
+
+// TestStaleTemporariesSwept checks that the temporary files a killed run left in an output folder
+// (kill -9 during an atomic write) are removed by the next run that writes there: one named with a
+// pid that no longer runs, and one of the older naming (no pid) older than a day (issue 20, item 7h).
+func TestStaleTemporariesSwept(t *testing.T) {
+	data, dir := dataDir(t), t.TempDir()
+	cmd := exec.Command("true")
+	if err := cmd.Run(); err != nil {
+		t.Skip(err)
+	}
+	dead := filepath.Join(dir, ".raw_exact_top50.png.tmp-"+strconv.Itoa(cmd.Process.Pid)+"-123")
+	old := filepath.Join(dir, ".raw_exact_scores.svg.tmp3502666893")
+	for _, p := range []string{dead, old} {
+		os.WriteFile(p, []byte("partial"), 0o644)
+	}
+	past := time.Now().Add(-48 * time.Hour)
+	os.Chtimes(old, past, past)
+	if _, stderr, err := runCLI(t, "figures", "-data", data, "-cache", "", "-rows", "1000", "-k", "10", "-out", dir); err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	for _, p := range []string{dead, old} {
+		if _, err := os.Stat(p); err == nil {
+			t.Errorf("%s left after the next run", filepath.Base(p))
+		}
 	}
 }
