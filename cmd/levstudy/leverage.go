@@ -63,10 +63,15 @@ func cmdLeverage(ctx context.Context, stdout, stderr io.Writer, args []string) e
 	if out != "-" {
 		// Before any work: the output and its summary must not replace an input, a folder or a special
 		// file, and their folder must exist.
-		for _, p := range []string{out, leverage.SummaryPath(out)} {
-			if err := fileio.CheckOutput(p, spec.Path); err != nil {
-				return fmt.Errorf("flag -out: %w", err)
-			}
+		if err := fileio.CheckOutput(out, spec.Path); err != nil {
+			return fmt.Errorf("flag -out: %w", err)
+		}
+		sp := leverage.SummaryPath(out)
+		if st, err := os.Stat(sp); err == nil && st.IsDir() {
+			return fmt.Errorf("flag -out: %s, where the summary of %s goes, is a folder (remove it or choose another -out)", sp, out)
+		}
+		if err := fileio.CheckOutput(sp, spec.Path); err != nil {
+			return fmt.Errorf("flag -out: the summary of %s: %w", out, err)
 		}
 	}
 	var (

@@ -67,7 +67,7 @@ func TestOutputRefusals(t *testing.T) {
 		{"a named pipe", []string{"leverage", "-basis", "npy:" + in, "-out", fifo}, "fifo.csv is a named pipe, not a regular file: levstudy replaces its output files, so it refuses to write over a device, a named pipe or a socket"},
 		{"a named pipe without extension", []string{"leverage", "-basis", "npy:" + in, "-out", fifoNoExt}, "pipe is a named pipe, not a regular file"},
 		{"a folder", []string{"leverage", "-basis", "npy:" + in, "-out", filepath.Join(dir, "sub")}, "sub is a folder; give a file name such as " + filepath.Join(dir, "sub", "scores.csv")},
-		{"the summary is a folder", []string{"leverage", "-basis", "npy:" + in, "-out", filepath.Join(dir, "k.csv")}, "k.csv.json is a folder"},
+		{"the summary is a folder", []string{"leverage", "-basis", "npy:" + in, "-out", filepath.Join(dir, "k.csv")}, "k.csv.json, where the summary of " + filepath.Join(dir, "k.csv") + " goes, is a folder (remove it or choose another -out)"},
 		{"a missing folder", []string{"leverage", "-basis", "npy:" + in, "-out", filepath.Join(dir, "no", "such", "x.csv")}, "the folder " + filepath.Join(dir, "no", "such") + " of"},
 		{"unknown extension", []string{"leverage", "-basis", "npy:" + in, "-out", filepath.Join(dir, "scores.txt")}, "scores.txt: unknown extension .txt (want FILE.csv, FILE.npy, or - for CSV on stdout)"},
 		{"no extension", []string{"leverage", "-basis", "npy:" + in, "-out", filepath.Join(dir, "scores")}, "has no extension"},
