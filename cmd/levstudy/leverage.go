@@ -2,13 +2,18 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"flag"
 	"fmt"
 	"io"
 	"math"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/levstudy/levstudy/internal/fileio"
 
 	"github.com/levstudy/levstudy/levlib/backend"
 	"github.com/levstudy/levstudy/levlib/basis"
@@ -37,6 +42,10 @@ func cmdLeverage(ctx context.Context, stdout, stderr io.Writer, args []string) e
 	if out == "" {
 		return fmt.Errorf("flag -out: missing (the CSV or .npy file to write, or - for CSV on stdout)")
 	}
+	asNPY, err := leverageOutputKind(out)
+	if err != nil {
+		return err
+	}
 	if c.ridge < 0 || math.IsNaN(c.ridge) || math.IsInf(c.ridge, 0) {
 		return fmt.Errorf("flag -ridge: %v, want a finite λ ≥ 0", c.ridge)
 	}
@@ -50,6 +59,20 @@ func cmdLeverage(ctx context.Context, stdout, stderr io.Writer, args []string) e
 	spec, err := basis.Parse(c.basis)
 	if err != nil {
 		return fmt.Errorf("flag -basis: %w", err)
+	}
+	if out != "-" {
+		// Before any work: the output and its summary must not replace an input, a folder or a special
+		// file, and their folder must exist.
+		if err := fileio.CheckOutput(out, spec.Path); err != nil {
+			return fmt.Errorf("flag -out: %w", err)
+		}
+		sp := leverage.SummaryPath(out)
+		if st, err := os.Stat(sp); err == nil && st.IsDir() {
+			return fmt.Errorf("flag -out: %s, where the summary of %s goes, is a folder (remove it or choose another -out)", sp, out)
+		}
+		if err := fileio.CheckOutput(sp, spec.Path); err != nil {
+			return fmt.Errorf("flag -out: the summary of %s: %w", out, err)
+		}
 	}
 	var (
 		ds  *mnist.Dataset // nil for a file basis
@@ -86,24 +109,52 @@ func cmdLeverage(ctx context.Context, stdout, stderr io.Writer, args []string) e
 		}
 		return bw.Flush()
 	}
-	switch {
-	case strings.HasSuffix(strings.ToLower(out), ".npy"):
-		err = matrixio.WriteNPYVector(out, res.Scores)
-	case ds != nil:
-		err = matrixio.WriteLeverageCSV(out, ds, res.Scores)
-	default:
-		err = matrixio.WriteScoresCSV(out, res.Scores)
-	}
-	if err != nil {
-		return err
-	}
+	// The summary is encoded first (a value JSON cannot hold fails here, before anything is written);
+	// then the scores and the summary replace the previous pair together or not at all.
 	sum := leverage.NewSummary(src, res, elapsed)
 	sum.Output = out
-	if err := leverage.WriteSummaryFile(leverage.SummaryPath(out), sum); err != nil {
+	var summary bytes.Buffer
+	if err := leverage.WriteSummary(&summary, sum); err != nil {
+		return fmt.Errorf("leverage of %s: %w", spec, err)
+	}
+	write := func(w io.Writer) error { return matrixio.EncodeScoresCSV(w, res.Scores) }
+	switch {
+	case asNPY:
+		write = func(w io.Writer) error { return matrixio.EncodeNPYVector(w, res.Scores) }
+	case ds != nil:
+		write = func(w io.Writer) error { return matrixio.EncodeLeverageCSV(w, ds, res.Scores) }
+	}
+	err = fileio.WriteAtomicGroup(fileio.AtomicFile{Path: out, Write: write},
+		fileio.AtomicFile{Path: leverage.SummaryPath(out), Write: func(w io.Writer) error { _, err := w.Write(summary.Bytes()); return err }})
+	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "wrote %s\nwrote %s\n", out, leverage.SummaryPath(out))
 	return nil
+}
+
+// leverageOutputKind checks the name given to leverage -out: "-" (CSV on stdout), FILE.csv or FILE.npy
+// (either case); it reports whether the output is .npy.
+func leverageOutputKind(out string) (bool, error) {
+	if out == "-" {
+		return false, nil
+	}
+	if strings.TrimSpace(out) == "" {
+		return false, fmt.Errorf("flag -out: %q is a blank file name", out)
+	}
+	if st, err := os.Stat(out); err == nil && !st.Mode().IsRegular() { // a folder, a device: say so
+		return false, fmt.Errorf("flag -out: %w", fileio.CheckOutput(out))
+	}
+	switch ext := strings.ToLower(filepath.Ext(out)); ext {
+	case ".npy":
+		return true, nil
+	case ".csv":
+		return false, nil
+	case "":
+		return false, fmt.Errorf("flag -out: %s has no extension (want FILE.csv, FILE.npy, or - for CSV on stdout)", out)
+	default:
+		return false, fmt.Errorf("flag -out: %s: unknown extension %s (want FILE.csv, FILE.npy, or - for CSV on stdout)", out, filepath.Ext(out))
+	}
 }
 
 // mnistOnlyFlags are the common flags that mean nothing for a file basis.

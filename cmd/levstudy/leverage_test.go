@@ -163,7 +163,7 @@ func TestLeverageFileErrors(t *testing.T) {
 		return p
 	}
 	intDType := variant("int.npy", func(c []byte) []byte { return bytes.Replace(c, []byte("'<f8'"), []byte("'<i8'"), 1) })
-	bigEndian := variant("big.npy", func(c []byte) []byte { return bytes.Replace(c, []byte("'<f8'"), []byte("'>f8'"), 1) })
+	half := variant("half.npy", func(c []byte) []byte { return bytes.Replace(c, []byte("'<f8'"), []byte("'<f2'"), 1) })
 	fortran := variant("fortran.npy", func(c []byte) []byte { return bytes.Replace(c, []byte("False"), []byte("True "), 1) })
 	truncated := variant("truncated.npy", func(c []byte) []byte { return c[:len(c)-12] })
 	nanX := randomMatrix(40, 5, 2)
@@ -181,7 +181,7 @@ func TestLeverageFileErrors(t *testing.T) {
 		want  string
 	}{
 		{"wrong dtype", "npy:" + intDType, nil, "int.npy: dtype '<i8' is not supported (want float32 '<f4' or float64 '<f8'"},
-		{"big-endian", "npy:" + bigEndian, nil, "big.npy: dtype '>f8' is not supported"},
+		{"float16", "npy:" + half, nil, "half.npy: dtype '<f2' is not supported"},
 		{"Fortran order", "npy:" + fortran, nil, "fortran.npy: fortran_order is True"},
 		{"truncated", "npy:" + truncated, nil, "truncated.npy: truncated: 40 rows × 5 columns of float64 need 1600 bytes after the header, the file has 1588"},
 		{"NaN", "npy:" + nan, nil, "nan.npy: row 13, column 2 (X[13, 2], counted from 0) is NaN"},

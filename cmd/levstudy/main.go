@@ -40,23 +40,38 @@
 //	levstudy leverage -basis npy:features.npy -out features_lev.npy
 //	levstudy q1 -bases raw,cnn:A1 -classifier cnn -k 1000 -out q1/
 //
-// Interrupt (Ctrl-C) stops between chunks or training steps with exit status 130; output files are
-// written atomically, and cached work (and a training checkpoint) lets the same command resume.
+// Interrupt (Ctrl-C) or SIGTERM stops between chunks or training steps with exit status 130; output
+// files are written atomically, and cached work (and a training checkpoint) lets the same command
+// resume. What does not stop within 5 seconds (a computation that cannot look at the interrupt, such as
+// a host factorization or a third-party parser), or a second Ctrl-C, ends the program at once, still
+// with status 130: an atomic write in progress is then either complete or removed.
+//
+// Bad input (files, flags, outputs) gives an error that names the file, row or flag, with exit status 1
+// (2 for a usage error); see the README's "Bad input" section for what is checked.
 package main
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
+
+	"github.com/levstudy/levstudy/internal/fileio"
 )
 
+// graceStop is how long a command may take to stop after the first interrupt before the program
+// ends without it: long enough for a chunk, a training step or a checkpoint write.
+var graceStop = 5 * time.Second
+
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, cancel := context.WithCancel(context.Background())
+	stopSignals := handleSignals(cancel, os.Stderr, func() { fileio.AbortWrites(); os.Exit(130) })
 	err := run(ctx, os.Stdout, os.Stderr, os.Args[1:])
-	stop()
+	stopSignals()
 	if err != nil {
 		switch {
 		case errors.Is(err, context.Canceled):
@@ -65,5 +80,36 @@ func main() {
 			fmt.Fprintln(os.Stderr, "levstudy:", err)
 		}
 		os.Exit(exitCode(err))
+	}
+}
+
+// handleSignals makes SIGINT and SIGTERM cancel the context; a second signal, or graceStop after the
+// first, calls quit (which exits). The returned function stops the handling.
+func handleSignals(cancel context.CancelFunc, stderr io.Writer, quit func()) (stop func()) {
+	sigs := make(chan os.Signal, 2)
+	done := make(chan struct{})
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		var s os.Signal
+		select {
+		case s = <-sigs:
+		case <-done:
+			return
+		}
+		cancel()
+		fmt.Fprintf(stderr, "\nlevstudy: %v: stopping (again to quit at once)\n", s)
+		select {
+		case <-sigs:
+			fmt.Fprintln(stderr, "levstudy: quitting")
+		case <-time.After(graceStop):
+			fmt.Fprintf(stderr, "levstudy: still busy %s after the interrupt (inside a computation that cannot be interrupted); quitting\n", graceStop)
+		case <-done:
+			return
+		}
+		quit()
+	}()
+	return func() {
+		signal.Stop(sigs)
+		close(done)
 	}
 }

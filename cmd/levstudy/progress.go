@@ -5,14 +5,18 @@ import (
 	"io"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/levstudy/levstudy/levlib/progress"
 )
 
 // progressBar draws a bar with an ETA on stderr: redrawn in place on a terminal, a line per quarter
-// otherwise (logs, CI).
+// otherwise (logs, CI). It is safe for concurrent use (progress comes from several goroutines), and
+// every other line written to stderr while it is in use goes through printf, so that a bar is cleared
+// before the line and no two lines are ever mixed, even when stdout and stderr are the same file.
 type progressBar struct {
+	mu       sync.Mutex
 	w        io.Writer
 	tty      bool
 	stage    string
@@ -33,13 +37,15 @@ func newProgress(w io.Writer) *progressBar {
 
 // update shows p; a zero Progress clears the bar.
 func (p *progressBar) update(u progress.Report) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	if u.Total <= 0 {
-		p.clear()
+		p.clearLocked()
 		return
 	}
 	if u.Stage != p.stage || u.Done <= 1 {
 		if u.Stage != p.stage {
-			p.clear()
+			p.clearLocked()
 		}
 		p.stage, p.lastLine = u.Stage, -1
 	}
@@ -64,7 +70,22 @@ func (p *progressBar) update(u progress.Report) {
 	}
 }
 
+// clear removes the bar (on a terminal).
 func (p *progressBar) clear() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.clearLocked()
+}
+
+// printf clears the bar and writes a line (or lines) of text to the bar's writer.
+func (p *progressBar) printf(format string, args ...any) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.clearLocked()
+	fmt.Fprintf(p.w, format, args...)
+}
+
+func (p *progressBar) clearLocked() {
 	if p.tty && p.drawn {
 		fmt.Fprint(p.w, "\r\033[K")
 	}

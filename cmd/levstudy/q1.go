@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/levstudy/levstudy/internal/fileio"
 	"github.com/levstudy/levstudy/levlib/cnn"
 	"github.com/levstudy/levstudy/levlib/progress"
 	"github.com/levstudy/levstudy/levlib/q1"
@@ -36,6 +37,9 @@ func cmdQ1(ctx context.Context, stdout, stderr io.Writer, args []string) error {
 	}
 	if out == "" {
 		return fmt.Errorf("flag -out: missing (the folder to write results.csv, results.json and plots to)")
+	}
+	if err := fileio.CheckOutputDir(out); err != nil {
+		return fmt.Errorf("flag -out: %w", err)
 	}
 	ks, err := parseInts("k", kFlag)
 	if err != nil {
@@ -80,12 +84,11 @@ func cmdQ1(ctx context.Context, stdout, stderr io.Writer, args []string) error {
 	done := 0
 	opts.OnRow = func(r q1.Row) {
 		done++
-		ws.Progress(progress.Report{})
 		cached := ""
 		if r.Cached {
 			cached = " (cached)"
 		}
-		fmt.Fprintf(stderr, "q1 %d: %s %s-%d seed %d %s: train %.4f, test %.4f%s\n", done, r.Basis, r.Strategy, r.K, r.Seed, r.Classifier, r.AccTrain, r.AccTest, cached)
+		c.bar.printf("q1 %d: %s %s-%d seed %d %s: train %.4f, test %.4f%s\n", done, r.Basis, r.Strategy, r.K, r.Seed, r.Classifier, r.AccTrain, r.AccTest, cached)
 	}
 	res, err := q1.Run(ctx, ws, specs, opts)
 	ws.Progress(progress.Report{})

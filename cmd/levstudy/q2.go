@@ -3,12 +3,15 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
+	"github.com/levstudy/levstudy/internal/fileio"
 	"github.com/levstudy/levstudy/levlib/basis"
 	"github.com/levstudy/levstudy/levlib/matrixio"
 	"github.com/levstudy/levstudy/levlib/progress"
@@ -53,7 +56,7 @@ type rankCorrJSON struct {
 func cmdRankCorr(stdout, stderr io.Writer, args []string) error {
 	fs := newFlagSet("rankcorr", stderr, "[-json] [-k 100,1000,…] A.csv B.csv")
 	asJSON := fs.Bool("json", false, "print JSON")
-	kFlag := fs.String("k", intsString(q2.DefaultOverlapK()), "top-k grid for overlaps")
+	kFlag := fs.String("k", intsString(q2.DefaultOverlapK()), "top-k grid for overlaps (by default the values up to the number of rows)")
 	if err := fs.Parse(args); err != nil {
 		if helped(args) {
 			return nil
@@ -81,9 +84,30 @@ func cmdRankCorr(stdout, stderr io.Writer, args []string) error {
 	if len(ta.Scores) != len(tb.Scores) {
 		return fmt.Errorf("%s has %d rows and %s has %d: compare leverage of the same rows", a, len(ta.Scores), b, len(tb.Scores))
 	}
-	for i := range ta.Label {
-		if ta.Label[i] != tb.Label[i] {
-			return fmt.Errorf("%s and %s differ at row %d (labels %d and %d): not the same data", a, b, i, ta.Label[i], tb.Label[i])
+	if ta.Label != nil && tb.Label != nil { // both from MNIST bases: the same images?
+		for i := range ta.Label {
+			if ta.Label[i] != tb.Label[i] {
+				return fmt.Errorf("%s and %s differ at row %d (labels %d and %d): not the same data", a, b, i, ta.Label[i], tb.Label[i])
+			}
+		}
+	}
+	n := len(ta.Scores)
+	for _, f := range []struct {
+		path   string
+		scores []float64
+	}{{a, ta.Scores}, {b, tb.Scores}} {
+		if constant(f.scores) {
+			return fmt.Errorf("%s: all %d scores are equal (%g): rank correlations of a constant ranking are undefined", f.path, n, f.scores[0])
+		}
+	}
+	kSet := false
+	fs.Visit(func(f *flag.Flag) { kSet = kSet || f.Name == "k" })
+	if !kSet { // the default grid, up to the rows there are
+		ks = slices.DeleteFunc(ks, func(k int) bool { return k > n })
+	}
+	for _, k := range ks {
+		if k > n {
+			return fmt.Errorf("flag -k: %d is larger than the %d rows of %s (want 1..%d)", k, n, a, n)
 		}
 	}
 	p, err := q2.ComparePair(a, b, ta.Scores, tb.Scores, ks)
@@ -106,6 +130,16 @@ func cmdRankCorr(stdout, stderr io.Writer, args []string) error {
 	return nil
 }
 
+// constant reports whether every value of x equals the first.
+func constant(x []float64) bool {
+	for _, v := range x {
+		if v != x[0] {
+			return false
+		}
+	}
+	return true
+}
+
 func cmdQ2(ctx context.Context, stdout, stderr io.Writer, args []string) error {
 	var c common
 	var out, bases, kFlag string
@@ -125,6 +159,9 @@ func cmdQ2(ctx context.Context, stdout, stderr io.Writer, args []string) error {
 	if out == "" {
 		return fmt.Errorf("flag -out: missing (the folder to write pairs.csv, summary.json and figures to)")
 	}
+	if err := fileio.CheckOutputDir(out); err != nil {
+		return fmt.Errorf("flag -out: %w", err)
+	}
 	ks, err := parseInts("k", kFlag)
 	if err != nil {
 		return err
@@ -133,9 +170,17 @@ func cmdQ2(ctx context.Context, stdout, stderr io.Writer, args []string) error {
 	if err != nil {
 		return err
 	}
+	if shuffles < 2 {
+		return fmt.Errorf("flag -shuffles: %d, want ≥ 2", shuffles)
+	}
 	ws, _, _, err := c.workspace(stderr)
 	if err != nil {
 		return err
+	}
+	for _, k := range ks {
+		if n := ws.Data.N(); k >= n {
+			return fmt.Errorf("flag -k: %d, want 1..%d (the %d rows ranked)", k, n-1, n)
+		}
 	}
 	res, err := q2.Run(ctx, ws, specs, q2.Options{K: ks, Shuffles: shuffles})
 	ws.Progress(progress.Report{})

@@ -8,7 +8,10 @@ import (
 	"io"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
+
+	"github.com/levstudy/levstudy/internal/fileio"
 
 	"github.com/levstudy/levstudy/levlib/backend"
 	"github.com/levstudy/levstudy/levlib/basis"
@@ -53,6 +56,9 @@ Commands:
 Run 'levstudy COMMAND -h' for a command's flags.
 `
 
+// hiddenCommands are commands not listed in the usage (the test build's debug-spin).
+var hiddenCommands = map[string]func(ctx context.Context, stdout, stderr io.Writer, args []string) error{}
+
 // run is the whole program, testable: args without the program name.
 func run(ctx context.Context, stdout, stderr io.Writer, args []string) error {
 	if len(args) == 0 {
@@ -83,6 +89,9 @@ func run(ctx context.Context, stdout, stderr io.Writer, args []string) error {
 		fmt.Fprint(stdout, usage)
 		return nil
 	}
+	if f, ok := hiddenCommands[cmd]; ok {
+		return f(ctx, stdout, stderr, args)
+	}
 	fmt.Fprintf(stderr, "levstudy: unknown command %q\n\n%s", cmd, usage)
 	return errUsage
 }
@@ -92,17 +101,29 @@ type common struct {
 	data, backend, cache, basis, method string
 	rows, reluF, epochs, trainRows      int
 	reluSeed                            uint64
-	ridge                               float64 // -ridge, registered by the leverage command only
+	ridge                               float64      // -ridge, registered by the leverage command only
+	bar                                 *progressBar // set by workspace: lines on stderr go through it
+	fs                                  *flag.FlagSet
+}
+
+// isSet reports whether flag name was given on the command line.
+func (c *common) isSet(name string) bool {
+	set := false
+	if c.fs != nil {
+		c.fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	}
+	return set
 }
 
 func (c *common) register(fs *flag.FlagSet) {
+	c.fs = fs
 	fs.StringVar(&c.data, "data", mnist.DefaultDataDir(), "folder with the four MNIST .gz files")
 	fs.IntVar(&c.rows, "rows", 0, "use only the first N rows of the combined set (0: all 70000)")
 	fs.StringVar(&c.backend, "backend", "", "GoMLX backend: go, go:ops_sequential, xla:cpu, xla:cuda (default: $GOMLX_BACKEND, else XLA if installed, else go)")
 	fs.StringVar(&c.cache, "cache", workspace.DefaultCacheDir(), `cache folder for computed leverage ("" disables)`)
 	fs.StringVar(&c.basis, "basis", "raw", "basis: raw, relu[:F=N,seed=N], cnn:A1…C5 (A: classification, B: regression, C: untrained), torch:FILE.pth; for leverage also npy:FILE.npy or csv:FILE.csv (any N×D matrix)")
 	fs.StringVar(&c.method, "method", "exact", "leverage method: exact (rank-aware) or qr (the seed's thin QR)")
-	fs.IntVar(&c.reluF, "relu-features", 0, "number of random ReLU features F (default 784)")
+	fs.IntVar(&c.reluF, "relu-features", 0, "number of random ReLU features F, 1..16384 (default 784, or the F of -basis relu:F=N)")
 	fs.Uint64Var(&c.reluSeed, "relu-seed", 0, "seed of the ReLU weights (default 1)")
 	fs.IntVar(&c.epochs, "epochs", 5, "training epochs of cnn bases")
 	fs.IntVar(&c.trainRows, "train-rows", 0, "train cnn bases on the first N training images only (0: all)")
@@ -118,10 +139,10 @@ func (c *common) workspace(stderr io.Writer) (*workspace.Workspace, basis.Spec, 
 	if spec, err = basis.Parse(c.basis); err != nil {
 		return nil, spec, 0, fmt.Errorf("flag -basis: %w", err)
 	}
+	if c.isSet("relu-features") && (c.reluF < 1 || c.reluF > basis.MaxFeatures) {
+		return nil, spec, 0, fmt.Errorf("flag -relu-features: %d, want 1..%d", c.reluF, basis.MaxFeatures)
+	}
 	if spec.Kind == basis.KindReLU {
-		if c.reluF < 0 || c.reluF > 1<<16 {
-			return nil, spec, 0, fmt.Errorf("flag -relu-features: %d, want 1..65536", c.reluF)
-		}
 		if c.reluF > 0 {
 			spec.Features = c.reluF
 		}
@@ -129,8 +150,8 @@ func (c *common) workspace(stderr io.Writer) (*workspace.Workspace, basis.Spec, 
 			spec.Seed = c.reluSeed
 		}
 	}
-	if c.rows < 0 {
-		return nil, spec, 0, fmt.Errorf("flag -rows: %d, want ≥ 0", c.rows)
+	if c.rows < 0 || c.rows > mnist.NumCombined {
+		return nil, spec, 0, fmt.Errorf("flag -rows: %d, the MNIST set has %d rows (want 1..%d, or 0 for all)", c.rows, mnist.NumCombined, mnist.NumCombined)
 	}
 	if c.epochs < 1 || c.epochs > 1000 {
 		return nil, spec, 0, fmt.Errorf("flag -epochs: %d, want 1..1000", c.epochs)
@@ -150,9 +171,10 @@ func (c *common) workspace(stderr io.Writer) (*workspace.Workspace, basis.Spec, 
 		fmt.Fprintln(stderr, sel.Note)
 	}
 	bar := newProgress(stderr)
+	c.bar = bar
 	ws := &workspace.Workspace{Backend: sel.Backend, Data: ds, Progress: bar.update,
-		Warn: func(err error) { bar.clear(); fmt.Fprintln(stderr, "levstudy: warning:", err) },
-		Note: func(s string) { bar.clear(); fmt.Fprintln(stderr, "levstudy:", s) }}
+		Warn: func(err error) { bar.printf("levstudy: warning: %v\n", err) },
+		Note: func(s string) { bar.printf("levstudy: %s\n", s) }}
 	if c.cache != "" {
 		ws.Cache = &workspace.Cache{Dir: c.cache}
 	}
@@ -219,6 +241,9 @@ func cmdFigures(ctx context.Context, stdout, stderr io.Writer, args []string) er
 	}
 	if out == "" {
 		return fmt.Errorf("flag -out: missing (the folder to write the figures to)")
+	}
+	if err := fileio.CheckOutputDir(out); err != nil {
+		return fmt.Errorf("flag -out: %w", err)
 	}
 	if k < 10 || k > 1000 || k%10 != 0 {
 		return fmt.Errorf("flag -k: %d, want a multiple of 10 in 10..1000", k)
@@ -322,6 +347,14 @@ func cmdEmbed(ctx context.Context, stdout, stderr io.Writer, args []string) erro
 	}
 	if out == "" {
 		return fmt.Errorf("flag -out: missing (the .npy file to write)")
+	}
+	if out == "-" || !strings.EqualFold(filepath.Ext(out), ".npy") {
+		return fmt.Errorf("flag -out: %q: embed writes a .npy file (float32, N×200), give FILE.npy", out)
+	}
+	if spec, err := basis.Parse(c.basis); err == nil {
+		if err := fileio.CheckOutput(out, spec.Path); err != nil {
+			return fmt.Errorf("flag -out: %w", err)
+		}
 	}
 	ws, spec, _, err := c.workspace(stderr)
 	if err != nil {

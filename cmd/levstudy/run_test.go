@@ -106,7 +106,7 @@ func TestCommandErrors(t *testing.T) {
 		{"no command", nil, ""},
 		{"unknown command", []string{"levrage"}, ""},
 		{"unknown basis", []string{"leverage", "-basis", "cnn2", "-out", "x.csv"}, `flag -basis: unknown basis "cnn2"`},
-		{"bad relu parameter", []string{"leverage", "-basis", "relu:F=0", "-out", "x.csv"}, "F must be in 1..65536"},
+		{"bad relu parameter", []string{"leverage", "-basis", "relu:F=0", "-out", "x.csv"}, "F must be in 1..16384"},
 		{"unknown method", []string{"leverage", "-method", "svd", "-out", "x.csv"}, `flag -method: unknown leverage method "svd"`},
 		{"missing out", []string{"leverage"}, "flag -out: missing"},
 		{"negative rows", []string{"leverage", "-rows", "-5", "-out", "x.csv"}, "flag -rows: -5"},

@@ -6,6 +6,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/levstudy/levstudy/internal/fileio"
 	"github.com/levstudy/levstudy/levlib"
 	"github.com/levstudy/levstudy/levlib/progress"
 	"github.com/levstudy/levstudy/levlib/q1"
@@ -21,6 +22,9 @@ func cmdRun(ctx context.Context, stdout, stderr io.Writer, args []string) error 
 	fs.StringVar(&weights, "weights", "", "folder of the original study's mnist-cnn-*.pth files (preset original)")
 	if err := parse(fs, args); err != nil || helped(args) {
 		return err
+	}
+	if err := fileio.CheckOutputDir(out); err != nil {
+		return fmt.Errorf("flag -out: %w", err)
 	}
 	p, err := levlib.ParsePreset(preset)
 	if err != nil {
@@ -39,8 +43,7 @@ func cmdRun(ctx context.Context, stdout, stderr io.Writer, args []string) error 
 	}
 	start := time.Now()
 	res, err := study.Run(ctx, out, func(name string) {
-		ws.Progress(progress.Report{})
-		fmt.Fprintf(stderr, "[%s] %s\n", time.Since(start).Round(time.Second), name)
+		c.bar.printf("[%s] %s\n", time.Since(start).Round(time.Second), name)
 	})
 	ws.Progress(progress.Report{})
 	if err != nil {

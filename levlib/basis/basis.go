@@ -13,6 +13,7 @@ import (
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/levstudy/levstudy/levlib/cnn"
 	"github.com/levstudy/levstudy/levlib/internal/gomlxutil"
+	"github.com/levstudy/levstudy/levlib/leverage"
 	"github.com/levstudy/levstudy/levlib/matrixio"
 	"github.com/levstudy/levstudy/levlib/mnist"
 	"github.com/levstudy/levstudy/levlib/progress"
@@ -64,6 +65,10 @@ type Spec struct {
 	Seed uint64
 }
 
+// MaxFeatures is the largest F of a relu basis: the leverage engine's column limit
+// (leverage.MaxCols, 16384).
+const MaxFeatures = leverage.MaxCols
+
 // Parse parses a basis name as documented on Spec.
 func Parse(s string) (Spec, error) {
 	kind, params, _ := strings.Cut(s, ":")
@@ -85,8 +90,8 @@ func Parse(s string) (Spec, error) {
 			}
 			switch strings.ToLower(k) {
 			case "f", "features":
-				if n == 0 || n > 1<<16 {
-					return spec, fmt.Errorf("basis %q: F must be in 1..65536", s)
+				if n == 0 || n > MaxFeatures {
+					return spec, fmt.Errorf("basis %q: F must be in 1..%d", s, MaxFeatures)
 				}
 				spec.Features = int(n)
 			case "seed":

@@ -15,10 +15,10 @@ import (
 	"github.com/levstudy/levstudy/levlib/matrixio"
 )
 
-// MaxFileCols is the largest number of columns D that LeverageOfFile accepts: the engine keeps a
-// few D×D float64 matrices (the Gram matrix and its factors, 8·D² bytes each: 2 GiB at D = 16384) in
-// memory, whatever N is.
-const MaxFileCols = 16384
+// MaxFileCols is the largest number of columns D that LeverageOfFile accepts (leverage.MaxCols): the
+// engine keeps a few D×D float64 matrices (the Gram matrix and its factors, 8·D² bytes each: 2 GiB at
+// D = 16384) in memory, whatever N is.
+const MaxFileCols = leverage.MaxCols
 
 // FileBasisError is the error for a file basis used where MNIST images are needed.
 func FileBasisError(k Kind) error {

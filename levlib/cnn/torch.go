@@ -8,16 +8,26 @@ import (
 	"github.com/nlpodyssey/gopickle/types"
 )
 
-// LoadTorch reads a PyTorch state_dict of MnistConvNet (a .pth file in PyTorch's zip or legacy
-// format, read with gopickle) into Weights. It checks every name and shape against
-// ParamNames/ParamShapes, that the Normalize buffers net.0.mean and net.0.std (if present) are
-// MNIST's 0.1307 and 0.3081, and that the values are finite; errors name the file and the entry.
+// LoadTorch reads a PyTorch state_dict of MnistConvNet (a .pth file in the zip format torch.save
+// writes since PyTorch 1.6, read with gopickle) into Weights. Before gopickle sees the file it is
+// checked (CheckTorchFile, then the archive's records and data.pkl's opcodes and storage sizes), so
+// that no input makes the loader loop or allocate beyond the file's size; the legacy format (PyTorch <
+// 1.6) is refused with a hint. It checks every name and shape against ParamNames/ParamShapes, that
+// the Normalize buffers net.0.mean and net.0.std (if present) are MNIST's 0.1307 and 0.3081, and that
+// the values are finite; errors name the file and the entry and wrap ErrBadWeightsFile.
 func LoadTorch(path string) (w *Weights, err error) {
 	defer func() {
 		if r := recover(); r != nil { // gopickle can panic on malformed input
 			w, err = nil, fmt.Errorf("%s: %w: %v", path, ErrBadWeightsFile, r)
 		}
 	}()
+	st, err := CheckTorchFile(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := guardTorch(path, st.Size()); err != nil {
+		return nil, err
+	}
 	obj, err := pytorch.Load(path)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w: not a PyTorch file: %v", path, ErrBadWeightsFile, err)

@@ -21,22 +21,87 @@ const eps64 = 0x1p-52
 // equilibration drops the all-zero columns of X and scales the others by powers of two (exact in
 // floating point) so that every scaled column has norm in [1/2, 1).
 type equilibration struct {
-	Keep  []int     // the nonzero columns, in order
-	Scale []float64 // Scale[k] = 2^−e for column Keep[k]
+	Keep []int // the nonzero columns, in order
+	// Scale[k] = 2^−e for column Keep[k], relative to the Gram matrix equilibrate read: the scaled Gram
+	// matrix is S·G·S (see scaled).
+	Scale []float64
+	// Exp[k] is the total exponent: the passes over X read column Keep[k] times 2^−Exp[k] (the
+	// pre-scaling of an extreme column, times Scale[k]); see chunkScale.
+	Exp []int
 }
 
-// equilibrate reads the column norms off the diagonal of G = XᵀX. A column is zero exactly when its
-// diagonal entry is 0.
-func equilibrate(g *mat.SymDense) equilibration {
+// equilibrate reads the column norms off the diagonal of G, the Gram matrix of X·diag(2^−pre[j]) (pre
+// nil: of X itself). A column is zero exactly when its diagonal entry is 0.
+func equilibrate(g *mat.SymDense, pre []int) equilibration {
 	var e equilibration
 	for j := 0; j < g.SymmetricDim(); j++ {
 		if gjj := g.At(j, j); gjj > 0 {
 			_, exp := math.Frexp(math.Sqrt(gjj))
 			e.Keep = append(e.Keep, j)
 			e.Scale = append(e.Scale, math.Ldexp(1, -exp))
+			if pre != nil {
+				exp += pre[j]
+			}
+			e.Exp = append(e.Exp, exp)
 		}
 	}
 	return e
+}
+
+// chunkScale returns the column scales of a pass that reads the kept columns at positions pos (indices
+// into Keep): factor 2^−Exp[p], as two factors (s2 not nil) when some factor is not a normal float64.
+// Without pre-scaling s1 is Scale itself.
+func (e equilibration) chunkScale(pos []int) (cols []int, s1, s2 []float64) {
+	cols, s1 = make([]int, len(pos)), make([]float64, len(pos))
+	for k, p := range pos {
+		a, b := pow2Neg(e.Exp[p])
+		cols[k], s1[k] = e.Keep[p], a
+		if b != 1 {
+			if s2 == nil {
+				s2 = make([]float64, len(pos))
+				for i := range s2 {
+					s2[i] = 1
+				}
+			}
+			s2[k] = b
+		}
+	}
+	return cols, s1, s2
+}
+
+// pow2Neg returns 2^−e as a·b with a and b normal float64 powers of two (b = 1 when 2^−e itself is
+// one: −1022 ≤ −e ≤ 1023).
+func pow2Neg(e int) (a, b float64) {
+	if -e >= -1022 && -e <= 1023 {
+		return math.Ldexp(1, -e), 1
+	}
+	h := e / 2
+	return math.Ldexp(1, -h), math.Ldexp(1, -(e - h))
+}
+
+// prescaleExponents decides from the largest |x| of each column (maxAbs, 0 for a zero column) of an
+// N-row X whether its Gram matrix G = XᵀX was formed safely: with every nonzero column's exponent e_j
+// (max |x| = f·2^e_j, f ∈ [1/2, 1)) in [−400, 400], every product of two column maxima is in
+// [2^−802, 2^800] and every sum below N·2^800 < 2^1023 (N < 2^63), so neither a square underflows
+// relative to its column nor a sum overflows. It returns nil then (G stands, bit for bit as before), else the exponents e_j
+// to pre-scale X by 2^−e_j before forming G again (each scaled column's max |x| in [1/2, 1)).
+func prescaleExponents(maxAbs []float64) []int {
+	safe := true
+	exps := make([]int, len(maxAbs))
+	for j, m := range maxAbs {
+		if m == 0 {
+			continue
+		}
+		_, e := math.Frexp(m)
+		exps[j] = e
+		if e < -400 || e > 400 {
+			safe = false
+		}
+	}
+	if safe {
+		return nil
+	}
+	return exps
 }
 
 // scaled returns S·G·S restricted to the kept columns (order given by cols, indices into Keep).
@@ -256,22 +321,22 @@ func (f *refineFactor) finish(g2 *mat.SymDense, tol func(sigmaMax float64) float
 //
 //	ℓ_i(λ) = x_iᵀ(XᵀX + λI)⁻¹x_i = Σ_j (QU_R)_ij² σ_j²/(σ_j² + λ),
 //
-// where R₀S⁻¹ = U_R Σ V_Rᵀ is the SVD of the unscaled factor (S the column scales), so σ_j are the
-// singular values of X itself. It returns M = M₀U_R and the weights σ_j²/(σ_j² + λ).
-func ridgeFactor(m0, r0 *mat.Dense, scale []float64, lambda float64) (*mat.Dense, []float64, error) {
-	r, w := r0.Dims()
+// where R₀S⁻¹ = U_R Σ V_Rᵀ is the SVD of the unscaled factor (S = diag(2^−exps[j]) the column scales),
+// so σ_j are the singular values of X itself. It returns M = M₀U_R and the weights σ_j²/(σ_j² + λ),
+// computed as 1/(1 + (√λ/σ_j)²) when σ_j² is not a normal float64 (σ_j beyond 1e154 or below 1e-154).
+func ridgeFactor(m0, r0 *mat.Dense, exps []int, lambda float64) (*mat.Dense, []float64, error) {
+	r, _ := r0.Dims()
 	un := mat.DenseCopyOf(r0)
 	for i := 0; i < r; i++ {
 		row := un.RawRowView(i)
 		for j := range row {
-			row[j] /= scale[j]
+			row[j] = math.Ldexp(row[j], exps[j])
 		}
 	}
 	var svd mat.SVD
 	if ok := svd.Factorize(un, mat.SVDThinU); !ok {
 		return nil, nil, errors.New("ridge leverage: SVD of the factor did not converge")
 	}
-	_ = w
 	sv := svd.Values(nil)
 	var u mat.Dense
 	svd.UTo(&u)
@@ -279,7 +344,12 @@ func ridgeFactor(m0, r0 *mat.Dense, scale []float64, lambda float64) (*mat.Dense
 	m.Mul(m0, &u)
 	wts := make([]float64, len(sv))
 	for j, s := range sv {
-		wts[j] = s * s / (s*s + lambda)
+		if s2 := s * s; s2 >= 0x1p-1022 && !math.IsInf(s2, 0) {
+			wts[j] = s2 / (s2 + lambda)
+		} else if s > 0 {
+			q := math.Sqrt(lambda) / s
+			wts[j] = 1 / (1 + q*q)
+		}
 	}
 	return &m, wts, nil
 }

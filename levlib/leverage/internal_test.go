@@ -223,7 +223,7 @@ func TestEquilibrate(t *testing.T) {
 		0, 0, 0, 0,
 		2, 0, 0, 1e6,
 	})
-	e := equilibrate(g)
+	e := equilibrate(g, nil)
 	if len(e.Keep) != 3 || e.Keep[0] != 0 || e.Keep[1] != 1 || e.Keep[2] != 3 {
 		t.Fatalf("kept %v, want [0 1 3]", e.Keep)
 	}

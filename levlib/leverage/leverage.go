@@ -124,6 +124,10 @@ type Result struct {
 	Warnings []error
 }
 
+// MaxCols is the largest number of columns D that Scores accepts: it keeps a few D×D float64 matrices
+// (the Gram matrix and its factors, 8·D² bytes each: 2 GiB at D = 16384) in memory, whatever N is.
+const MaxCols = matrixio.MaxCols
+
 // ErrRankDeficient is wrapped by the warning that reports a rank-deficient basis.
 var ErrRankDeficient = errors.New("rank-deficient basis")
 
@@ -175,12 +179,23 @@ const (
 // without forming the N×N Q; x is read into memory) and ℓ_i = ‖Q(i,:)‖². For a rank-deficient X it is
 // wrong: a zero column j makes column j of Q equal e_j, so row j gets leverage 1.
 //
-// A NaN or ±Inf in x is an error naming its row and column; ctx is checked between chunks (the QR
-// method cannot be interrupted).
+// Units: columns whose largest |x| lies outside 2^±400 (about 1e±120) are first scaled by powers of
+// two (an extra Gram pass), so that no square or sum under- or overflows: the scores are the same over
+// the whole float64 range, subnormal columns included (checked against numpy's SVD of the
+// column-equilibrated X at scales from 1e-320 to 1e300). Ordinary data takes exactly the path it
+// took before, bit for bit.
+//
+// A NaN or ±Inf in x is an error naming its row and column, as is D > MaxCols. ctx is checked between
+// chunks (chunks are capped at about 2³³ multiply-adds, seconds each), and host factorizations are
+// abandoned when ctx is done (they finish in the background); the QR method cannot be interrupted.
 func Scores(ctx context.Context, b compute.Backend, x matrixio.RowSource, opts Options) (*Result, error) {
 	n, d := x.Dims()
 	if n <= 0 || d <= 0 {
 		return nil, fmt.Errorf("empty matrix (%d×%d)", n, d)
+	}
+	if d > MaxCols {
+		return nil, fmt.Errorf("%d columns, at most %d are supported (the D×D Gram matrix alone needs %.1f GiB)",
+			d, MaxCols, float64(d)*float64(d)*8/(1<<30))
 	}
 	if m, ok := x.(*matrixio.Matrix); ok { // its rows are read in place
 		if err := m.CheckShape(); err != nil {
@@ -232,10 +247,34 @@ type leverageRun struct {
 	stage int
 }
 
+// maxChunkFlops caps the multiply-adds of one chunk of a pass (rows·w² for w kept columns), so that
+// ctx, checked between chunks, is looked at every few seconds even for the widest bases: 2³³ takes
+// about 4 s on 2 cores. At w = 784 the cap (13,975 rows) is above the default chunk (8,023 rows), so
+// MNIST's passes are unchanged; at w = 16384 it gives 32-row chunks.
+const maxChunkFlops = 1 << 33
+
+// chunkRows returns the rows per chunk of a pass over w columns (the source's d for the byte bound):
+// opts.ChunkRows if set, else the default bound, lowered to maxChunkFlops.
+func (r *leverageRun) chunkRows(w int) int {
+	rows := gomlxutil.ChunkRows(r.n, max(w, 1), r.opts.ChunkRows)
+	if r.opts.ChunkRows > 0 {
+		return rows
+	}
+	if capRows := max(1, maxChunkFlops/(w*w)); capRows < rows {
+		return gomlxutil.ChunkRows(r.n, w, capRows)
+	}
+	return rows
+}
+
 // pass returns a chunker over the source and a tick that reports the pass's progress.
 func (r *leverageRun) pass(name string, cols []int, scale []float64) (*gomlxutil.Chunker, func()) {
 	ch := gomlxutil.NewChunker(r.b, r.src, r.opts.ChunkRows)
 	ch.Cols, ch.Scale = cols, scale
+	if r.opts.ChunkRows <= 0 {
+		if w := ch.Width(); max(1, maxChunkFlops/(w*w)) < ch.Rows {
+			ch.Rows = r.chunkRows(w)
+		}
+	}
 	r.stage++
 	stage, done := fmt.Sprintf("leverage pass %d: %s", r.stage, name), 0
 	return ch, func() {
@@ -264,6 +303,7 @@ func exactLeverage(ctx context.Context, b compute.Backend, x matrixio.RowSource,
 	}
 	ch, tick := r.pass("Gram", nonzero, nil)
 	ch.CheckFinite = true
+	ch.MaxAbs = make([]float64, ch.Width())
 	g, err := gomlxutil.GramPass(ctx, b, ch, tick)
 	if err != nil {
 		return nil, err
@@ -271,8 +311,44 @@ func exactLeverage(ctx context.Context, b compute.Backend, x matrixio.RowSource,
 	if nonzero != nil {
 		g = expandGram(g, nonzero, r.d)
 	}
-	eq := equilibrate(g)
-	res := &Result{Method: Exact, Ridge: opts.Ridge, Scores: make([]float64, r.n), Passes: 1}
+	passes := 1
+	maxAbs := ch.MaxAbs
+	if nonzero != nil {
+		maxAbs = make([]float64, r.d)
+		for k, j := range nonzero {
+			maxAbs[j] = ch.MaxAbs[k]
+		}
+	}
+	pre := prescaleExponents(maxAbs)
+	if pre != nil {
+		// Columns of extreme scale: form G again from X·diag(2^−e_j), each column's max |x| in [1/2, 1).
+		var cols []int
+		for j, m := range maxAbs {
+			if m > 0 {
+				cols = append(cols, j)
+			}
+		}
+		if len(cols) == 0 {
+			return allZero(r.n, r.d, opts.Ridge), nil
+		}
+		scale, scale2 := make([]float64, len(cols)), make([]float64, len(cols))
+		for k, j := range cols {
+			scale[k], scale2[k] = pow2Neg(pre[j])
+		}
+		ch, tick := r.pass("Gram of the rescaled columns", cols, scale)
+		ch.Scale2 = scale2
+		g0, err := gomlxutil.GramPass(ctx, b, ch, tick)
+		if err != nil {
+			return nil, err
+		}
+		g = expandGram(g0, cols, r.d)
+		passes++
+	}
+	if err := checkGramFinite(g, maxAbs); err != nil {
+		return nil, err
+	}
+	eq := equilibrate(g, pre)
+	res := &Result{Method: Exact, Ridge: opts.Ridge, Scores: make([]float64, r.n), Passes: passes}
 	zeroCols := r.d - len(eq.Keep)
 	if len(eq.Keep) == 0 {
 		return allZero(r.n, r.d, opts.Ridge), nil
@@ -299,6 +375,21 @@ func exactLeverage(ctx context.Context, b compute.Backend, x matrixio.RowSource,
 	return res, nil
 }
 
+// checkGramFinite returns an error naming the first column whose Gram entries are not finite. The
+// pre-scaling makes this unreachable; it stands guard so that an overflow can never turn into wrong
+// scores.
+func checkGramFinite(g *mat.SymDense, maxAbs []float64) error {
+	raw := g.RawSymmetric()
+	for i := 0; i < raw.N; i++ {
+		for _, v := range raw.Data[i*raw.Stride+i : i*raw.Stride+raw.N] {
+			if math.IsInf(v, 0) || math.IsNaN(v) {
+				return fmt.Errorf("internal error: the Gram matrix overflowed at column %d (max |x| = %g)", i, maxAbs[i])
+			}
+		}
+	}
+	return nil
+}
+
 // allZero is the result for an X of zeros: rank 0, every score 0, and a warning.
 func allZero(n, d int, ridge float64) *Result {
 	return &Result{Method: Exact, Ridge: ridge, Scores: make([]float64, n), Passes: 1, SingularValues: make([]float64, min(n, d)),
@@ -310,37 +401,45 @@ func allZero(n, d int, ridge float64) *Result {
 func (r *leverageRun) twoPass(res *Result, g *mat.SymDense, eq equilibration) (bool, error) {
 	w := len(eq.Keep)
 	gs := eq.scaled(g, xslices.Iota(w))
-	f, err := pivotedCholesky(gs, cholEta)
+	type factor struct {
+		f        *cholFactor
+		sigmaMax float64
+	}
+	fs, err := onHost(r.ctx, func() (factor, error) {
+		f, err := pivotedCholesky(gs, cholEta)
+		if err != nil || (r.opts.Refinement != RefineNever && !(f.Cond <= maxFastCond)) {
+			return factor{f: f}, err
+		}
+		// σ_max by power iteration: the full spectrum (an eigendecomposition, 0.2 s at D = 719) is left
+		// to the refined path.
+		return factor{f, math.Sqrt(largestEigenvalue(gs))}, nil
+	})
 	if err != nil {
 		return false, err
 	}
+	f, sigmaMax := fs.f, fs.sigmaMax
 	if r.opts.Refinement != RefineNever && !(f.Cond <= maxFastCond) {
 		return false, nil
 	}
-	// σ_max by power iteration: the full spectrum (an eigendecomposition, 0.2 s at D = 719) is left to
-	// the refined path.
-	sigmaMax := math.Sqrt(largestEigenvalue(gs))
 	tol := r.tol(sigmaMax)
 	// The permuted, scaled columns the projection reads: position k is column Keep[Piv[k]].
-	cols, scale := make([]int, w), make([]float64, w)
-	for k, p := range f.Piv {
-		cols[k], scale[k] = eq.Keep[p], eq.Scale[p]
-	}
+	cols, scale, scale2 := eq.chunkScale(f.Piv)
 	ch, tick := r.pass("projection", cols, scale)
+	ch.Scale2 = scale2
 	scores, h, err := projectPass(r.ctx, r.b, ch, projection{M: f.T, Lead: f.Rank, Triangular: true, TailGram: true}, tick)
 	if err != nil {
 		return false, err
 	}
 	res.Passes++
-	next := 0.0
-	var tail []float64
-	if h != nil {
-		if tail, err = eigenvaluesDesc(h); err != nil {
-			return false, err
-		}
-		next = math.Sqrt(max(tail[0], 0))
+	type bounds struct{ next, sigmaRank float64 }
+	bd, err := onHost(r.ctx, func() (bounds, error) {
+		next, err := tailNorm(h, tol)
+		return bounds{next, 1 / inverseNorm2(f.T, f.Rank)}, err // σ_min(U11) ≤ σ_r(X̃)
+	})
+	if err != nil {
+		return false, err
 	}
-	sigmaRank := 1 / inverseNorm2(f.T, f.Rank) // σ_min(U11) ≤ σ_r(X̃)
+	next, sigmaRank := bd.next, bd.sigmaRank
 	if r.opts.Refinement != RefineNever && (next > tol || sigmaRank <= tol) {
 		return false, nil // a dropped direction above the tolerance, or a kept one not clearly above: refine
 	}
@@ -348,30 +447,95 @@ func (r *leverageRun) twoPass(res *Result, g *mat.SymDense, eq equilibration) (b
 	res.SigmaMax, res.SigmaRank, res.SigmaNext = sigmaMax, sigmaRank, next
 	if r.opts.Ridge > 0 {
 		m0 := mat.DenseCopyOf(f.T.Slice(0, w, 0, f.Rank))
-		if err := r.ridge(res, m0, f.U.Slice(0, f.Rank, 0, w).(*mat.Dense), cols, scale); err != nil {
+		exps := make([]int, w)
+		for k, p := range f.Piv {
+			exps[k] = eq.Exp[p]
+		}
+		if err := r.ridge(res, m0, f.U.Slice(0, f.Rank, 0, w).(*mat.Dense), cols, scale, scale2, exps); err != nil {
 			return false, err
 		}
 	}
 	return true, nil
 }
 
+// maxTailEigen is the largest tail Gram matrix H whose eigenvalues tailNorm computes (MNIST RAW's
+// tail is 71 columns: its σ_{r+1} stays exact); beyond it the bound √trace(H) is used.
+const maxTailEigen = 1024
+
+// tailNorm returns ‖R_b‖₂ = √λ_max(H) for the tail Gram matrix H (nil: 0), or an upper bound on it: for
+// a tail wider than maxTailEigen the full eigendecomposition (minutes at 16,000 columns) is replaced
+// by √trace(H) ≥ √λ_max(H), H being positive semidefinite. The bound can only send a certifiable
+// result to the refined path, never certify a wrong one.
+func tailNorm(h *mat.SymDense, tol float64) (float64, error) {
+	if h == nil {
+		return 0, nil
+	}
+	if n := h.SymmetricDim(); n > maxTailEigen {
+		tr := 0.0
+		for i := 0; i < n; i++ {
+			tr += max(h.At(i, i), 0)
+		}
+		return math.Sqrt(tr), nil
+	}
+	tail, err := eigenvaluesDesc(h)
+	if err != nil {
+		return 0, err
+	}
+	return math.Sqrt(max(tail[0], 0)), nil
+}
+
+// onHost runs f, a factorization on the host that cannot look at ctx (gonum's LAPACK), in a goroutine
+// and returns its result, or ctx's error as soon as ctx is done: at 16,000 columns a factorization
+// takes minutes, and an interrupt must not wait for it. An abandoned f runs on to its end in the
+// background; its result is dropped.
+func onHost[T any](ctx context.Context, f func() (T, error)) (T, error) {
+	type result struct {
+		v   T
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		v, err := f()
+		done <- result{v, err}
+	}()
+	select {
+	case res := <-done:
+		return res.v, res.err
+	case <-ctx.Done():
+		var zero T
+		return zero, ctx.Err()
+	}
+}
+
 // refined is step 3 of Scores.
 func (r *leverageRun) refined(res *Result, g *mat.SymDense, eq equilibration) error {
 	w := len(eq.Keep)
-	f, err := newRefine(eq.scaled(g, xslices.Iota(w)))
+	f, err := onHost(r.ctx, func() (*refineFactor, error) { return newRefine(eq.scaled(g, xslices.Iota(w))) })
 	if err != nil {
 		return err
 	}
-	ch, tick := r.pass("refinement Gram", eq.Keep, eq.Scale)
-	ch.Rows = gomlxutil.ChunkRows(r.n, 2*w, r.opts.ChunkRows) // the chunk and its product Y
+	all := xslices.Iota(w)
+	cols, scale, scale2 := eq.chunkScale(all)
+	ch, tick := r.pass("refinement Gram", cols, scale)
+	ch.Scale2 = scale2
+	ch.Rows = r.chunkRows(2 * w) // the chunk and its product Y
 	g2, err := gomlxutil.GramPassTimes(r.ctx, r.b, ch, f.W1, tick)
 	if err != nil {
 		return err
 	}
-	m, sv, rank, r0, err := f.finish(g2, r.tol)
+	type finished struct {
+		m, r0 *mat.Dense
+		sv    []float64
+		rank  int
+	}
+	fin, err := onHost(r.ctx, func() (finished, error) {
+		m, sv, rank, r0, err := f.finish(g2, r.tol)
+		return finished{m, r0, sv, rank}, err
+	})
 	if err != nil {
 		return err
 	}
+	m, sv, rank, r0 := fin.m, fin.sv, fin.rank, fin.r0
 	res.Passes++
 	res.Refined, res.SingularValues, res.Rank, res.Tolerance = true, sv[:min(r.n, w)], rank, r.tol(sv[0])
 	res.SigmaMax = sv[0]
@@ -386,9 +550,10 @@ func (r *leverageRun) refined(res *Result, g *mat.SymDense, eq equilibration) er
 		return nil
 	}
 	if r.opts.Ridge > 0 {
-		return r.ridge(res, m, r0, eq.Keep, eq.Scale)
+		return r.ridge(res, m, r0, cols, scale, scale2, eq.Exp)
 	}
-	ch, tick = r.pass("projection", eq.Keep, eq.Scale)
+	ch, tick = r.pass("projection", cols, scale)
+	ch.Scale2 = scale2
 	scores, _, err := projectPass(r.ctx, r.b, ch, projection{M: m, Lead: rank}, tick)
 	if err != nil {
 		return err
@@ -399,13 +564,22 @@ func (r *leverageRun) refined(res *Result, g *mat.SymDense, eq equilibration) er
 }
 
 // ridge replaces res.Scores by ridge leverage from an orthonormal basis X̃M₀ with X̃ = (X̃M₀)R₀ (see
-// ridgeFactor), one more projection pass over the columns cols scaled by scale.
-func (r *leverageRun) ridge(res *Result, m0, r0 *mat.Dense, cols []int, scale []float64) error {
-	m, wts, err := ridgeFactor(m0, r0, scale, r.opts.Ridge)
+// ridgeFactor), one more projection pass over the columns cols scaled by scale·scale2 = 2^−exps.
+func (r *leverageRun) ridge(res *Result, m0, r0 *mat.Dense, cols []int, scale, scale2 []float64, exps []int) error {
+	type factor struct {
+		m   *mat.Dense
+		wts []float64
+	}
+	fw, err := onHost(r.ctx, func() (factor, error) {
+		m, wts, err := ridgeFactor(m0, r0, exps, r.opts.Ridge)
+		return factor{m, wts}, err
+	})
 	if err != nil {
 		return err
 	}
+	m, wts := fw.m, fw.wts
 	ch, tick := r.pass(fmt.Sprintf("ridge projection (λ = %g)", r.opts.Ridge), cols, scale)
+	ch.Scale2 = scale2
 	scores, _, err := projectPass(r.ctx, r.b, ch, projection{M: m, Lead: len(wts), Weights: wts}, tick)
 	if err != nil {
 		return err

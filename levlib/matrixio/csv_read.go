@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/levstudy/levstudy/internal/fileio"
 )
 
 // CSVFile is an N×D matrix in a CSV file, read row by row on demand: a RowSource whose memory is
@@ -18,10 +20,14 @@ import (
 //
 // The file (RFC 4180, comma-separated, as written by pandas' DataFrame.to_csv(index=False) or
 // np.savetxt(path, X, delimiter=",", header=",".join(names), comments="")) has one header row of D
-// column names, then N ≥ 1 rows of D numbers each. The first row is always taken as the header, even
-// if it holds numbers. Spaces around fields are ignored. A number is anything strconv.ParseFloat
+// column names, then N ≥ 1 rows of D numbers each, D ≤ MaxCols. A first row that holds only numbers is
+// refused as a missing header (it would otherwise be lost as column names), unless it is 0, 1, …, D−1
+// or 1, 2, …, D (pandas' default column names). Spaces around fields are ignored. A number is anything strconv.ParseFloat
 // accepts, including "NaN", "nan", "Inf", "-inf" (these are passed through as values). Blank lines
-// are skipped; a UTF-8 byte-order mark before the header is ignored.
+// are skipped; a UTF-8 byte-order mark before the header is ignored. A line longer than MaxCols·64 +
+// 4096 bytes is an error as soon as it is read, so a file without line breaks (a binary file, a
+// device) costs no more memory than that. The file must be a regular file (it is read twice: a named
+// pipe is refused before it is opened).
 type CSVFile struct {
 	path   string
 	cols   []string
@@ -38,9 +44,11 @@ var _ RowSource = (*CSVFile)(nil)
 // rows and to check that every row has as many fields as the header and every field is a number, so
 // that ReadRows later fails only if the file changes. The caller must Close it.
 //
-// Errors name the file and the line (and the column, by its header name): an empty file, a file with
-// only a header, a row with the wrong number of fields, a field that is not a number or is out of the
-// float64 range, or a CSV syntax error.
+// Errors name the file and the line (and the column, by its header name): not a regular file
+// (fileio.ErrNotRegular), an empty file, a first line of numbers (no header), more than MaxCols
+// columns, a line that is too long (ErrLineTooLong), a file with only a header, a row with the wrong
+// number of fields, a field that is not a number or is out of the float64 range, or a CSV syntax
+// error.
 func OpenCSV(path string) (*CSVFile, error) {
 	c := &CSVFile{path: path}
 	if err := c.restart(); err != nil {
@@ -54,7 +62,7 @@ func OpenCSV(path string) (*CSVFile, error) {
 			break
 		}
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
+			return nil, c.readErr(err)
 		}
 		if err := c.parse(rec, row); err != nil {
 			return nil, err
@@ -103,7 +111,7 @@ func (c *CSVFile) ReadRows(dst []float64, lo, hi int) error {
 		if errors.Is(err, io.EOF) {
 			err = fmt.Errorf("%s: the file ends at row %d, but had %d rows when opened (was it changed?)", c.path, c.pos, c.rows)
 		} else if err != nil {
-			err = fmt.Errorf("%s: %w", c.path, err)
+			err = c.readErr(err)
 		} else if c.pos >= lo {
 			err = c.parse(rec, dst[(c.pos-lo)*d:(c.pos-lo+1)*d])
 		}
@@ -126,11 +134,11 @@ func (c *CSVFile) Close() error {
 // it sets c.cols; later it checks that the header still has as many columns.
 func (c *CSVFile) restart() error {
 	c.stop()
-	f, err := os.Open(c.path)
+	f, _, err := fileio.OpenInput(c.path)
 	if err != nil {
 		return err
 	}
-	br := bufio.NewReader(f)
+	br := bufio.NewReader(&lineLimitReader{r: f, limit: maxMatrixLine, maxCommas: MaxCols})
 	if bom, _ := br.Peek(3); string(bom) == "\uFEFF" {
 		br.Discard(3)
 	}
@@ -145,9 +153,19 @@ func (c *CSVFile) restart() error {
 	}
 	if err != nil {
 		f.Close()
-		return fmt.Errorf("%s: %w", c.path, err)
+		return c.readErr(err)
+	}
+	if len(head) > MaxCols {
+		f.Close()
+		return fmt.Errorf("%s: the header has %d columns, at most %d are supported (the D×D Gram matrix alone would need %.1f GiB)",
+			c.path, len(head), MaxCols, float64(len(head))*float64(len(head))*8/(1<<30))
 	}
 	if c.cols == nil {
+		if numericHeader(head) {
+			f.Close()
+			return fmt.Errorf(`%s: line 1 holds %d numbers, not column names: the first line must be a header row (e.g. np.savetxt(path, X, delimiter=",", header=",".join(names), comments="")); read as a header, the first row of data would be lost`,
+				c.path, len(head))
+		}
 		c.cols = make([]string, len(head))
 		for j, h := range head {
 			c.cols[j] = strings.TrimSpace(h)
@@ -158,6 +176,29 @@ func (c *CSVFile) restart() error {
 	}
 	c.f, c.r, c.pos = f, r, 0
 	return nil
+}
+
+// readErr wraps an error of the CSV reader with the file's name (and, for a line too long, a hint).
+func (c *CSVFile) readErr(err error) error {
+	if errors.Is(err, ErrLineTooLong) {
+		return fmt.Errorf("%s: %w (rows of at most %d numbers are supported: is this a CSV matrix?)", c.path, err, MaxCols)
+	}
+	return fmt.Errorf("%s: %w", c.path, err)
+}
+
+// numericHeader reports whether every field of a header row is a number and the row is not a list of
+// column numbers 0…D−1 or 1…D (pandas' default names).
+func numericHeader(head []string) bool {
+	index0, index1 := true, true
+	for j, h := range head {
+		h = strings.TrimSpace(h)
+		if _, err := strconv.ParseFloat(h, 64); err != nil {
+			return false
+		}
+		index0 = index0 && h == strconv.Itoa(j)
+		index1 = index1 && h == strconv.Itoa(j+1)
+	}
+	return !index0 && !index1
 }
 
 // stop closes the file of the current pass, if any.

@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -303,6 +304,58 @@ func TestNPYHeaderVariants(t *testing.T) {
 	}
 }
 
+// TestNPYDTypeSpellings checks that every spelling of float32 and float64 that np.load accepts (as
+// numpy 1.24's np.dtype(descr) does) is read, with the right values: big-endian files written by
+// np.save (testdata/npy/be_*.npy, from X.astype('>f8') and X.astype('>f4')) are byte-swapped.
+func TestNPYDTypeSpellings(t *testing.T) {
+	dir := t.TempDir()
+	f4 := make([]byte, 0, 24)
+	for i := range 6 {
+		f4 = binary.LittleEndian.AppendUint32(f4, math.Float32bits(float32(i)))
+	}
+	for _, descr := range []string{"<f8", "f8", "|f8", "=f8", "d", "<d", "=d", "float64", "double", "float", "float_",
+		"<f4", "f4", "|f4", "=f4", "f", "float32", "single"} {
+		t.Run(descr, func(t *testing.T) {
+			data := f8Data(6)
+			if slices.Contains([]string{"<f4", "f4", "|f4", "=f4", "f", "float32", "single"}, descr) {
+				data = f4
+			}
+			path := filepath.Join(dir, "x.npy")
+			os.WriteFile(path, npyFile(1, fmt.Sprintf("{'descr': '%s', 'fortran_order': False, 'shape': (3, 2), }", descr), data), 0o644)
+			m, err := matrixio.ReadNPY(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !sameBits(m.Data, []float64{0, 1, 2, 3, 4, 5}) {
+				t.Errorf("read %v", m.Data)
+			}
+		})
+	}
+	for _, tc := range []struct {
+		file  string
+		rows  int
+		dtype string
+		want  []float64
+	}{
+		{"be_f8_3x2.npy", 3, "float64", []float64{-2, -0.5, 1, 2.5, 4, 5.5}},
+		{"be_f4_2x3.npy", 2, "float32", []float64{-2.25, -1.25, -0.25, 0.75, 1.75, 2.75}},
+	} {
+		f, err := matrixio.OpenNPY(filepath.Join("testdata", "npy", tc.file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, d := f.Dims()
+		got := make([]float64, n*d)
+		if err := f.ReadRows(got, 0, n); err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+		if n != tc.rows || f.DType() != tc.dtype || !sameBits(got, tc.want) {
+			t.Errorf("%s: %d rows of %s, %v; want %d rows of %s, %v", tc.file, n, f.DType(), got, tc.rows, tc.dtype, tc.want)
+		}
+	}
+}
+
 func TestNPYErrors(t *testing.T) {
 	dir := t.TempDir()
 	hdr := func(descr, fortran, shape string) string {
@@ -316,8 +369,9 @@ func TestNPYErrors(t *testing.T) {
 	}{
 		{"int32", npyFile(1, hdr("'<i4'", "False", "(3, 2)"), make([]byte, 24)),
 			"dtype '<i4' is not supported (want float32 '<f4' or float64 '<f8'; convert with X.astype(np.float64))"},
-		{"big-endian", npyFile(1, hdr("'>f8'", "False", "(3, 2)"), f8Data(6)), "dtype '>f8' is not supported"},
-		{"native byte order", npyFile(1, hdr("'=f8'", "False", "(3, 2)"), f8Data(6)), "dtype '=f8' is not supported"},
+		{"complex", npyFile(1, hdr("'<c16'", "False", "(3, 2)"), make([]byte, 96)), "dtype '<c16' is not supported"},
+		{"name with a byte order", npyFile(1, hdr("'<float64'", "False", "(3, 2)"), f8Data(6)), "dtype '<float64' is not supported"},
+		{"float128", npyFile(1, hdr("'f16'", "False", "(3, 2)"), make([]byte, 96)), "dtype 'f16' is not supported"},
 		{"float16", npyFile(1, hdr("'<f2'", "False", "(3, 2)"), make([]byte, 12)), "dtype '<f2' is not supported"},
 		{"structured", npyFile(1, hdr("[('x', '<f8'), ('y', '<f8')]", "False", "(3,)"), f8Data(6)), "is structured (a record array), not supported"},
 		{"fortran order", npyFile(1, hdr("'<f8'", "True", "(3, 2)"), f8Data(6)), "fortran_order is True (column-major data); save a C-order array: np.save(path, np.ascontiguousarray(X))"},

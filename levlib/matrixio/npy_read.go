@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/levstudy/levstudy/internal/fileio"
 )
 
 // NPYFile is a 2-D NumPy .npy file of float32 or float64 values, open for reading rows on demand: a
@@ -17,10 +19,13 @@ import (
 // large the file. Open one with OpenNPY; the zero value is not usable. An NPYFile is not safe for
 // concurrent use.
 //
-// Accepted files: format version 1.0, 2.0 or 3.0; dtype little-endian float32 ('<f4') or float64
-// ('<f8'); fortran_order False (C order); a 2-D shape (N, D) with N, D ≥ 1; exactly N·D values after
-// the header. This is what np.save(path, X) writes for a C-contiguous float32 or float64 N×D array X
-// on a little-endian machine.
+// Accepted files: format version 1.0, 2.0 or 3.0; dtype float32 or float64 in any spelling np.load
+// accepts ('<f8', 'f8', '|f8', '=f8', '>f8', 'd', 'float64', 'double', 'float', and the same for
+// float32: '<f4', 'f4', 'f', 'float32', 'single', …), little-endian unless it says '>' (big-endian,
+// byte-swapped on reading; '=' and '|' are read as little-endian, as NumPy does on a little-endian
+// machine); fortran_order False (C order); a 2-D shape (N, D) with N, D ≥ 1; exactly N·D values after
+// the header. This is what np.save(path, X) writes for a C-contiguous float32 or float64 N×D array X.
+// The file must be a regular file (a named pipe or a device is refused before it is opened).
 type NPYFile struct {
 	path     string
 	f        *os.File
@@ -28,6 +33,7 @@ type NPYFile struct {
 	cols     int
 	dtype    string // "float32" or "float64"
 	itemSize int    // 4 or 8
+	order    binary.ByteOrder
 	dataOff  int64  // offset of the first value
 	buf      []byte // reused by ReadRows; at most npyBufBytes
 }
@@ -45,18 +51,14 @@ const npyMaxHeader = 1 << 20
 // OpenNPY opens a .npy file for reading with ReadRows, reading and checking only its header and size.
 // The caller must Close it.
 //
-// Errors name the file and what is wrong: not a .npy file (bad magic), an unknown format version, a
-// malformed header, a dtype other than '<f4' or '<f8' (big-endian, integer, float16, structured …),
-// fortran_order True, a shape that is not 2-D or has a zero dimension, or a file size that does not
-// match the shape (truncated, or trailing bytes after the data).
+// Errors name the file and what is wrong: not a regular file (fileio.ErrNotRegular), not a .npy file
+// (bad magic), an unknown format version, a malformed header, a dtype other than float32 or float64
+// (integer, float16, complex, structured …), fortran_order True, a shape that is not 2-D or has a zero
+// dimension, or a file size that does not match the shape (truncated, or trailing bytes after the
+// data).
 func OpenNPY(path string) (*NPYFile, error) {
-	f, err := os.Open(path)
+	f, st, err := fileio.OpenInput(path)
 	if err != nil {
-		return nil, err
-	}
-	st, err := f.Stat()
-	if err != nil {
-		f.Close()
 		return nil, err
 	}
 	h, err := parseNPY(f, st.Size())
@@ -65,7 +67,7 @@ func OpenNPY(path string) (*NPYFile, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return &NPYFile{path: path, f: f, rows: h.rows, cols: h.cols, dtype: h.dtype, itemSize: h.itemSize,
-		dataOff: h.dataOff}, nil
+		order: h.order, dataOff: h.dataOff}, nil
 }
 
 // ReadNPY reads a whole .npy file (the files OpenNPY accepts) into a float64 Matrix. It is meant for
@@ -87,7 +89,7 @@ func ReadNPY(path string) (*Matrix, error) {
 // Dims returns the number of rows N and columns D of the file's (N, D) shape.
 func (n *NPYFile) Dims() (rows, cols int) { return n.rows, n.cols }
 
-// DType returns the file's element type: "float32" ('<f4') or "float64" ('<f8').
+// DType returns the file's element type: "float32" or "float64" (whatever its byte order).
 func (n *NPYFile) DType() string { return n.dtype }
 
 // ReadRows copies rows [lo, hi) into dst[:(hi−lo)·D] as float64 (float32 values converted exactly),
@@ -122,11 +124,11 @@ func (n *NPYFile) ReadRows(dst []float64, lo, hi int) error {
 		out := dst[k-lo*n.cols : k-lo*n.cols+cnt]
 		if n.itemSize == 4 {
 			for i := range out {
-				out[i] = float64(math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:])))
+				out[i] = float64(math.Float32frombits(n.order.Uint32(b[4*i:])))
 			}
 		} else {
 			for i := range out {
-				out[i] = math.Float64frombits(binary.LittleEndian.Uint64(b[8*i:]))
+				out[i] = math.Float64frombits(n.order.Uint64(b[8*i:]))
 			}
 		}
 		k += cnt
@@ -150,6 +152,7 @@ type npyLayout struct {
 	cols     int
 	dtype    string
 	itemSize int
+	order    binary.ByteOrder
 	dataOff  int64
 }
 
@@ -206,12 +209,7 @@ func parseNPY(r io.ReaderAt, size int64) (npyLayout, error) {
 	if err != nil {
 		return l, err
 	}
-	switch h.descr {
-	case "<f4":
-		l.dtype, l.itemSize = "float32", 4
-	case "<f8":
-		l.dtype, l.itemSize = "float64", 8
-	default:
+	if l.dtype, l.itemSize, l.order = npyDType(h.descr); l.dtype == "" {
 		return l, fmt.Errorf("dtype %s is not supported (want float32 '<f4' or float64 '<f8'; convert with X.astype(np.float64))",
 			pyQuote(h.descr))
 	}
@@ -245,6 +243,35 @@ func parseNPY(r io.ReaderAt, size int64) (npyLayout, error) {
 		return l, fmt.Errorf("%d bytes of trailing data: %s", have-need, what)
 	}
 	return l, nil
+}
+
+// npyDType returns the element type, size and byte order of a .npy descr string that np.load reads
+// as float32 or float64, or "" for any other: an optional byte order ('<' little-endian, '>'
+// big-endian, '=' native and '|' not applicable, both read as little-endian) and a type code ('f8',
+// 'd', 'f4', 'f'), or one of NumPy's names without a byte order ('float64', 'double', 'float',
+// 'float_', 'float32', 'single').
+func npyDType(descr string) (dtype string, size int, order binary.ByteOrder) {
+	order = binary.LittleEndian
+	switch descr {
+	case "float64", "double", "float", "float_":
+		return "float64", 8, order
+	case "float32", "single":
+		return "float32", 4, order
+	}
+	code := descr
+	if len(descr) > 0 && strings.IndexByte("<>=|", descr[0]) >= 0 {
+		code = descr[1:]
+		if descr[0] == '>' {
+			order = binary.BigEndian
+		}
+	}
+	switch code {
+	case "f8", "d":
+		return "float64", 8, order
+	case "f4", "f":
+		return "float32", 4, order
+	}
+	return "", 0, nil
 }
 
 // npyHeaderDict is the content of a .npy header.

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 	"strings"
 
@@ -68,7 +67,8 @@ func WriteScoresCSV(path string, scores []float64) error {
 	return fileio.WriteAtomic(path, func(w io.Writer) error { return EncodeScoresCSV(w, scores) })
 }
 
-// LeverageTable is a parsed leverage CSV file.
+// LeverageTable is a parsed leverage CSV file. Split and Label are nil for a file of an npy or csv
+// basis (header index,leverage), which has neither.
 type LeverageTable struct {
 	Index  []int
 	Split  []string
@@ -87,22 +87,30 @@ func (e *ParseError) Error() string { return fmt.Sprintf("%s:%d: %v", e.Path, e.
 
 func (e *ParseError) Unwrap() error { return e.Err }
 
-// ReadLeverageCSV reads a file written by WriteLeverageCSV. Errors name the file and line: a wrong
-// header, a malformed field, a NaN or out-of-range score, or indices out of order.
+// ReadLeverageCSV reads a file written by WriteLeverageCSV (header index,split,label,leverage) or by
+// WriteScoresCSV (index,leverage). It must be a regular file. Errors name the file and line: a wrong
+// header, a line over 4096 bytes (ErrLineTooLong), a malformed field, a NaN or out-of-range score,
+// indices out of order, or no rows.
 func ReadLeverageCSV(path string) (*LeverageTable, error) {
-	f, err := os.Open(path)
+	f, _, err := fileio.OpenInput(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	r := csv.NewReader(bufio.NewReader(f))
+	r := csv.NewReader(bufio.NewReader(&lineLimitReader{r: f, limit: maxLeverageLine, maxCommas: 3}))
 	r.ReuseRecord = true
+	r.FieldsPerRecord = -1 // checked below, naming the line
 	head, err := r.Read()
+	if errors.Is(err, io.EOF) {
+		return nil, &ParseError{path, 1, errors.New("empty file (want a leverage CSV with header index,split,label,leverage or index,leverage)")}
+	}
 	if err != nil {
 		return nil, &ParseError{path, 1, fmt.Errorf("reading header: %w", err)}
 	}
-	if strings.Join(head, ",") != strings.Join(leverageCSVHeader, ",") {
-		return nil, &ParseError{path, 1, fmt.Errorf("header %q, want %q", strings.Join(head, ","), strings.Join(leverageCSVHeader, ","))}
+	full := strings.Join(head, ",") == strings.Join(leverageCSVHeader, ",")
+	if !full && strings.Join(head, ",") != strings.Join(scoresCSVHeader, ",") {
+		return nil, &ParseError{path, 1, fmt.Errorf("header %q, want %q or %q", abbrev(strings.Join(head, ","), 80),
+			strings.Join(leverageCSVHeader, ","), strings.Join(scoresCSVHeader, ","))}
 	}
 	t := &LeverageTable{}
 	for line := 2; ; line++ {
@@ -113,22 +121,29 @@ func ReadLeverageCSV(path string) (*LeverageTable, error) {
 		if err != nil {
 			return nil, &ParseError{path, line, err}
 		}
+		if len(rec) != len(head) {
+			return nil, &ParseError{path, line, fmt.Errorf("%d fields, the header has %d", len(rec), len(head))}
+		}
 		idx, err1 := strconv.Atoi(rec[0])
-		label, err2 := strconv.Atoi(rec[2])
-		score, err3 := strconv.ParseFloat(rec[3], 64)
+		score, err3 := strconv.ParseFloat(rec[len(rec)-1], 64)
 		switch {
 		case err1 != nil || idx != len(t.Index):
-			return nil, &ParseError{path, line, fmt.Errorf("index %q, want %d", rec[0], len(t.Index))}
-		case rec[1] != "train" && rec[1] != "test":
-			return nil, &ParseError{path, line, fmt.Errorf("split %q, want train or test", rec[1])}
-		case err2 != nil || label < 0 || label > 9:
-			return nil, &ParseError{path, line, fmt.Errorf("label %q is not a digit", rec[2])}
+			return nil, &ParseError{path, line, fmt.Errorf("index %q, want %d", abbrev(rec[0], 40), len(t.Index))}
 		case err3 != nil || !(score >= 0 && score <= 1):
-			return nil, &ParseError{path, line, fmt.Errorf("leverage %q is not a number in [0, 1]", rec[3])}
+			return nil, &ParseError{path, line, fmt.Errorf("leverage %q is not a number in [0, 1]", abbrev(rec[len(rec)-1], 40))}
+		}
+		if full {
+			label, err2 := strconv.Atoi(rec[2])
+			switch {
+			case rec[1] != "train" && rec[1] != "test":
+				return nil, &ParseError{path, line, fmt.Errorf("split %q, want train or test", abbrev(rec[1], 40))}
+			case err2 != nil || label < 0 || label > 9:
+				return nil, &ParseError{path, line, fmt.Errorf("label %q is not a digit", abbrev(rec[2], 40))}
+			}
+			t.Split = append(t.Split, rec[1])
+			t.Label = append(t.Label, label)
 		}
 		t.Index = append(t.Index, idx)
-		t.Split = append(t.Split, rec[1])
-		t.Label = append(t.Label, label)
 		t.Scores = append(t.Scores, score)
 	}
 	if len(t.Index) == 0 {

@@ -120,6 +120,9 @@ var ErrChecksum = errors.New("sha256 mismatch")
 // readVerified reads dir/f.Name and checks its sha256 (unless f.SHA256 is empty).
 func readVerified(dir string, f File) ([]byte, error) {
 	path := filepath.Join(dir, f.Name)
+	if _, err := fileio.CheckInput(path); errors.Is(err, fileio.ErrNotRegular) {
+		return nil, &FileError{path, err}
+	}
 	b, err := os.ReadFile(path)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
@@ -134,15 +137,23 @@ func readVerified(dir string, f File) ([]byte, error) {
 	return b, nil
 }
 
+// maxIDXFileBytes bounds a decompressed IDX file: the largest header (255 dimensions) and
+// maxIDXElems bytes of data. A gzip stream that unpacks to more (a "gzip bomb" in a data folder that
+// LoadFormat reads without checksums) is refused after that many bytes.
+const maxIDXFileBytes = 4 + 4*255 + maxIDXElems
+
 // gunzipIDX decompresses and parses one file's bytes.
 func gunzipIDX(path string, gz []byte) (*IDX, error) {
 	r, err := gzip.NewReader(bytes.NewReader(gz))
 	if err != nil {
 		return nil, &FileError{path, fmt.Errorf("gzip: %w", err)}
 	}
-	raw, err := io.ReadAll(r)
+	raw, err := io.ReadAll(io.LimitReader(r, maxIDXFileBytes+1))
 	if err != nil {
 		return nil, &FileError{path, fmt.Errorf("gzip: %w", err)}
+	}
+	if len(raw) > maxIDXFileBytes {
+		return nil, &FileError{path, fmt.Errorf("%w: unpacks to more than %d bytes", ErrIDXTrailing, maxIDXFileBytes)}
 	}
 	idx, err := ParseIDX(raw)
 	if err != nil {

@@ -90,6 +90,10 @@ func (c *Cache) read(kind, key string) (h cacheHeader, payload []byte, ok bool, 
 		return h, nil, false, nil
 	}
 	path := c.Path(kind, key)
+	corrupt := func(why string) error { return fmt.Errorf("%s: %w: %s", path, ErrCacheCorrupt, why) }
+	if _, err := fileio.CheckInput(path); errors.Is(err, fileio.ErrNotRegular) {
+		return h, nil, false, corrupt("not a regular file")
+	}
 	b, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return h, nil, false, nil
@@ -97,7 +101,6 @@ func (c *Cache) read(kind, key string) (h cacheHeader, payload []byte, ok bool, 
 	if err != nil {
 		return h, nil, false, err
 	}
-	corrupt := func(why string) error { return fmt.Errorf("%s: %w: %s", path, ErrCacheCorrupt, why) }
 	payload, why := fileio.SplitFramed(b, cacheMagic, &h)
 	if why == "bad magic" && bytes.HasPrefix(b, []byte("levstudy-cache-v")) {
 		return h, nil, false, nil // an older format: not this entry

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"sync"
 
@@ -173,16 +174,34 @@ func (w *Workspace) BasisID(spec basis.Spec) (string, error) {
 	case basis.KindCNN:
 		return w.recipe(spec.Group, spec.Seed).Key(w.Data), nil
 	case basis.KindTorch:
-		b, err := os.ReadFile(spec.Path)
+		sum, err := torchSHA256(spec.Path)
 		if err != nil {
 			return "", fmt.Errorf("basis %s: %w", spec, err)
 		}
-		sum := sha256.Sum256(b)
-		return "torch sha256=" + hex.EncodeToString(sum[:]), nil
+		return "torch sha256=" + sum, nil
 	case basis.KindNPY, basis.KindCSV:
 		return "", fmt.Errorf("basis %s: %w", spec, basis.FileBasisError(spec.Kind))
 	}
 	return spec.String(), nil
+}
+
+// torchSHA256 returns the hex sha256 of a .pth file after cnn.CheckTorchFile (a regular file of
+// bounded size that looks like one), streaming it: a device or a huge file is refused, not read.
+func torchSHA256(path string) (string, error) {
+	st, err := cnn.CheckTorchFile(path)
+	if err != nil {
+		return "", err
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, io.LimitReader(f, st.Size())); err != nil {
+		return "", fmt.Errorf("%s: %w", path, err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // tooFewRows is the error for a basis with fewer rows than features.

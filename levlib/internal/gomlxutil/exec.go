@@ -3,6 +3,7 @@ package gomlxutil
 import (
 	"context"
 	"fmt"
+	"math"
 	"runtime"
 	"sync"
 
@@ -47,6 +48,13 @@ type Chunker struct {
 	Rows  int
 	Cols  []int     // source columns to keep, in order; nil keeps all
 	Scale []float64 // per kept column; nil means 1
+	// Scale2, if not nil, is a second factor per kept column (tensor column j is
+	// row[Cols[j]]·Scale[j]·Scale2[j]): a power of two beyond the float64 range (2^1063 for a column
+	// of subnormal numbers) is applied as two.
+	Scale2 []float64
+	// MaxAbs, if not nil (one per kept column), receives the largest |x| of each kept column over the
+	// rows read (before scaling); NaN is ignored.
+	MaxAbs []float64
 	// Blocks are boundaries over the kept columns: block k is [Blocks[k], Blocks[k+1]); nil is one block.
 	Blocks []int
 	// Transposed makes each block a [width, Rows] tensor.
@@ -150,7 +158,7 @@ func (c *Chunker) Read(lo int) ([]*tensors.Tensor, error) {
 // fill writes kept columns [j0, j1) of rows raw into the block tensors and zeroes their padding. With
 // CheckFinite it returns the smallest raw index of a NaN or ±Inf among the columns read, else -1.
 func (c *Chunker) fill(flats [][]float64, bounds []int, raw []float64, rows, j0, j1 int) int {
-	cols, scale := c.Cols, c.Scale
+	cols, scale, scale2, maxAbs := c.Cols, c.Scale, c.Scale2, c.MaxAbs
 	if cols == nil {
 		cols = xslices.Iota(c.Width())
 	}
@@ -182,6 +190,14 @@ func (c *Chunker) fill(flats [][]float64, bounds []int, raw []float64, rows, j0,
 						}
 						dst[i] = v * sc
 					}
+					if scale2 != nil && scale2[j] != 1 {
+						for i := range dst {
+							dst[i] *= scale2[j]
+						}
+					}
+					if maxAbs != nil {
+						maxAbs[j] = maxAbsOf(maxAbs[j], raw[i0*c.d+src:], c.d, i1-i0)
+					}
 				}
 			}
 			for j := b0; j < b1; j++ {
@@ -198,6 +214,12 @@ func (c *Chunker) fill(flats [][]float64, bounds []int, raw []float64, rows, j0,
 					bad = i*c.d + src
 				}
 				dst[j] = v * ss[j]
+				if scale2 != nil {
+					dst[j] *= scale2[b0+j]
+				}
+				if maxAbs != nil && math.Abs(v) > maxAbs[b0+j] {
+					maxAbs[b0+j] = math.Abs(v)
+				}
 			}
 		}
 		for i := rows; i < c.Rows; i++ {
@@ -205,6 +227,16 @@ func (c *Chunker) fill(flats [][]float64, bounds []int, raw []float64, rows, j0,
 		}
 	}
 	return bad
+}
+
+// maxAbsOf returns the largest of m and |x[k·stride]| for k < n (NaN ignored).
+func maxAbsOf(m float64, x []float64, stride, n int) float64 {
+	for k := 0; k < n; k++ {
+		if a := math.Abs(x[k*stride]); a > m {
+			m = a
+		}
+	}
+	return m
 }
 
 // close frees the chunk tensors.
