@@ -288,7 +288,8 @@ func TestQ1(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		sel, _ := q1.Select(lev.Scores[:ds.NumTrain], ds.Labels[:ds.NumTrain], q1.StrategyTop, 50, 1)
+		tied, _, _ := rankstat.TieWithin(lev.Scores[:ds.NumTrain], rankstat.DefaultTieTolerance) // as Run selects
+		sel, _ := q1.Select(tied, ds.Labels[:ds.NumTrain], q1.StrategyTop, 50, 1)
 		acc, err := q1.Fit(ctx, ws, opts, []q1.Job{{Classifier: q1.ClassifierLinear, Rows: sel, Seed: 1}})
 		if err != nil || acc[0].Test != row.AccTest || acc[0].Train != row.AccTrain || !acc[0].Cached {
 			t.Errorf("Fit of raw top-50: %+v %v, the sweep's row %+v", acc, err, row)
