@@ -6,43 +6,26 @@ import (
 	"io"
 	"strings"
 
-	"github.com/levstudy/levstudy/internal/fileio"
 	"github.com/levstudy/levstudy/levlib/cnn"
 	"github.com/levstudy/levstudy/levlib/progress"
 	"github.com/levstudy/levstudy/levlib/q1"
 )
 
 func cmdQ1(ctx context.Context, stdout, stderr io.Writer, args []string) error {
-	var c common
-	var out, bases, kFlag, classifiers, strategies, selectOn string
+	var f sweepFlags
+	var classifiers, strategies, selectOn string
 	var seeds, steps, trainEval int
 	var doubleSoftmax bool
 	fs := newFlagSet("q1", stderr, "-bases raw,relu,cnn:A1 [-classifier cnn|linear|probe|ridge] [-k 1000,2000,…] -out DIR")
-	c.register(fs)
-	fs.StringVar(&bases, "bases", "raw,relu", "comma-separated bases (see -basis); each chooses rows, the classifier's input is fixed")
+	f.register(fs, "comma-separated bases (see -basis); each chooses rows, the classifier's input is fixed", q1.DefaultK(), "k grid (selected training rows)")
 	fs.StringVar(&classifiers, "classifier", "cnn", "comma-separated classifiers: cnn (MnistConvNet on the raw images), linear (logistic regression on the raw pixels), ridge (least squares on the raw pixels), probe (logistic regression on the basis's own features)")
-	fs.StringVar(&kFlag, "k", intsString(q1.DefaultK()), "k grid (selected training rows)")
 	fs.StringVar(&strategies, "strategies", "top,bottom,random,sampled,balanced", "selection strategies")
 	fs.IntVar(&seeds, "seeds", q1.DefaultSeeds, "replicates of every cell, seeds 1..N: seed s draws the random and sampled selections and initializes the cnn classifier (a deterministic fit is made once)")
 	fs.StringVar(&selectOn, "select-on", q1.SelectOnPool, "leverage that selects: pool (all rows, test images included, as the original study) or train (the training rows alone)")
 	fs.IntVar(&steps, "steps", 500, "training steps of the cnn classifier (batch 64), the same for every k")
 	fs.IntVar(&trainEval, "train-eval-rows", 0, "measure training accuracy on this many training rows drawn with seed 1 (0: all)")
 	fs.BoolVar(&doubleSoftmax, "double-softmax", false, "train the cnn classifier with the original study's loss (cross-entropy on softmax outputs), to reproduce its numbers")
-	fs.StringVar(&out, "out", "", "output folder")
 	if err := parse(fs, args); err != nil || helped(args) {
-		return err
-	}
-	if err := rejectFlags(fs, "give the bases with -bases; leverage is exact", "basis", "method", "relu-features", "relu-seed"); err != nil {
-		return err
-	}
-	if out == "" {
-		return fmt.Errorf("flag -out: missing (the folder to write results.csv, results.json and plots to)")
-	}
-	if err := fileio.CheckOutputDir(out); err != nil {
-		return fmt.Errorf("flag -out: %w", err)
-	}
-	ks, err := parseInts("k", kFlag)
-	if err != nil {
 		return err
 	}
 	if seeds < 2 || seeds > 100 {
@@ -65,6 +48,11 @@ func cmdQ1(ctx context.Context, stdout, stderr io.Writer, args []string) error {
 		}
 		sts = append(sts, st)
 	}
+	specs, ks, ws, err := f.setup(fs, stderr, "results.csv, results.json and plots")
+	if err != nil {
+		return err
+	}
+	out := f.out
 	opts := q1.Options{Seeds: seeds, SelectOn: selectOn, TrainEvalRows: trainEval, CNN: cnn.TrainOptions{Steps: steps, DoubleSoftmax: doubleSoftmax}}
 	for _, s := range strings.Split(classifiers, ",") {
 		cl, err := q1.ParseClassifier(strings.TrimSpace(s))
@@ -73,14 +61,6 @@ func cmdQ1(ctx context.Context, stdout, stderr io.Writer, args []string) error {
 		}
 		opts.Grids = append(opts.Grids, q1.Grid{Classifier: cl, K: ks, Strategies: sts})
 	}
-	specs, err := parseBases(bases)
-	if err != nil {
-		return err
-	}
-	ws, _, _, err := c.workspace(stderr)
-	if err != nil {
-		return err
-	}
 	done := 0
 	opts.OnRow = func(r q1.Row) {
 		done++
@@ -88,7 +68,7 @@ func cmdQ1(ctx context.Context, stdout, stderr io.Writer, args []string) error {
 		if r.Cached {
 			cached = " (cached)"
 		}
-		c.bar.printf("q1 %d: %s %s-%d seed %d %s: train %.4f, test %.4f%s\n", done, r.Basis, r.Strategy, r.K, r.Seed, r.Classifier, r.AccTrain, r.AccTest, cached)
+		f.bar.printf("q1 %d: %s %s-%d seed %d %s: train %.4f, test %.4f%s\n", done, r.Basis, r.Strategy, r.K, r.Seed, r.Classifier, r.AccTrain, r.AccTest, cached)
 	}
 	res, err := q1.Run(ctx, ws, specs, opts)
 	ws.Progress(progress.Report{})

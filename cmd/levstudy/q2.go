@@ -17,6 +17,7 @@ import (
 	"github.com/levstudy/levstudy/levlib/progress"
 	"github.com/levstudy/levstudy/levlib/q2"
 	"github.com/levstudy/levstudy/levlib/rankstat"
+	"github.com/levstudy/levstudy/levlib/workspace"
 )
 
 // parseInts parses a comma-separated list of positive integers for flag name.
@@ -140,43 +141,59 @@ func constant(x []float64) bool {
 	return true
 }
 
+// sweepFlags are the flags q1 and q2 share: the common ones, the bases, a k grid and the output folder.
+type sweepFlags struct {
+	common
+	bases, k, out string
+}
+
+// register adds the flags to fs, with the k grid's default and meaning, and what -out receives.
+func (f *sweepFlags) register(fs *flag.FlagSet, basesUsage string, k []int, kUsage string) {
+	f.common.register(fs)
+	fs.StringVar(&f.bases, "bases", "raw,relu", basesUsage)
+	fs.StringVar(&f.k, "k", intsString(k), kUsage)
+	fs.StringVar(&f.out, "out", "", "output folder")
+}
+
+// setup checks the flags once parsed — no flag of a single basis, an output folder that can be
+// written (outWhat says what goes there), a k grid, bases — and opens the workspace.
+func (f *sweepFlags) setup(fs *flag.FlagSet, stderr io.Writer, outWhat string) (specs []basis.Spec, ks []int, ws *workspace.Workspace, err error) {
+	if err := rejectFlags(fs, "give the bases with -bases; leverage is exact", "basis", "method", "relu-features", "relu-seed"); err != nil {
+		return nil, nil, nil, err
+	}
+	if f.out == "" {
+		return nil, nil, nil, fmt.Errorf("flag -out: missing (the folder to write %s to)", outWhat)
+	}
+	if err := fileio.CheckOutputDir(f.out); err != nil {
+		return nil, nil, nil, fmt.Errorf("flag -out: %w", err)
+	}
+	if ks, err = parseInts("k", f.k); err != nil {
+		return nil, nil, nil, err
+	}
+	if specs, err = parseBases(f.bases); err != nil {
+		return nil, nil, nil, err
+	}
+	ws, _, _, err = f.workspace(stderr)
+	return specs, ks, ws, err
+}
+
 func cmdQ2(ctx context.Context, stdout, stderr io.Writer, args []string) error {
-	var c common
-	var out, bases, kFlag string
+	var f sweepFlags
 	var shuffles int
 	fs := newFlagSet("q2", stderr, "-bases raw,relu,cnn:A1,… [-k 1000,10000] -out DIR")
-	c.register(fs)
-	fs.StringVar(&bases, "bases", "raw,relu", "comma-separated bases (see -basis); torch:DIR/*.pth globs are expanded")
-	fs.StringVar(&kFlag, "k", intsString(q2.DefaultOverlapK()), "top-k grid for overlaps and consistently chosen samples")
+	f.register(fs, "comma-separated bases (see -basis); torch:DIR/*.pth globs are expanded", q2.DefaultOverlapK(), "top-k grid for overlaps and consistently chosen samples")
 	fs.IntVar(&shuffles, "shuffles", 200, "seeded shuffles for the empirical null band of tau-b (its 2.5–97.5% quantiles)")
-	fs.StringVar(&out, "out", "", "output folder")
 	if err := parse(fs, args); err != nil || helped(args) {
-		return err
-	}
-	if err := rejectFlags(fs, "give the bases with -bases; leverage is exact", "basis", "method", "relu-features", "relu-seed"); err != nil {
-		return err
-	}
-	if out == "" {
-		return fmt.Errorf("flag -out: missing (the folder to write pairs.csv, summary.json and figures to)")
-	}
-	if err := fileio.CheckOutputDir(out); err != nil {
-		return fmt.Errorf("flag -out: %w", err)
-	}
-	ks, err := parseInts("k", kFlag)
-	if err != nil {
-		return err
-	}
-	specs, err := parseBases(bases)
-	if err != nil {
 		return err
 	}
 	if shuffles < 2 {
 		return fmt.Errorf("flag -shuffles: %d, want ≥ 2", shuffles)
 	}
-	ws, _, _, err := c.workspace(stderr)
+	specs, ks, ws, err := f.setup(fs, stderr, "pairs.csv, summary.json and figures")
 	if err != nil {
 		return err
 	}
+	out := f.out
 	for _, k := range ks {
 		if n := ws.Data.N(); k >= n {
 			return fmt.Errorf("flag -k: %d, want 1..%d (the %d rows ranked)", k, n-1, n)
