@@ -124,7 +124,13 @@ func strategyEffectFinding(q *q1.Result, cl q1.Classifier, st q1.Strategy) (Find
 		case len(es) == 1:
 			v = verdictWord[ref.Test.Sign()]
 		default:
-			v = fmt.Sprintf("below at %d, above at %d, indistinguishable at %d of %d k", signs[-1], signs[1], signs[0], len(es))
+			var c []string
+			for _, sg := range []int{-1, 1, 0} {
+				if signs[sg] > 0 {
+					c = append(c, fmt.Sprintf("%s at %d", verdictWord[sg], signs[sg]))
+				}
+			}
+			v = strings.Join(c, ", ") + fmt.Sprintf(" of %d k", len(es))
 		}
 		parts = append(parts, fmt.Sprintf("%s %+.3f [%+.3f, %+.3f] at k = %d (%s)", f, ref.Test.Estimate, ref.Test.Lo, ref.Test.Hi, ref.K, v))
 		key := fmt.Sprintf("%s_%s_minus_random_k%d", f, st, ref.K)
@@ -242,7 +248,11 @@ func nullFinding(q *q2.Result) (Finding, bool) {
 		} else {
 			not = append(not, s.GroupA)
 		}
-		parts = append(parts, fmt.Sprintf("%s %.3f (%d pairs, %.3f–%.3f)", s.GroupA, s.Mean, s.Pairs, s.Min, s.Max))
+		if s.Pairs > 1 {
+			parts = append(parts, fmt.Sprintf("%s %.3f (%d pairs, %.3f–%.3f)", s.GroupA, s.Mean, s.Pairs, s.Min, s.Max))
+		} else {
+			parts = append(parts, fmt.Sprintf("%s %.3f (1 pair)", s.GroupA, s.Mean))
+		}
 		nums["tau_within_"+s.GroupA] = s.Mean
 	}
 	if len(parts) == 0 {
@@ -390,13 +400,13 @@ func ridgeFinding(q *q2.Result) (Finding, bool) {
 			low = append(low, fmt.Sprintf("%.0e", l))
 		}
 	}
-	verdict := "decides little of"
-	if len(low) > 0 {
-		verdict = "decides part of (below 90% kept at λ = " + strings.Join(low, ", ") + ")"
-	}
 	k := q.Ridge[0].K
-	return Finding{Text: fmt.Sprintf("The rank cut-off %s the top-%d: share of the top-%d kept by ridge leverage, λ relative to the mean eigenvalue of XᵀX, range over bases: %s.",
-		verdict, k, k, strings.Join(parts, "; ")), Numbers: nums, Link: "q2-controls"}, true
+	verdict := fmt.Sprintf("decides little of the top-%d", k)
+	if len(low) > 0 {
+		verdict = fmt.Sprintf("decides part of the top-%d (below 90%% kept at λ = %s)", k, strings.Join(low, ", "))
+	}
+	return Finding{Text: fmt.Sprintf("The rank cut-off %s: share of the top-%d kept by ridge leverage, λ relative to the mean eigenvalue of XᵀX, range over bases: %s.",
+		verdict, k, strings.Join(parts, "; ")), Numbers: nums, Link: "q2-controls"}, true
 }
 
 // tiesFinding states how many rows the tie rule touches: leverage scores equal within
@@ -407,7 +417,7 @@ func tiesFinding(q *q2.Result) (Finding, bool) {
 	nums := map[string]float64{"tolerance": rankstat.DefaultTieTolerance}
 	for _, b := range q.Bases {
 		if t := q.Ties[b]; t.Rows > 0 {
-			parts = append(parts, fmt.Sprintf("%s %d rows in %d groups", b, t.Rows, t.Groups))
+			parts = append(parts, fmt.Sprintf("%s %d rows in %d %s", b, t.Rows, t.Groups, map[bool]string{true: "group", false: "groups"}[t.Groups == 1]))
 			nums["tied_rows_"+b] = float64(t.Rows)
 		}
 	}

@@ -64,7 +64,7 @@ func TestStrategyEffectFinding(t *testing.T) {
 	}{
 		{"below", [3]float64{0.70, 0.71, 0.69}, "A -0.149 [-0.169, -0.129] at k = 1000"},
 		{"above", [3]float64{0.95, 0.96, 0.94}, "above random at every k"},
-		{"indistinguishable", [3]float64{0.80, 0.90, 0.85}, "indistinguishable at 2 of 2 k"},
+		{"indistinguishable", [3]float64{0.80, 0.90, 0.85}, "indistinguishable from random at 2 of 2 k"},
 	} {
 		f, ok := strategyEffectFinding(q1Constructed(tc.top, 1), q1.ClassifierLinear, q1.StrategyTop)
 		expectFinding(t, tc.name, f, ok, tc.want)
@@ -154,7 +154,7 @@ func TestQ2Findings(t *testing.T) {
 	expectFinding(t, "ridge, little", f, ok, "decides little of the top-1000")
 	q.Ridge[3].TopKShared = 0.699
 	f, ok = ridgeFinding(q)
-	expectFinding(t, "ridge, part", f, ok, "decides part of (below 90% kept at λ = 1e-03)")
+	expectFinding(t, "ridge, part", f, ok, "decides part of the top-1000 (below 90% kept at λ = 1e-03)")
 	if !strings.Contains(f.Text, "λ = 1e-06: 97–99%") || !strings.Contains(f.Text, "70–95% (lowest A1)") {
 		t.Errorf("ridge finding does not cover the λ grid: %q", f.Text)
 	}
@@ -163,5 +163,5 @@ func TestQ2Findings(t *testing.T) {
 	expectFinding(t, "ties, none", f, ok, "")
 	q.Ties = map[string]rankstat.TieInfo{"A1": {Rows: 18, Groups: 1}}
 	f, ok = tiesFinding(q)
-	expectFinding(t, "ties", f, ok, "A1 18 rows in 1 groups")
+	expectFinding(t, "ties", f, ok, "A1 18 rows in 1 group")
 }
