@@ -92,28 +92,16 @@ func Forward(ctx context.Context, b compute.Backend, ds *mnist.Dataset, w *Weigh
 	var run func() (emb, logits []float32, err error)
 	var embT bool // the embedding comes as [200, B] (host columns) instead of [B, 200]
 	if opts.Impl == HostColumns {
-		execs, err := newColForwardExecs(b)
+		// The forward pass of a group of one network (groupForward): bitwise colForwardExecs' results,
+		// with the pooling fused on the host.
+		fw, err := newGroupForward(b, []*Weights{w}, bs)
 		if err != nil {
 			return nil, err
 		}
-		defer execs.Finalize()
-		cb, err := newColBatch(b, bs)
-		if err != nil {
-			return nil, err
-		}
-		defer cb.close()
-		params := columnTensors(toColumns(w.Params))
-		defer func() {
-			for _, t := range params {
-				t.FinalizeAll()
-			}
-		}()
+		defer fw.close()
 		embT = true
 		run = func() ([]float32, []float32, error) {
-			if err := cb.setImages(xb); err != nil {
-				return nil, nil, err
-			}
-			e, l, err := execs.run(cb, params)
+			e, l, err := fw.run(xb, true)
 			if err != nil {
 				return nil, nil, err
 			}

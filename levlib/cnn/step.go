@@ -26,11 +26,12 @@ type cnnStepper interface {
 }
 
 // newCNNStepper returns the stepper of a formulation (Im2Col: one graph per step, for XLA; HostColumns:
-// the pure-Go backend's, see cnn_hostcol.go), starting from p, m, v.
+// the pure-Go backend's, see cnn_hostcol.go, with its elementwise passes fused on the host: a
+// groupStepper of one network, bitwise colStepper's results), starting from p, m, v.
 func newCNNStepper(b compute.Backend, impl ConvImpl, loss cnnLoss, p, m, v [8][]float32) (cnnStepper, error) {
 	switch impl {
 	case HostColumns:
-		return newColStepper(b, loss, p, m, v)
+		return newSoloStepper(b, loss, p, m, v)
 	case Im2Col:
 		return newGraphStepper(b, loss, p, m, v)
 	}
@@ -56,14 +57,6 @@ func (l *lossAccumulator) value() (float64, error) {
 }
 
 func (l *lossAccumulator) reset(v float64) { l.set(tensors.FromScalar(v)) }
-
-// replace finalizes the tensors of dst and puts src in their place.
-func replace(dst []*tensors.Tensor, src []*tensors.Tensor) {
-	for i := range dst {
-		dst[i].FinalizeAll()
-		dst[i] = src[i]
-	}
-}
 
 // graphStepper is the single-graph formulation: im2col by slices, the hand-written backward pass
 // (cnnBackward) and Adam in one graph, parameters in PyTorch's layout.
@@ -119,7 +112,7 @@ func (s *graphStepper) step(pixels, labels []uint8, c1, c2 float64) error {
 	if err != nil {
 		return err
 	}
-	replace(s.state24, out[:24])
+	gomlxutil.ReplaceTensors(s.state24, out[:24])
 	s.loss.set(out[24])
 	return nil
 }
@@ -278,11 +271,11 @@ func (s *colStepper) step(pixels, labels []uint8, c1, c2 float64) error {
 	if err != nil {
 		return err
 	}
-	replace(s.params[1:], out[4:9])
-	replace(s.m[1:], out[9:14])
-	replace(s.v[1:], out[14:19])
+	gomlxutil.ReplaceTensors(s.params[1:], out[4:9])
+	gomlxutil.ReplaceTensors(s.m[1:], out[9:14])
+	gomlxutil.ReplaceTensors(s.v[1:], out[14:19])
 	s.loss.set(out[19])
-	replace([]*tensors.Tensor{s.params[0], s.m[0], s.v[0]}, newW1)
+	gomlxutil.ReplaceTensors([]*tensors.Tensor{s.params[0], s.m[0], s.v[0]}, newW1)
 	s.params[0], s.m[0], s.v[0] = newW1[0], newW1[1], newW1[2]
 	return nil
 }

@@ -329,3 +329,11 @@ func ParallelFor(n int, f func(lo, hi int)) {
 	}
 	wg.Wait()
 }
+
+// ReplaceTensors finalizes the tensors of dst and puts src in their place.
+func ReplaceTensors(dst []*tensors.Tensor, src []*tensors.Tensor) {
+	for i := range dst {
+		dst[i].FinalizeAll()
+		dst[i] = src[i]
+	}
+}

@@ -1,0 +1,130 @@
+//go:build goexperiment.simd
+
+package cnn
+
+import (
+	"simd/archsimd"
+)
+
+// Vector versions of the host passes of cnn_group_host.go: AVX-512 (16 float32 lanes) or AVX2 (8),
+// the scalar kernel for the tail. VMAXPS, VCMPPS, VMULPS, VADDPS, VSUBPS, VDIVPS and VSQRTPS round as
+// the scalar operations do (no fused multiply-add is used), so the results are the scalar kernels'.
+
+func init() {
+	switch {
+	case archsimd.X86.AVX512():
+		poolForwardKernel, poolBackwardKernel, adamKernel, addToKernel = poolForward16, poolBackward16, adam16, addTo16
+	case archsimd.X86.AVX2():
+		poolForwardKernel, poolBackwardKernel, adamKernel, addToKernel = poolForward8, poolBackward8, adam8, addTo8
+	}
+}
+
+func addTo16(dst, src []float32) {
+	n := len(dst) &^ 15
+	for i := 0; i < n; i += 16 {
+		archsimd.LoadFloat32x16Slice(dst[i:]).Add(archsimd.LoadFloat32x16Slice(src[i:])).StoreSlice(dst[i:])
+	}
+	addToScalar(dst[n:], src[n:len(dst)])
+}
+
+func addTo8(dst, src []float32) {
+	n := len(dst) &^ 7
+	for i := 0; i < n; i += 8 {
+		archsimd.LoadFloat32x8Slice(dst[i:]).Add(archsimd.LoadFloat32x8Slice(src[i:])).StoreSlice(dst[i:])
+	}
+	addToScalar(dst[n:], src[n:len(dst)])
+}
+
+func poolForward16(a []float32, z [4][]float32) {
+	n := len(a) &^ 15
+	zero := archsimd.BroadcastFloat32x16(0)
+	for i := 0; i < n; i += 16 {
+		z0 := archsimd.LoadFloat32x16Slice(z[0][i:])
+		z1 := archsimd.LoadFloat32x16Slice(z[1][i:])
+		z2 := archsimd.LoadFloat32x16Slice(z[2][i:])
+		z3 := archsimd.LoadFloat32x16Slice(z[3][i:])
+		z0.Max(z1).Max(z2.Max(z3)).Max(zero).StoreSlice(a[i:])
+	}
+	poolForwardScalar(a[n:], [4][]float32{z[0][n:], z[1][n:], z[2][n:], z[3][n:]})
+}
+
+func poolBackward16(dz [4][]float32, d, a []float32, z [4][]float32) {
+	n := len(d) &^ 15
+	zero := archsimd.BroadcastFloat32x16(0)
+	for i := 0; i < n; i += 16 {
+		ai := archsimd.LoadFloat32x16Slice(a[i:])
+		rest := archsimd.LoadFloat32x16Slice(d[i:]).Masked(ai.Greater(zero))
+		for q := 0; q < 3; q++ {
+			out := rest.Masked(archsimd.LoadFloat32x16Slice(z[q][i:]).Equal(ai))
+			out.StoreSlice(dz[q][i:])
+			rest = rest.Sub(out)
+		}
+		rest.StoreSlice(dz[3][i:])
+	}
+	poolBackwardScalar([4][]float32{dz[0][n:], dz[1][n:], dz[2][n:], dz[3][n:]}, d[n:], a[n:],
+		[4][]float32{z[0][n:], z[1][n:], z[2][n:], z[3][n:]})
+}
+
+func adam16(p, g, m, v []float32, k *adamConsts) {
+	n := len(p) &^ 15
+	b1, b1c := archsimd.BroadcastFloat32x16(k.b1), archsimd.BroadcastFloat32x16(k.b1c)
+	b2, b2c := archsimd.BroadcastFloat32x16(k.b2), archsimd.BroadcastFloat32x16(k.b2c)
+	eps, c1, c2 := archsimd.BroadcastFloat32x16(k.eps), archsimd.BroadcastFloat32x16(k.c1), archsimd.BroadcastFloat32x16(k.c2)
+	for i := 0; i < n; i += 16 {
+		gi := archsimd.LoadFloat32x16Slice(g[i:])
+		mi := archsimd.LoadFloat32x16Slice(m[i:]).Mul(b1).Add(gi.Mul(b1c))
+		vi := archsimd.LoadFloat32x16Slice(v[i:]).Mul(b2).Add(gi.Mul(gi).Mul(b2c))
+		den := vi.Sqrt().Mul(c2).Add(eps)
+		archsimd.LoadFloat32x16Slice(p[i:]).Sub(mi.Div(den).Mul(c1)).StoreSlice(p[i:])
+		mi.StoreSlice(m[i:])
+		vi.StoreSlice(v[i:])
+	}
+	adamScalar(p[n:], g[n:], m[n:], v[n:], k)
+}
+
+func poolForward8(a []float32, z [4][]float32) {
+	n := len(a) &^ 7
+	zero := archsimd.BroadcastFloat32x8(0)
+	for i := 0; i < n; i += 8 {
+		z0 := archsimd.LoadFloat32x8Slice(z[0][i:])
+		z1 := archsimd.LoadFloat32x8Slice(z[1][i:])
+		z2 := archsimd.LoadFloat32x8Slice(z[2][i:])
+		z3 := archsimd.LoadFloat32x8Slice(z[3][i:])
+		z0.Max(z1).Max(z2.Max(z3)).Max(zero).StoreSlice(a[i:])
+	}
+	poolForwardScalar(a[n:], [4][]float32{z[0][n:], z[1][n:], z[2][n:], z[3][n:]})
+}
+
+func poolBackward8(dz [4][]float32, d, a []float32, z [4][]float32) {
+	n := len(d) &^ 7
+	zero := archsimd.BroadcastFloat32x8(0)
+	for i := 0; i < n; i += 8 {
+		ai := archsimd.LoadFloat32x8Slice(a[i:])
+		rest := archsimd.LoadFloat32x8Slice(d[i:]).Masked(ai.Greater(zero))
+		for q := 0; q < 3; q++ {
+			out := rest.Masked(archsimd.LoadFloat32x8Slice(z[q][i:]).Equal(ai))
+			out.StoreSlice(dz[q][i:])
+			rest = rest.Sub(out)
+		}
+		rest.StoreSlice(dz[3][i:])
+	}
+	poolBackwardScalar([4][]float32{dz[0][n:], dz[1][n:], dz[2][n:], dz[3][n:]}, d[n:], a[n:],
+		[4][]float32{z[0][n:], z[1][n:], z[2][n:], z[3][n:]})
+}
+
+func adam8(p, g, m, v []float32, k *adamConsts) {
+	n := len(p) &^ 7
+	b1, b1c := archsimd.BroadcastFloat32x8(k.b1), archsimd.BroadcastFloat32x8(k.b1c)
+	b2, b2c := archsimd.BroadcastFloat32x8(k.b2), archsimd.BroadcastFloat32x8(k.b2c)
+	eps, c1, c2 := archsimd.BroadcastFloat32x8(k.eps), archsimd.BroadcastFloat32x8(k.c1), archsimd.BroadcastFloat32x8(k.c2)
+	for i := 0; i < n; i += 8 {
+		gi := archsimd.LoadFloat32x8Slice(g[i:])
+		mi := archsimd.LoadFloat32x8Slice(m[i:]).Mul(b1).Add(gi.Mul(b1c))
+		vi := archsimd.LoadFloat32x8Slice(v[i:]).Mul(b2).Add(gi.Mul(gi).Mul(b2c))
+		den := vi.Sqrt().Mul(c2).Add(eps)
+		archsimd.LoadFloat32x8Slice(p[i:]).Sub(mi.Div(den).Mul(c1)).StoreSlice(p[i:])
+		mi.StoreSlice(m[i:])
+		vi.StoreSlice(v[i:])
+	}
+	adamScalar(p[n:], g[n:], m[n:], v[n:], k)
+}
