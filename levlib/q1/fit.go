@@ -9,9 +9,11 @@ import (
 
 	"github.com/levstudy/levstudy/levlib/basis"
 	"github.com/levstudy/levstudy/levlib/cnn"
+	"github.com/levstudy/levstudy/levlib/internal/xslices"
 	"github.com/levstudy/levstudy/levlib/matrixio"
 	"github.com/levstudy/levstudy/levlib/mnist"
 	"github.com/levstudy/levstudy/levlib/workspace"
+	"gonum.org/v1/gonum/mat"
 )
 
 // Job is one model of Question 1: a classifier trained from scratch on some of the pool's training
@@ -98,10 +100,25 @@ func evalTrainRows(n, m int) []int {
 	return rows
 }
 
-// fit fits every job (from the cache when it can) and calls done with each job's index and accuracy,
-// in job order.
+// batchJobs is how many uncached jobs are trained together (one batch is one call of the group
+// trainers, then one evaluation of all its models): the unit of work that is cached and resumed. The
+// cnn trains its networks in graphs of cnn.DefaultGroupModels whatever the batch; the linear classifier
+// splits a batch by its own memory bound.
+const batchJobs = 16
+
+// fit fits every job — from the cache when it can; the others in batches of jobs of one classifier
+// (and, for the probe, one basis) with selections of one size, trained together — and calls done with
+// each job's index and accuracy, the cached ones first, each batch as it finishes.
 func (f *fitter) fit(jobs []Job, done func(i int, a Accuracy) error) error {
 	f.todo += len(jobs)
+	keys := make([]string, len(jobs))
+	type batchKey struct {
+		cl    Classifier
+		basis string
+		k     int
+	}
+	var order []batchKey
+	pending := map[batchKey][]int{}
 	for i, j := range jobs {
 		if err := f.ctx.Err(); err != nil {
 			return err
@@ -113,6 +130,7 @@ func (f *fitter) fit(jobs []Job, done func(i int, a Accuracy) error) error {
 		if err != nil {
 			return err
 		}
+		keys[i] = key
 		var a Accuracy
 		ok, err := f.ws.Cache.LoadValue("q1", key, &a)
 		if err != nil {
@@ -120,23 +138,48 @@ func (f *fitter) fit(jobs []Job, done func(i int, a Accuracy) error) error {
 		}
 		if ok && err == nil {
 			a.Cached = true
-		} else {
-			if a, err = f.train(j); err != nil {
+			if err := f.finish(i, a, done); err != nil {
 				return err
 			}
-			if err := f.ws.Cache.SaveValue("q1", key, a); err != nil {
-				f.ws.Warning(fmt.Errorf("not cached: %w", err))
+			continue
+		}
+		bk := batchKey{j.Classifier, "", len(j.Rows)}
+		if j.Classifier == ClassifierProbe {
+			bk.basis = j.Basis.String()
+		}
+		if _, seen := pending[bk]; !seen {
+			order = append(order, bk)
+		}
+		pending[bk] = append(pending[bk], i)
+	}
+	for _, bk := range order {
+		idx := pending[bk]
+		for lo := 0; lo < len(idx); lo += batchJobs {
+			batch := idx[lo:min(lo+batchJobs, len(idx))]
+			accs, err := f.train(jobs, batch)
+			if err != nil {
+				return err
 			}
-		}
-		f.done++
-		if f.ws.Progress != nil {
-			f.ws.Progress(progressReport(f.done, f.todo))
-		}
-		if err := done(i, a); err != nil {
-			return err
+			for n, i := range batch {
+				if err := f.ws.Cache.SaveValue("q1", keys[i], accs[n]); err != nil {
+					f.ws.Warning(fmt.Errorf("not cached: %w", err))
+				}
+				if err := f.finish(i, accs[n], done); err != nil {
+					return err
+				}
+			}
 		}
 	}
 	return nil
+}
+
+// finish reports job i done.
+func (f *fitter) finish(i int, a Accuracy, done func(i int, a Accuracy) error) error {
+	f.done++
+	if f.ws.Progress != nil {
+		f.ws.Progress(progressReport(f.done, f.todo))
+	}
+	return done(i, a)
 }
 
 // check returns an error for a job that cannot be fitted.
@@ -186,80 +229,139 @@ func (f *fitter) key(j Job) (string, error) {
 	return key, nil
 }
 
-// train fits one job and measures it.
-func (f *fitter) train(j Job) (Accuracy, error) {
+// train fits the jobs of one batch (one classifier and basis, one selection size) and measures each:
+// accuracy on its own rows, the evaluation training rows and the test rows. Seconds is the batch's
+// time shared equally among its jobs.
+func (f *fitter) train(jobs []Job, batch []int) ([]Accuracy, error) {
 	start := time.Now()
-	predict, err := f.model(j)
-	if err != nil {
-		return Accuracy{}, err
+	rows := make([][]int, len(batch))
+	for n, i := range batch {
+		rows[n] = jobs[i].Rows
 	}
-	var a Accuracy
-	for _, m := range []struct {
-		rows []int
-		acc  *float64
-	}{{j.Rows, &a.Selected}, {f.evalTrain, &a.Train}, {f.test, &a.Test}} {
-		p, err := predict(m.rows)
-		if err != nil {
-			return Accuracy{}, err
-		}
-		*m.acc = mnist.Accuracy(p, labelsOf(f.ws.Data, m.rows))
+	cl := jobs[batch[0]].Classifier
+	// One evaluation set for the batch: the evaluation rows and every model's own rows.
+	eval := slices.Concat(f.evalTrain, f.test)
+	for _, r := range rows {
+		eval = append(eval, r...)
 	}
-	a.Seconds = time.Since(start).Seconds()
-	return a, nil
-}
-
-// labelsOf returns the labels of rows of ds.
-func labelsOf(ds *mnist.Dataset, rows []int) []uint8 {
-	l := make([]uint8, len(rows))
-	for i, r := range rows {
-		l[i] = ds.Labels[r]
-	}
-	return l
-}
-
-// model trains a job's classifier and returns its predictions for rows of the pool.
-func (f *fitter) model(j Job) (func(rows []int) ([]uint8, error), error) {
-	ds := f.ws.Data
-	switch j.Classifier {
-	case ClassifierLinear, ClassifierRidge, ClassifierProbe:
-		x, opts := f.raw, f.opts.Linear
-		if j.Classifier == ClassifierProbe {
-			var err error
-			if x, err = f.features(j.Basis); err != nil {
-				return nil, err
-			}
-			opts.Standardize = true
-		} else if x == nil {
-			f.raw = basis.Raw(ds)
-			x = f.raw
-		}
-		var m *LinearModel
-		var err error
-		if j.Classifier == ClassifierRidge {
-			m, err = FitRidge(f.ctx, f.ws.Backend, x, j.Rows, ds.Labels, f.opts.Ridge, false)
-		} else {
-			m, err = FitLinear(f.ctx, f.ws.Backend, x, j.Rows, ds.Labels, opts)
-		}
-		if err != nil {
-			return nil, err
-		}
-		return func(rows []int) ([]uint8, error) { return m.PredictRows(x, rows), nil }, nil
+	slices.Sort(eval)
+	eval = slices.Compact(eval)
+	var pred [][]uint8 // pred[n][e]: model n's digit for row eval[e]
+	var err error
+	switch cl {
+	case ClassifierLinear, ClassifierProbe, ClassifierRidge:
+		pred, err = f.linearBatch(jobs[batch[0]], rows, eval)
 	case ClassifierCNN:
-		o := f.opts.CNN
-		o.Group, o.Seed, o.EvalRows, o.Epochs = cnn.GroupA, j.Seed, -1, 0
-		res, err := cnn.Train(f.ctx, f.ws.Backend, ds.Subset(j.Rows), o)
-		if err != nil {
+		pred, err = f.cnnBatch(jobs, batch, eval)
+	default:
+		err = fmt.Errorf("unknown classifier %q", cl)
+	}
+	if err != nil {
+		return nil, err
+	}
+	at := make(map[int]int, len(eval))
+	for e, r := range eval {
+		at[r] = e
+	}
+	accuracy := func(p []uint8, rs []int) float64 {
+		right := 0
+		for _, r := range rs {
+			if p[at[r]] == f.ws.Data.Labels[r] {
+				right++
+			}
+		}
+		return float64(right) / float64(len(rs))
+	}
+	secs := time.Since(start).Seconds() / float64(len(batch))
+	out := make([]Accuracy, len(batch))
+	for n := range batch {
+		out[n] = Accuracy{Selected: accuracy(pred[n], rows[n]), Train: accuracy(pred[n], f.evalTrain), Test: accuracy(pred[n], f.test), Seconds: secs}
+	}
+	return out, nil
+}
+
+// linearBatch fits the linear, probe or ridge models of one batch (j is one of its jobs) and returns
+// their predictions for the rows eval.
+func (f *fitter) linearBatch(j Job, rows [][]int, eval []int) ([][]uint8, error) {
+	ds := f.ws.Data
+	x, opts := f.raw, f.opts.Linear
+	if j.Classifier == ClassifierProbe {
+		var err error
+		if x, err = f.features(j.Basis); err != nil {
 			return nil, err
 		}
-		return func(rows []int) ([]uint8, error) {
-			out, err := cnn.Forward(f.ctx, f.ws.Backend, ds.Subset(rows), res.Weights, cnn.ForwardOptions{})
+		opts.Standardize = true
+	} else if x == nil {
+		f.raw = basis.Raw(ds)
+		x = f.raw
+	}
+	var models []*LinearModel
+	if j.Classifier == ClassifierRidge {
+		for _, r := range rows {
+			m, err := FitRidge(f.ctx, f.ws.Backend, x, r, ds.Labels, f.opts.Ridge, false)
 			if err != nil {
 				return nil, err
 			}
-			return out.Predictions(), nil
-		}, nil
+			models = append(models, m)
+		}
+	} else {
+		var err error
+		if models, err = FitLinearGroup(f.ctx, f.ws.Backend, x, rows, ds.Labels, LinearGroupOptions{LinearOptions: opts}); err != nil {
+			return nil, err
+		}
 	}
-	return nil, fmt.Errorf("unknown classifier %q", j.Classifier)
+	return predictLinear(x, eval, models), nil
+}
+
+// cnnBatch trains the networks of one batch together (cnn.TrainGroup: each as it would be alone) and
+// evaluates them together on the rows eval (cnn.PredictGroup).
+func (f *fitter) cnnBatch(jobs []Job, batch []int, eval []int) ([][]uint8, error) {
+	o := f.opts.CNN.WithDefaults()
+	fits := make([]cnn.GroupFit, len(batch))
+	for n, i := range batch {
+		fits[n] = cnn.GroupFit{Seed: jobs[i].Seed, Rows: jobs[i].Rows}
+	}
+	ws, err := cnn.TrainGroup(f.ctx, f.ws.Backend, f.ws.Data, fits, cnn.GroupOptions{Group: cnn.GroupA, Steps: o.Steps, BatchSize: o.BatchSize,
+		LearningRate: o.LearningRate, DoubleSoftmax: o.DoubleSoftmax})
+	if err != nil {
+		return nil, err
+	}
+	return cnn.PredictGroup(f.ctx, f.ws.Backend, f.ws.Data, ws, eval, cnn.EvalOptions{})
+}
+
+// predictLinear returns each model's predictions for rows of x: products of blocks of the rows (with
+// a column of ones) and the models' stacked weights, argmax per model. Blocks of 4,096 rows bound the
+// memory (26 MB for 784 features).
+func predictLinear(x *matrixio.Matrix, rows []int, models []*LinearModel) [][]uint8 {
+	const block = 4096
+	d, m := x.Cols, len(models)
+	w := mat.NewDense(d+1, 10*m, nil)
+	for n, mod := range models {
+		for j := 0; j < d; j++ {
+			copy(w.RawRowView(j)[10*n:10*n+10], mod.W[10*j:10*j+10])
+		}
+		copy(w.RawRowView(d)[10*n:10*n+10], mod.B[:])
+	}
+	out := make([][]uint8, m)
+	for n := range out {
+		out[n] = make([]uint8, len(rows))
+	}
+	for lo := 0; lo < len(rows); lo += block {
+		hi := min(lo+block, len(rows))
+		xs := mat.NewDense(hi-lo, d+1, nil)
+		for e, r := range rows[lo:hi] {
+			copy(xs.RawRowView(e)[:d], x.Row(r))
+			xs.Set(e, d, 1)
+		}
+		var z mat.Dense
+		z.Mul(xs, w)
+		for n := range out {
+			for e := range hi - lo {
+				out[n][lo+e] = uint8(xslices.Argmax(z.RawRowView(e)[10*n : 10*n+10]))
+			}
+		}
+	}
+	return out
 }
 
 // features returns the probe's input: the basis's own features (the last basis's are kept).

@@ -2,6 +2,7 @@ package q1_test
 
 import (
 	"context"
+	"errors"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -424,5 +425,87 @@ func TestQ1SelectOnTrain(t *testing.T) {
 	}
 	if _, err := q1.Run(ctx, ws, []basis.Spec{raw}, q1.Options{Seeds: 1}); err == nil {
 		t.Error("one seed: no error")
+	}
+}
+
+// TestFitGroupedEqualsAlone checks that a model trained in a batch with others gets the accuracies it
+// gets trained alone: the cnn networks of a batch are bitwise those trained alone, the linear models
+// equal to rounding (identical predictions).
+func TestFitGroupedEqualsAlone(t *testing.T) {
+	full, err := mnist.Load(testutil.MNISTDir(t), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds := full.Sample(1500, 500)
+	ws := &workspace.Workspace{Backend: testutil.Backend(t).Backend, Data: ds} // no cache: every Fit trains
+	ctx := context.Background()
+	opts := q1.Options{Linear: q1.LinearOptions{Steps: 40}, CNN: cnn.TrainOptions{Steps: 6}, TrainEvalRows: 300}
+	var jobs []q1.Job
+	for i, cl := range []q1.Classifier{q1.ClassifierLinear, q1.ClassifierLinear, q1.ClassifierLinear, q1.ClassifierCNN, q1.ClassifierCNN, q1.ClassifierCNN} {
+		rows, err := q1.Select(make([]float64, ds.NumTrain), ds.Labels[:ds.NumTrain], q1.StrategyRandom, 120, uint64(i+1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		jobs = append(jobs, q1.Job{Classifier: cl, Rows: rows, Seed: uint64(i + 1)})
+	}
+	together, err := q1.Fit(ctx, ws, opts, jobs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, j := range jobs {
+		alone, err := q1.Fit(ctx, ws, opts, []q1.Job{j})
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, b := alone[0], together[i]
+		if a.Selected != b.Selected || a.Train != b.Train || a.Test != b.Test {
+			t.Errorf("job %d (%s): alone %+v, in a batch of %d %+v", i, j.Classifier, a, len(jobs), b)
+		}
+		if b.Test < 0.3 {
+			t.Errorf("job %d (%s): test accuracy %.3f: not learning", i, j.Classifier, b.Test)
+		}
+	}
+}
+
+// TestQ1Resume interrupts a sweep after its first finished fit and runs it again: the batches that
+// finished come from the cache, the rest are trained, and the result is the uninterrupted one.
+func TestQ1Resume(t *testing.T) {
+	full, err := mnist.Load(testutil.MNISTDir(t), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds := full.Sample(1500, 500)
+	newWS := func() *workspace.Workspace {
+		return &workspace.Workspace{Backend: testutil.Backend(t).Backend, Data: ds, Cache: &workspace.Cache{Dir: filepath.Join(t.TempDir(), "c")}}
+	}
+	opts := q1.Options{Grids: []q1.Grid{{Classifier: q1.ClassifierLinear, K: []int{40, 80}, Strategies: []q1.Strategy{q1.StrategyRandom, q1.StrategySampled}}},
+		Seeds: 3, Linear: q1.LinearOptions{Steps: 30}}
+	bases := []basis.Spec{{Kind: basis.KindReLU, Features: 100, Seed: 1}}
+	want, err := q1.Run(context.Background(), newWS(), bases, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws := newWS()
+	ctx, cancel := context.WithCancel(context.Background())
+	interrupted := opts
+	interrupted.OnRow = func(q1.Row) { cancel() }
+	if _, err := q1.Run(ctx, ws, bases, interrupted); !errors.Is(err, context.Canceled) {
+		t.Fatalf("interrupted run: %v, want context.Canceled", err)
+	}
+	again, err := q1.Run(context.Background(), ws, bases, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cached := 0
+	for i, r := range again.Rows {
+		if r.Cached {
+			cached++
+		}
+		if r.AccTest != want.Rows[i].AccTest || r.AccSelected != want.Rows[i].AccSelected {
+			t.Errorf("row %d after resuming: %+v, uninterrupted %+v", i, r, want.Rows[i])
+		}
+	}
+	if cached == 0 || cached == len(again.Rows) {
+		t.Errorf("%d of %d rows came from the cache after the interrupt, want the first batch's only", cached, len(again.Rows))
 	}
 }

@@ -146,17 +146,17 @@ func Run(ctx context.Context, ws *workspace.Workspace, bases []basis.Spec, opts 
 		return nil, err
 	}
 	err = f.fit(jobs, func(i int, a Accuracy) error {
-		row := rows[i]
+		row := &rows[i]
 		row.AccSelected, row.AccTrain, row.AccTest, row.Seconds, row.Cached = a.Selected, a.Train, a.Test, a.Seconds, a.Cached
-		res.Rows = append(res.Rows, row)
 		if opts.OnRow != nil {
-			opts.OnRow(row)
+			opts.OnRow(*row)
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
+	res.Rows = rows // in the order of the sweep, whatever order the fits finished in
 	return res, nil
 }
 
