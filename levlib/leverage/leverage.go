@@ -102,6 +102,9 @@ type Result struct {
 	// two, so that neither the rank nor the scores depend on the features' units (the refined path
 	// only: the two-pass path skips the eigendecomposition and reports the three values below).
 	SingularValues []float64
+	// GramTrace is trace(XᵀX) = Σ_i ‖x_i‖² (Exact; clamped at math.MaxFloat64), the scale of a ridge λ:
+	// trace/D is the mean eigenvalue of XᵀX.
+	GramTrace float64
 	// SigmaMax is σ_1 of X·S.
 	SigmaMax float64
 	// Tolerance is the absolute singular value threshold used for the rank (Exact only).
@@ -294,6 +297,20 @@ func (r *leverageRun) tol(sigmaMax float64) float64 {
 	return sigmaMax * rel
 }
 
+// gramTrace returns trace(XᵀX) from the Gram matrix g of X·diag(2^−pre_j) (pre nil: of X), clamped
+// at math.MaxFloat64 so that it stays a JSON number.
+func gramTrace(g *mat.SymDense, pre []int) float64 {
+	t := 0.0
+	for j := range g.SymmetricDim() {
+		v := g.At(j, j)
+		if pre != nil {
+			v = math.Ldexp(v, 2*pre[j])
+		}
+		t += v
+	}
+	return min(t, math.MaxFloat64)
+}
+
 func exactLeverage(ctx context.Context, b compute.Backend, x matrixio.RowSource, opts Options) (*Result, error) {
 	r := &leverageRun{ctx: ctx, b: b, src: x, opts: opts}
 	r.n, r.d = x.Dims()
@@ -348,7 +365,7 @@ func exactLeverage(ctx context.Context, b compute.Backend, x matrixio.RowSource,
 		return nil, err
 	}
 	eq := equilibrate(g, pre)
-	res := &Result{Method: Exact, Ridge: opts.Ridge, Scores: make([]float64, r.n), Passes: passes}
+	res := &Result{Method: Exact, Ridge: opts.Ridge, Scores: make([]float64, r.n), Passes: passes, GramTrace: gramTrace(g, pre)}
 	zeroCols := r.d - len(eq.Keep)
 	if len(eq.Keep) == 0 {
 		return allZero(r.n, r.d, opts.Ridge), nil

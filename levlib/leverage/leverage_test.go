@@ -373,3 +373,29 @@ func TestRelTolerance(t *testing.T) {
 		}
 	}
 }
+
+// TestGramTrace checks Result.GramTrace = Σ x_ij² on a matrix with a zero column and on the same matrix
+// at 1e-170 and 1e150, where the Gram matrix is formed from pre-scaled columns.
+func TestGramTrace(t *testing.T) {
+	sel := testutil.Backend(t)
+	rng := rand.New(rand.NewPCG(5, 6))
+	x := testutil.RandMatrix(rng, 300, 12)
+	for i := 0; i < x.Rows; i++ {
+		x.Data[i*x.Cols+3] = 0
+	}
+	for _, c := range []float64{1, 1e-150, 1e150} {
+		m := &matrixio.Matrix{Rows: x.Rows, Cols: x.Cols, Data: make([]float64, len(x.Data))}
+		want := 0.0
+		for i, v := range x.Data {
+			m.Data[i] = v * c
+			want += (v * c) * (v * c)
+		}
+		res, err := leverage.Scores(context.Background(), sel.Backend, m, leverage.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if math.Abs(res.GramTrace-want) > 1e-12*want {
+			t.Errorf("scale %g: GramTrace %g, want Σx² = %g", c, res.GramTrace, want)
+		}
+	}
+}

@@ -56,17 +56,13 @@ func ridgeControls(ctx context.Context, ws *workspace.Workspace, bases []basis.S
 	k = min(k, n/2)
 	for _, spec := range bases {
 		label, _ := basis.Label(spec)
-		x, err := ws.Basis(ctx, spec)
+		lev, err := ws.Leverage(ctx, spec, leverage.Options{})
 		if err != nil {
 			return err
 		}
-		trace := 0.0
-		for _, v := range x.Data {
-			trace += v * v
-		}
 		exact := res.scores[label]
 		for _, c := range opts.RidgeRel {
-			lambda := c * trace / float64(x.Cols)
+			lambda := c * lev.GramTrace / float64(lev.Cols)
 			lev, err := ws.Leverage(ctx, spec, leverage.Options{Ridge: lambda})
 			if err != nil {
 				return fmt.Errorf("ridge control of %s: %w", label, err)

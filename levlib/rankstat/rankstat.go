@@ -92,16 +92,7 @@ func weightedCounts(x, y, w []float64) counts {
 		}
 		return w[i]
 	}
-	perm := make([]int, n)
-	for i := range perm {
-		perm[i] = i
-	}
-	slices.SortFunc(perm, func(a, b int) int {
-		if c := cmpF(x[a], x[b]); c != 0 {
-			return c
-		}
-		return cmpF(y[a], y[b])
-	})
+	perm := argsort2(x, y)
 	var c counts
 	sumW := 0.0
 	for i := 0; i < n; i++ {
@@ -124,17 +115,33 @@ func weightedCounts(x, y, w []float64) counts {
 	}
 	c.tiesX = groupTies(func(a, b int) bool { return x[a] == x[b] })
 	c.tiesXY = groupTies(func(a, b int) bool { return x[a] == x[b] && y[a] == y[b] })
-	c.discordant = mergeInversions(perm, y, wt)
-	// perm is now sorted by y (stable): count ties in y.
-	c.tiesY = groupTies(func(a, b int) bool { return y[a] == y[b] })
+	items := make([]wy, n)
+	for k, i := range perm {
+		items[k] = wy{y[i], wt(i)}
+	}
+	c.discordant = mergeInversions(items)
+	// items are now sorted by y: sum the weights of the groups of equal y.
+	for s := 0; s < n; {
+		e, gw := s+1, items[s].w
+		for e < n && items[e].y == items[s].y {
+			gw += items[e].w
+			e++
+		}
+		c.tiesY += float64(e-s-1) * gw
+		s = e
+	}
 	return c
 }
 
-// mergeInversions sorts perm by y (stable, bottom-up merge sort) and returns the weighted number of
-// inversions: pairs i before j with y_i > y_j, each weighing wt(i) + wt(j).
-func mergeInversions(perm []int, y []float64, wt func(int) float64) float64 {
-	n := len(perm)
-	buf := make([]int, n)
+// wy is a value and its weight, merged together.
+type wy struct{ y, w float64 }
+
+// mergeInversions sorts items by y (stable, bottom-up merge sort) and returns the weighted number of
+// inversions: pairs i before j with y_i > y_j, each weighing w_i + w_j. The values travel with their
+// weights, so every pass reads memory in order.
+func mergeInversions(items []wy) float64 {
+	n := len(items)
+	buf := make([]wy, n)
 	inv := 0.0
 	for width := 1; width < n; width *= 2 {
 		for lo := 0; lo < n-width; lo += 2 * width {
@@ -142,25 +149,25 @@ func mergeInversions(perm []int, y []float64, wt func(int) float64) float64 {
 			// Weight still waiting in the left run, for weighted counting.
 			leftW := 0.0
 			for k := lo; k < mid; k++ {
-				leftW += wt(perm[k])
+				leftW += items[k].w
 			}
 			i, j, o := lo, mid, lo
 			for i < mid && j < hi {
-				if y[perm[i]] <= y[perm[j]] {
-					leftW -= wt(perm[i])
-					buf[o] = perm[i]
+				if items[i].y <= items[j].y {
+					leftW -= items[i].w
+					buf[o] = items[i]
 					i++
 				} else {
-					// perm[j] jumps over the mid−i elements left in the left run.
-					inv += float64(mid-i)*wt(perm[j]) + leftW
-					buf[o] = perm[j]
+					// items[j] jumps over the mid−i elements left in the left run.
+					inv += float64(mid-i)*items[j].w + leftW
+					buf[o] = items[j]
 					j++
 				}
 				o++
 			}
-			o += copy(buf[o:], perm[i:mid])
-			copy(buf[o:], perm[j:hi])
-			copy(perm[lo:hi], buf[lo:hi])
+			o += copy(buf[o:], items[i:mid])
+			copy(buf[o:], items[j:hi])
+			copy(items[lo:hi], buf[lo:hi])
 		}
 	}
 	return inv
@@ -179,11 +186,7 @@ func cmpF(a, b float64) int {
 // Ranks returns the ranks of x, 1-based, averaged over ties (scipy.stats.rankdata's "average").
 func Ranks(x []float64) []float64 {
 	n := len(x)
-	idx := make([]int, n)
-	for i := range idx {
-		idx[i] = i
-	}
-	slices.SortStableFunc(idx, func(a, b int) int { return cmpF(x[a], x[b]) })
+	idx := argsort(x, false)
 	r := make([]float64, n)
 	for s := 0; s < n; {
 		e := s + 1
@@ -233,17 +236,8 @@ func WeightedTau(x, y []float64) (float64, error) {
 // weightedTauRanked is weighted tau with weights from the decreasing lexicographic order of (p, q).
 func weightedTauRanked(x, y, p, q []float64) float64 {
 	n := len(x)
-	perm := make([]int, n)
-	for i := range perm {
-		perm[i] = i
-	}
 	// numpy's lexsort((q, p)) is a stable ascending sort by p then q; scipy reverses it.
-	slices.SortStableFunc(perm, func(a, b int) int {
-		if c := cmpF(p[a], p[b]); c != 0 {
-			return c
-		}
-		return cmpF(q[a], q[b])
-	})
+	perm := argsort2(p, q)
 	w := make([]float64, n)
 	for k, i := range perm {
 		rank := n - 1 - k
@@ -351,12 +345,7 @@ func TopKOverlap(x, y []float64, ks []int) ([]Overlap, error) {
 
 // order returns indices by decreasing score, ties to the smaller index.
 func order(x []float64) []int {
-	idx := make([]int, len(x))
-	for i := range idx {
-		idx[i] = i
-	}
-	slices.SortStableFunc(idx, func(a, b int) int { return cmpF(x[b], x[a]) })
-	return idx
+	return argsort(x, true)
 }
 
 // NullBand summarizes Kendall's tau-b between x and seeded random shuffles of y: the empirical null.

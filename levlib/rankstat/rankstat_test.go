@@ -275,3 +275,17 @@ func TestExpectedJaccard(t *testing.T) {
 		}
 	}
 }
+
+func BenchmarkWeightedTau(b *testing.B) {
+	rng := rand.New(rand.NewPCG(1, 1))
+	n := 70000
+	x, y := make([]float64, n), make([]float64, n)
+	for i := range x {
+		x[i] = rng.Float64()
+		y[i] = x[i] + rng.NormFloat64()
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		WeightedTau(x, y)
+	}
+}

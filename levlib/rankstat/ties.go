@@ -63,11 +63,7 @@ func TieWithin(scores []float64, tol float64) ([]float64, TieInfo, error) {
 		}
 	}
 	n := len(scores)
-	idx := make([]int, n)
-	for i := range idx {
-		idx[i] = i
-	}
-	slices.SortFunc(idx, func(a, b int) int { return cmpF(scores[a], scores[b]) })
+	idx := argsort(scores, false)
 	tied := slices.Clone(scores)
 	info := TieInfo{Tolerance: tol}
 	for s := 0; s < n; {

@@ -41,7 +41,7 @@ type Workspace struct {
 
 // LeverageCacheVersion starts the cache key of every leverage result (and of results built on them,
 // such as Question 2's): bump it when the engine's scores or metadata change.
-const LeverageCacheVersion = "leverage v3"
+const LeverageCacheVersion = "leverage v4"
 
 // memoInit guards the creation of a Workspace's memo (a Workspace is a plain struct literal).
 var memoInit sync.Mutex
@@ -109,6 +109,7 @@ type leverageMeta struct {
 	Tolerance      float64   `json:"tolerance"`
 	SingularValues []float64 `json:"singular_values,omitempty"`
 	SigmaMax       float64   `json:"sigma_max"`
+	GramTrace      float64   `json:"gram_trace"`
 	SigmaRank      float64   `json:"sigma_rank"`
 	SigmaNext      float64   `json:"sigma_next"`
 	Warnings       []string  `json:"warnings,omitempty"`
@@ -230,7 +231,7 @@ func (w *Workspace) leverageFromCache(ctx context.Context, spec basis.Spec, key 
 		w.Warning(fmt.Errorf("recomputing: %s: %w: %d×%d scores for %d rows", w.Cache.Path("leverage", key), ErrCacheCorrupt, m.Rows, m.Cols, meta.Rows))
 	case ok:
 		res := &leverage.Result{Scores: m.Data, Rows: meta.Rows, Cols: meta.Cols, Rank: meta.Rank, Tolerance: meta.Tolerance,
-			SingularValues: meta.SingularValues, SigmaMax: meta.SigmaMax, SigmaRank: meta.SigmaRank, SigmaNext: meta.SigmaNext,
+			SingularValues: meta.SingularValues, SigmaMax: meta.SigmaMax, GramTrace: meta.GramTrace, SigmaRank: meta.SigmaRank, SigmaNext: meta.SigmaNext,
 			Method: opts.Method, Refined: meta.Refined, Passes: meta.Passes, Ridge: meta.Ridge, NearOne: meta.NearOne}
 		for i, s := range meta.Warnings {
 			res.Warnings = append(res.Warnings, cachedWarning{s, i < len(meta.RankDeficient) && meta.RankDeficient[i]})
@@ -252,7 +253,7 @@ func (w *Workspace) leverageFromCache(ctx context.Context, spec basis.Spec, key 
 		return nil, fmt.Errorf("leverage of basis %s: %w", spec, err)
 	}
 	meta = leverageMeta{Rows: res.Rows, Cols: res.Cols, Rank: res.Rank, Tolerance: res.Tolerance, SingularValues: res.SingularValues,
-		SigmaMax: res.SigmaMax, SigmaRank: res.SigmaRank, SigmaNext: res.SigmaNext, Refined: res.Refined, Passes: res.Passes,
+		SigmaMax: res.SigmaMax, GramTrace: res.GramTrace, SigmaRank: res.SigmaRank, SigmaNext: res.SigmaNext, Refined: res.Refined, Passes: res.Passes,
 		Ridge: res.Ridge, NearOne: res.NearOne}
 	for _, wr := range res.Warnings {
 		meta.Warnings = append(meta.Warnings, wr.Error())
