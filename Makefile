@@ -115,8 +115,12 @@ TORCH_PY ?= /usr/bin/python3
 bench: data
 	bash scripts/install-bench-deps.sh
 	$(TORCH_PY) scripts/bench/torch_bench.py > bench-torch.jsonl
+	$(TORCH_PY) scripts/bench/torch_q1.py --classifier linear --fits 25 >> bench-torch.jsonl
+	$(TORCH_PY) scripts/bench/torch_q1.py --classifier cnn --fits 10 >> bench-torch.jsonl
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./levlib/... | tee bench.txt
 	$(TORCH_PY) scripts/bench/torch_bench.py >> bench-torch.jsonl
+	$(TORCH_PY) scripts/bench/torch_q1.py --classifier linear --fits 25 >> bench-torch.jsonl
+	$(TORCH_PY) scripts/bench/torch_q1.py --classifier cnn --fits 10 >> bench-torch.jsonl
 	$(GO) run ./scripts/benchtable -torch bench-torch.jsonl < bench.txt
 
 # Scale benchmark (a few minutes; not part of test or bench): leverage of a synthetic 2,000,000 × 256

@@ -41,6 +41,14 @@ type Grid struct {
 	Classifier Classifier `json:"classifier"`
 	K          []int      `json:"k"`
 	Strategies []Strategy `json:"strategies"` // nil: all
+	// Bases, if not empty, limits the grid to these bases, by label or family (basis.Label): an
+	// expensive classifier on one init per family, say. An entry that matches no basis is an error.
+	Bases []string `json:"bases,omitempty"`
+}
+
+// covers reports whether the grid includes the basis of this label and family.
+func (g Grid) covers(label, family string) bool {
+	return len(g.Bases) == 0 || slices.Contains(g.Bases, label) || slices.Contains(g.Bases, family)
 }
 
 // Options configures Run and Fit. The zero value runs the cnn classifier over DefaultK with every

@@ -509,3 +509,30 @@ func TestQ1Resume(t *testing.T) {
 		t.Errorf("%d of %d rows came from the cache after the interrupt, want the first batch's only", cached, len(again.Rows))
 	}
 }
+
+// TestGridBases checks that a grid limited to some bases fits those only, and that a name matching no
+// basis is an error.
+func TestGridBases(t *testing.T) {
+	full, err := mnist.Load(testutil.MNISTDir(t), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws := &workspace.Workspace{Backend: testutil.Backend(t).Backend, Data: full.Sample(900, 200)}
+	bases := []basis.Spec{{Kind: basis.KindReLU, Features: 50, Seed: 1}, {Kind: basis.KindReLU, Features: 60, Seed: 1}}
+	opts := q1.Options{Grids: []q1.Grid{{Classifier: q1.ClassifierRidge, K: []int{100}, Strategies: []q1.Strategy{q1.StrategyTop, q1.StrategyRandom}, Bases: []string{"relu60"}}}, Seeds: 2}
+	res, err := q1.Run(context.Background(), ws, bases, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := map[string]int{}
+	for _, r := range res.Rows {
+		count[r.Basis]++
+	}
+	if count["relu60-1"] != 1 || count["relu50-1"] != 0 || count[q1.AnyBasis] != 2 {
+		t.Errorf("rows per basis %v, want relu60-1 and random only", count)
+	}
+	opts.Grids[0].Bases = []string{"A"}
+	if _, err := q1.Run(context.Background(), ws, bases, opts); err == nil || !strings.Contains(err.Error(), `names basis "A"`) {
+		t.Errorf("unknown basis in a grid: %v", err)
+	}
+}

@@ -86,6 +86,13 @@ func Run(ctx context.Context, ws *workspace.Workspace, bases []basis.Spec, opts 
 	}
 	nTrain := ds.NumTrain
 	labels := ds.Labels[:nTrain]
+	for _, g := range opts.Grids {
+		for _, name := range g.Bases {
+			if !slices.ContainsFunc(bases, func(s basis.Spec) bool { l, f := basis.Label(s); return l == name || f == name }) {
+				return nil, fmt.Errorf("q1: the %s grid names basis %q, which is not among the bases", g.Classifier, name)
+			}
+		}
+	}
 	res := &Result{Seeds: opts.Seeds, SelectOn: opts.SelectOn, Ranks: map[string]int{}, Families: map[string]string{}, TrainRows: nTrain,
 		TestRows: ds.N() - nTrain, Protocol: opts.protocol(ds)}
 	var rows []Row
@@ -126,6 +133,9 @@ func Run(ctx context.Context, ws *workspace.Workspace, bases []basis.Spec, opts 
 			return nil, err
 		}
 		for _, g := range opts.Grids {
+			if !g.covers(label, family) {
+				continue
+			}
 			for _, st := range g.Strategies {
 				if st == StrategyRandom && g.Classifier != ClassifierProbe {
 					continue // fitted once for all bases

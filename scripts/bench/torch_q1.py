@@ -3,7 +3,11 @@
 
 Run with Debian's interpreter (python3-torch, python3-numpy; scripts/install-bench-deps.sh installs them):
 
-    /usr/bin/python3 scripts/bench/torch_q1.py [--fits 5] [--k 1000] [--steps 200] [--threads N]
+    /usr/bin/python3 scripts/bench/torch_q1.py [--classifier cnn|linear] [--fits 5] [--k 1000] [--steps N] [--threads N]
+
+--classifier linear is levstudy's linear classifier (q1.FitLinear, BenchmarkQ1Fits/classifier=linear):
+softmax regression in float64 on the raw pixels / 255 centred on the selected rows, full-batch Adam lr
+0.01 for --steps steps (default 300), L2 1e-4 on the weights; the record is "q1_linear_fits".
 
 Each fit is what levstudy's BenchmarkQ1CNN times (levlib/group_bench_test.go): MnistConvNet from PyTorch's
 default init (seeded), trained on k random training images for --steps steps of batch 64 (Adam lr 1e-3,
@@ -41,12 +45,15 @@ def parse_args():
     p.add_argument("--data", default=None, help="folder with the four MNIST .gz files (default: as torch_bench.py)")
     p.add_argument("--fits", type=int, default=5, help="models trained one after the other (default %(default)s)")
     p.add_argument("--k", type=int, default=1000, help="selected training rows per fit (default %(default)s)")
-    p.add_argument("--steps", type=int, default=200, help="optimizer steps of batch 64 per fit (default %(default)s)")
+    p.add_argument("--classifier", choices=["cnn", "linear"], default="cnn", help="the classifier (default %(default)s)")
+    p.add_argument("--steps", type=int, default=0, help="optimizer steps per fit (default 200 for cnn, 300 for linear)")
     p.add_argument("--eval-train", type=int, default=10000, help="training rows of the accuracy (default %(default)s)")
     p.add_argument("--eval-batches", default="1000,100,250",
                    help="evaluation batch sizes tried on a short scan, the first the reference (default %(default)s)")
     p.add_argument("--threads", type=int, default=default_threads(), help="torch threads (default %(default)s)")
     a = p.parse_args()
+    if a.steps == 0:
+        a.steps = 200 if a.classifier == "cnn" else 300
     if a.fits < 1 or a.k < 1 or a.steps < 1 or a.threads < 1 or a.eval_train < 1:
         p.error("--fits, --k, --steps, --eval-train and --threads must be positive")
     return a
@@ -151,6 +158,37 @@ def predict(model, x, batch):
     return out
 
 
+class LinearModel:
+    """Softmax regression on centred pixels, as q1.FitLinear (float64)."""
+
+    def __init__(self, x, y):
+        x = x.reshape(x.shape[0], -1).double()
+        self.mean = x.mean(0)
+        xc = x - self.mean
+        self.w = torch.zeros(xc.shape[1], 10, dtype=torch.float64, requires_grad=True)
+        self.b = torch.zeros(10, dtype=torch.float64, requires_grad=True)
+        opt = torch.optim.Adam([self.w, self.b], lr=0.01)
+        loss_fn = nn.CrossEntropyLoss()
+        for _ in range(ARGS.steps):
+            opt.zero_grad(set_to_none=True)
+            loss = loss_fn(xc @ self.w + self.b, y) + 0.5e-4 * (self.w * self.w).sum()
+            loss.backward()
+            opt.step()
+
+    def eval(self):
+        pass
+
+    def __call__(self, x):
+        with torch.no_grad():
+            return (x.reshape(x.shape[0], -1).double() - self.mean) @ self.w + self.b
+
+
+def train_any(x, y, seed):
+    if ARGS.classifier == "linear":
+        return LinearModel(x, y)
+    return train(x, y, seed)
+
+
 def main():
     torch.set_num_threads(ARGS.threads)
     images, labels = load_mnist(ARGS.data or default_data_dir())
@@ -163,7 +201,7 @@ def main():
 
     batches = [int(b) for b in ARGS.eval_batches.split(",") if b.strip()]
     best = batches[0]
-    if len(batches) > 1:  # a short scan on an untrained network
+    if len(batches) > 1 and ARGS.classifier == "cnn":  # a short scan on an untrained network
         m, speed = mnist_convnet(), {}
         xs = shared[0][:3000]
         predict(m, xs[:200], batches[0])  # warm-up
@@ -173,14 +211,14 @@ def main():
             speed[b] = xs.shape[0] / (time.perf_counter() - t0)
         best = max(speed, key=speed.get)
         log("evaluation batch scan (images/s):", {b: round(v) for b, v in speed.items()}, "->", best)
-    train(x_all[sels[0][:128]], y_all[sels[0][:128]], 0)  # warm-up (oneDNN primitives, allocator)
+    train_any(x_all[sels[0][:128]], y_all[sels[0][:128]], 0)  # warm-up (oneDNN primitives, allocator)
 
     t_train = t_eval = 0.0
     accs = []
     t_all = time.perf_counter()
     for i, sel in enumerate(sels):
         t0 = time.perf_counter()
-        model = train(x_all[sel], y_all[sel], i + 1)
+        model = train_any(x_all[sel], y_all[sel], i + 1)
         t1 = time.perf_counter()
         acc = [float((predict(model, x_all[sel], best) == y_all[sel]).float().mean())]
         for xs, ys in ((shared[0], shared[1]), (shared[2], shared[3])):
@@ -191,7 +229,7 @@ def main():
         log(f"fit {i + 1}/{ARGS.fits}: train {t1 - t0:.2f} s, eval {t2 - t1:.2f} s, acc selected/train/test {acc[0]:.3f}/{acc[1]:.3f}/{acc[2]:.3f}")
     secs = time.perf_counter() - t_all
     rec = {
-        "name": "q1_cnn_fits", "fits": ARGS.fits, "k": ARGS.k, "steps": ARGS.steps, "seconds": round(secs, 3),
+        "name": f"q1_{ARGS.classifier}_fits", "fits": ARGS.fits, "k": ARGS.k, "steps": ARGS.steps, "seconds": round(secs, 3),
         "fits_per_min": round(60 * ARGS.fits / secs, 3), "train_s": round(t_train, 3), "eval_s": round(t_eval, 3),
         "eval_batch": best, "mean_acc_test": round(float(np.mean([a[2] for a in accs])), 4),
         "threads": torch.get_num_threads(), "torch": torch.__version__, "run": time.strftime("%Y-%m-%dT%H:%M:%S%z"),

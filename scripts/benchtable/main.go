@@ -28,12 +28,16 @@ type benchRow struct {
 	metrics map[string]string
 }
 
-// parseBench reads `go test -bench` output; units lists the metric units in order of first appearance.
-func parseBench(r io.Reader) (rows []benchRow, units []string, err error) {
+// parseBench reads `go test -bench` output; units lists the metric units in order of first appearance,
+// cpu the processor `go test` names (its "cpu:" line).
+func parseBench(r io.Reader) (rows []benchRow, units []string, cpu string, err error) {
 	seen := map[string]bool{}
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 64*1024), 1<<20)
 	for sc.Scan() {
+		if c, ok := strings.CutPrefix(sc.Text(), "cpu: "); ok && cpu == "" {
+			cpu = strings.TrimSpace(c)
+		}
 		f := strings.Fields(sc.Text())
 		if len(f) < 4 || !strings.HasPrefix(f[0], "Benchmark") {
 			continue
@@ -65,7 +69,7 @@ func parseBench(r io.Reader) (rows []benchRow, units []string, err error) {
 		}
 		rows = append(rows, r)
 	}
-	return rows, units, sc.Err()
+	return rows, units, cpu, sc.Err()
 }
 
 // writeBenchTable prints the first table, one row per benchmark line.
@@ -104,6 +108,7 @@ type torchRecord struct {
 	Seconds    float64   `json:"seconds"`
 	AllSeconds []float64 `json:"all_seconds"`
 	ImagesPerS *float64  `json:"images_per_s"`
+	FitsPerMin *float64  `json:"fits_per_min"`
 	Images     *float64  `json:"images"`
 	Threads    int       `json:"threads"`
 	Torch      string    `json:"torch"`
@@ -117,6 +122,7 @@ type torchResult struct {
 	runMedians []float64 // each run's median, in file order (drift between runs)
 	images     float64   // images per timed repeat; 0 if not given
 	imagesPerS float64   // images / seconds, or the median of the runs' images_per_s; 0 if not a throughput
+	fitsPerMin []float64 // each run's fits_per_min (torch_q1.py)
 	detail     string    // the last run's detail
 }
 
@@ -129,9 +135,9 @@ type torchInfo struct {
 // parseTorch reads torch_bench.py JSON lines (blank lines and lines starting with '#' are skipped).
 func parseTorch(r io.Reader) (map[string]*torchResult, torchInfo, error) {
 	type acc struct {
-		all, runMedians, ips []float64
-		images               float64
-		detail               string
+		all, runMedians, ips, fpm []float64
+		images                    float64
+		detail                    string
 	}
 	accs := map[string]*acc{}
 	var info torchInfo
@@ -174,6 +180,9 @@ func parseTorch(r io.Reader) (map[string]*torchResult, torchInfo, error) {
 		if rec.ImagesPerS != nil {
 			a.ips = append(a.ips, *rec.ImagesPerS)
 		}
+		if rec.FitsPerMin != nil {
+			a.fpm = append(a.fpm, *rec.FitsPerMin)
+		}
 		a.detail = rec.Detail
 		add(&info.versions, rec.Torch)
 		if rec.Threads > 0 {
@@ -188,7 +197,7 @@ func parseTorch(r io.Reader) (map[string]*torchResult, torchInfo, error) {
 	}
 	out := map[string]*torchResult{}
 	for name, a := range accs {
-		t := &torchResult{runMedians: a.runMedians, images: a.images, detail: a.detail}
+		t := &torchResult{runMedians: a.runMedians, images: a.images, fitsPerMin: a.fpm, detail: a.detail}
 		if len(a.all) > 0 {
 			t.seconds = median(a.all)
 		}
@@ -207,16 +216,18 @@ func parseTorch(r io.Reader) (map[string]*torchResult, torchInfo, error) {
 type pairing struct {
 	workload string
 	goName   string // benchmark name as in benchRow.name; "" for a PyTorch-only row
-	torch    string // torch_bench.py workload name
-	images   bool   // throughput (images/s, higher is better) rather than time (seconds)
+	torch    string // torch_bench.py or torch_q1.py workload name
+	unit     string // "s" (time, lower is better), or a throughput: "images/s", "fits/min"
 	note     string
 }
 
 var pairings = []pairing{
-	{"leverage MNIST RAW (levstudy exact f64 vs torch QR f32)", "VsTorch/leverage-raw-exact-f64", "leverage_qr_f32", false, "target ≥ 1.0"},
-	{"leverage MNIST RAW (levstudy exact f64 vs torch QR f64)", "VsTorch/leverage-raw-exact-f64", "leverage_qr_f64", false, "information"},
-	{"CNN train, 1 epoch", "VsTorch/cnn-train", "cnn_train", true, "target ≥ 1.0"},
-	{"CNN embed (200-d)", "VsTorch/cnn-embed", "cnn_embed", true, "target ≥ 1.0"},
+	{"leverage MNIST RAW (levstudy exact f64 vs torch QR f32)", "VsTorch/leverage-raw-exact-f64", "leverage_qr_f32", "s", "target ≥ 1.0"},
+	{"leverage MNIST RAW (levstudy exact f64 vs torch QR f64)", "VsTorch/leverage-raw-exact-f64", "leverage_qr_f64", "s", "information"},
+	{"CNN train, 1 epoch", "VsTorch/cnn-train", "cnn_train", "images/s", "target ≥ 1.0"},
+	{"CNN embed (200-d)", "VsTorch/cnn-embed", "cnn_embed", "images/s", "target ≥ 1.0"},
+	{"Q1 linear fits (k = 1000, 300 steps; levstudy q1.Fit in batches, PyTorch one at a time)", "Q1Fits/classifier=linear", "q1_linear_fits", "fits/min", "target ≥ 1.0"},
+	{"Q1 cnn fits (k = 1000, 200 steps; levstudy q1.Fit in batches, PyTorch one at a time)", "Q1Fits/classifier=cnn", "q1_cnn_fits", "fits/min", "target ≥ 1.0"},
 }
 
 const dash = "—"
@@ -233,42 +244,49 @@ func writeVsTable(w io.Writer, rows []benchRow, torch map[string]*torchResult, i
 		goCell, torchCell, ratioCell := dash, dash, dash
 		var goV, tV float64
 		var goOK, tOK bool
+		var runs []float64 // PyTorch per run, for the brackets
 		if p.goName != "" {
-			if p.images {
-				goV, goOK = goMetric(rows, p.goName, "images/s")
-			} else {
-				goV, goOK = goMetric(rows, p.goName, "s/op")
+			unit := p.unit
+			if unit == "s" {
+				unit = "s/op"
 			}
+			goV, goOK = goMetric(rows, p.goName, unit)
 		}
 		if t := torch[p.torch]; t != nil {
-			if p.images {
+			switch p.unit {
+			case "s":
+				tV, tOK, runs = t.seconds, t.seconds > 0, t.runMedians
+			case "images/s":
 				tV, tOK = t.imagesPerS, t.imagesPerS > 0
-			} else {
-				tV, tOK = t.seconds, t.seconds > 0
+				if t.images > 0 {
+					for _, s := range t.runMedians {
+						runs = append(runs, t.images/s)
+					}
+				}
+			case "fits/min":
+				if len(t.fitsPerMin) > 0 {
+					tV, tOK, runs = median(t.fitsPerMin), true, t.fitsPerMin
+				}
 			}
 		}
 		if goOK {
-			goCell = formatValue(goV, p.images)
+			goCell = formatValue(goV, p.unit)
 		}
 		if tOK {
-			torchCell = formatValue(tV, p.images)
-			if t := torch[p.torch]; len(t.runMedians) > 1 && (!p.images || t.images > 0) {
-				var runs []string
-				for _, s := range t.runMedians {
-					if p.images {
-						runs = append(runs, formatNumber(t.images/s))
-					} else {
-						runs = append(runs, formatNumber(s))
-					}
+			torchCell = formatValue(tV, p.unit)
+			if len(runs) > 1 {
+				var rs []string
+				for _, r := range runs {
+					rs = append(rs, formatNumber(r))
 				}
-				torchCell += " [" + strings.Join(runs, ", ") + "]"
+				torchCell += " [" + strings.Join(rs, ", ") + "]"
 			}
 		}
 		if goOK && tOK && goV > 0 {
-			if p.images {
-				ratioCell = formatRatio(goV / tV)
-			} else {
+			if p.unit == "s" {
 				ratioCell = formatRatio(tV / goV)
+			} else {
+				ratioCell = formatRatio(goV / tV)
 			}
 		}
 		note := p.note
@@ -279,11 +297,8 @@ func writeVsTable(w io.Writer, rows []benchRow, torch map[string]*torchResult, i
 	}
 }
 
-func formatValue(v float64, images bool) string {
-	if images {
-		return formatNumber(v) + " images/s"
-	}
-	return formatNumber(v) + " s"
+func formatValue(v float64, unit string) string {
+	return formatNumber(v) + " " + unit
 }
 
 func formatNumber(v float64) string {
@@ -322,7 +337,7 @@ func median(vs []float64) float64 {
 }
 
 func run(stdin io.Reader, stdout io.Writer, torchFile string) error {
-	rows, units, err := parseBench(stdin)
+	rows, units, cpu, err := parseBench(stdin)
 	if err != nil {
 		return fmt.Errorf("reading stdin: %v", err)
 	}
@@ -340,6 +355,9 @@ func run(stdin io.Reader, stdout io.Writer, torchFile string) error {
 		if torch, info, err = parseTorch(f); err != nil {
 			return fmt.Errorf("%s: %v", torchFile, err)
 		}
+	}
+	if cpu != "" {
+		fmt.Fprintf(stdout, "CPU: %s\n\n", cpu)
 	}
 	writeBenchTable(stdout, rows, units)
 	if torchFile != "" {

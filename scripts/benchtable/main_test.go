@@ -49,6 +49,8 @@ const (
 	levF64 = "leverage MNIST RAW (levstudy exact f64 vs torch QR f64)"
 	train  = "CNN train, 1 epoch"
 	embed  = "CNN embed (200-d)"
+	linFit = "Q1 linear fits (k = 1000, 300 steps; levstudy q1.Fit in batches, PyTorch one at a time)"
+	cnnFit = "Q1 cnn fits (k = 1000, 200 steps; levstudy q1.Fit in batches, PyTorch one at a time)"
 )
 
 func TestVsTorch(t *testing.T) {
@@ -80,6 +82,9 @@ func TestVsTorch(t *testing.T) {
 		// Throughputs: ratio = levstudy images/s / PyTorch images/s (levstudy faster at train: > 1).
 		{train, "1992 images/s", "1333 images/s [1500, 1200]", "1.49"},
 		{embed, "5000 images/s", "10000 images/s [10000, 10000]", "0.50"},
+		// Fits per minute: the median of PyTorch's runs {50, 60} and {5, 6}.
+		{linFit, "150 fits/min", "55.0 fits/min [50.0, 60.0]", "2.73"},
+		{cnnFit, "10.0 fits/min", "5.50 fits/min [5.00, 6.00]", "1.82"},
 	} {
 		r := rows[c.workload]
 		if r == nil {
@@ -98,7 +103,7 @@ func TestVsTorch(t *testing.T) {
 	}
 }
 
-// The first table is what benchtable printed before -torch existed, with or without the flag.
+// The first table is the same with or without -torch: every benchmark, a column per metric.
 func TestFirstTableUnchanged(t *testing.T) {
 	plain, err := runFiles(t, "testdata/bench.txt", "")
 	if err != nil {
@@ -107,13 +112,16 @@ func TestFirstTableUnchanged(t *testing.T) {
 	if strings.Contains(plain, "PyTorch") {
 		t.Errorf("comparison table printed without -torch:\n%s", plain)
 	}
-	want := "| benchmark | s/op | GFLOP/s | MiB/op | allocs/op | images/s |\n" +
-		"|---|---:|---:|---:|---:|---:|\n" +
-		"| Leverage/mnist-raw/method=exact/n=70000/d=784 | 47.560 | 7.073 | 1755.8 | 1231000 |  |\n" +
-		"| CNN/train | 7.675 |  |  |  | 166.8 |\n" +
-		"| VsTorch/leverage-raw-exact-f64 | 40.000 | 8.4 |  |  |  |\n" +
-		"| VsTorch/cnn-train | 3.012 |  |  |  | 1992 |\n" +
-		"| VsTorch/cnn-embed | 14.000 |  |  |  | 5000 |\n"
+	want := "CPU: Intel(R) Xeon(R) CPU @ 2.20GHz\n\n" +
+		"| benchmark | s/op | GFLOP/s | MiB/op | allocs/op | images/s | fits/min |\n" +
+		"|---|---:|---:|---:|---:|---:|---:|\n" +
+		"| Leverage/mnist-raw/method=exact/n=70000/d=784 | 47.560 | 7.073 | 1755.8 | 1231000 |  |  |\n" +
+		"| CNN/train | 7.675 |  |  |  | 166.8 |  |\n" +
+		"| VsTorch/leverage-raw-exact-f64 | 40.000 | 8.4 |  |  |  |  |\n" +
+		"| VsTorch/cnn-train | 3.012 |  |  |  | 1992 |  |\n" +
+		"| VsTorch/cnn-embed | 14.000 |  |  |  | 5000 |  |\n" +
+		"| Q1Fits/classifier=linear | 10.000 |  |  |  |  | 150.0 |\n" +
+		"| Q1Fits/classifier=cnn | 60.000 |  |  |  |  | 10.0 |\n"
 	if plain != want {
 		t.Errorf("got\n%s\nwant\n%s", plain, want)
 	}
