@@ -230,59 +230,67 @@ func (f *fitter) key(j Job) (string, error) {
 }
 
 // train fits the jobs of one batch (one classifier and basis, one selection size) and measures each:
-// accuracy on its own rows, the evaluation training rows and the test rows. Seconds is the batch's
-// time shared equally among its jobs.
+// accuracy on its own rows, the evaluation training rows and the test rows (the last two shared by
+// every model, predicted together). Seconds is the batch's time shared equally among its jobs.
 func (f *fitter) train(jobs []Job, batch []int) ([]Accuracy, error) {
 	start := time.Now()
 	rows := make([][]int, len(batch))
 	for n, i := range batch {
 		rows[n] = jobs[i].Rows
 	}
-	cl := jobs[batch[0]].Classifier
-	// One evaluation set for the batch: the evaluation rows and every model's own rows.
-	eval := slices.Concat(f.evalTrain, f.test)
-	for _, r := range rows {
-		eval = append(eval, r...)
-	}
-	slices.Sort(eval)
-	eval = slices.Compact(eval)
-	var pred [][]uint8 // pred[n][e]: model n's digit for row eval[e]
+	var predict func(rows []int, models []int) ([][]uint8, error) // predictions of some models on rows
 	var err error
-	switch cl {
+	switch cl := jobs[batch[0]].Classifier; cl {
 	case ClassifierLinear, ClassifierProbe, ClassifierRidge:
-		pred, err = f.linearBatch(jobs[batch[0]], rows, eval)
+		predict, err = f.linearBatch(jobs[batch[0]], rows)
 	case ClassifierCNN:
-		pred, err = f.cnnBatch(jobs, batch, eval)
+		predict, err = f.cnnBatch(jobs, batch)
 	default:
 		err = fmt.Errorf("unknown classifier %q", cl)
 	}
 	if err != nil {
 		return nil, err
 	}
-	at := make(map[int]int, len(eval))
-	for e, r := range eval {
-		at[r] = e
+	all := make([]int, len(batch))
+	for n := range all {
+		all[n] = n
+	}
+	shared := slices.Concat(f.evalTrain, f.test)
+	sharedPred, err := predict(shared, all)
+	if err != nil {
+		return nil, err
 	}
 	accuracy := func(p []uint8, rs []int) float64 {
-		right := 0
-		for _, r := range rs {
-			if p[at[r]] == f.ws.Data.Labels[r] {
-				right++
-			}
-		}
-		return float64(right) / float64(len(rs))
+		return mnist.Accuracy(p, labelsOf(f.ws.Data, rs))
 	}
-	secs := time.Since(start).Seconds() / float64(len(batch))
 	out := make([]Accuracy, len(batch))
 	for n := range batch {
-		out[n] = Accuracy{Selected: accuracy(pred[n], rows[n]), Train: accuracy(pred[n], f.evalTrain), Test: accuracy(pred[n], f.test), Seconds: secs}
+		own, err := predict(rows[n], []int{n})
+		if err != nil {
+			return nil, err
+		}
+		nt := len(f.evalTrain)
+		out[n] = Accuracy{Selected: accuracy(own[0], rows[n]), Train: accuracy(sharedPred[n][:nt], f.evalTrain), Test: accuracy(sharedPred[n][nt:], f.test)}
+	}
+	secs := time.Since(start).Seconds() / float64(len(batch))
+	for n := range out {
+		out[n].Seconds = secs
 	}
 	return out, nil
 }
 
-// linearBatch fits the linear, probe or ridge models of one batch (j is one of its jobs) and returns
-// their predictions for the rows eval.
-func (f *fitter) linearBatch(j Job, rows [][]int, eval []int) ([][]uint8, error) {
+// labelsOf returns the labels of rows of ds.
+func labelsOf(ds *mnist.Dataset, rows []int) []uint8 {
+	l := make([]uint8, len(rows))
+	for i, r := range rows {
+		l[i] = ds.Labels[r]
+	}
+	return l
+}
+
+// linearBatch fits the linear, probe or ridge models of one batch (j is one of its jobs) and returns a
+// function that predicts rows with some of them.
+func (f *fitter) linearBatch(j Job, rows [][]int) (func(rows []int, models []int) ([][]uint8, error), error) {
 	ds := f.ws.Data
 	x, opts := f.raw, f.opts.Linear
 	if j.Classifier == ClassifierProbe {
@@ -310,12 +318,19 @@ func (f *fitter) linearBatch(j Job, rows [][]int, eval []int) ([][]uint8, error)
 			return nil, err
 		}
 	}
-	return predictLinear(x, eval, models), nil
+	return func(rows []int, which []int) ([][]uint8, error) {
+		ms := make([]*LinearModel, len(which))
+		for k, n := range which {
+			ms[k] = models[n]
+		}
+		return predictLinear(x, rows, ms), nil
+	}, nil
 }
 
 // cnnBatch trains the networks of one batch together (cnn.TrainGroup: each as it would be alone) and
-// evaluates them together on the rows eval (cnn.PredictGroup).
-func (f *fitter) cnnBatch(jobs []Job, batch []int, eval []int) ([][]uint8, error) {
+// returns a function that predicts rows with some of them (cnn.PredictGroup: the input side once for
+// all of them).
+func (f *fitter) cnnBatch(jobs []Job, batch []int) (func(rows []int, models []int) ([][]uint8, error), error) {
 	o := f.opts.CNN.WithDefaults()
 	fits := make([]cnn.GroupFit, len(batch))
 	for n, i := range batch {
@@ -326,7 +341,13 @@ func (f *fitter) cnnBatch(jobs []Job, batch []int, eval []int) ([][]uint8, error
 	if err != nil {
 		return nil, err
 	}
-	return cnn.PredictGroup(f.ctx, f.ws.Backend, f.ws.Data, ws, eval, cnn.EvalOptions{})
+	return func(rows []int, which []int) ([][]uint8, error) {
+		sel := make([]*cnn.Weights, len(which))
+		for k, n := range which {
+			sel[k] = ws[n]
+		}
+		return cnn.PredictGroup(f.ctx, f.ws.Backend, f.ws.Data, sel, rows, cnn.EvalOptions{})
+	}, nil
 }
 
 // predictLinear returns each model's predictions for rows of x: products of blocks of the rows (with
