@@ -302,7 +302,7 @@ func withinBetweenFinding(q *q2.Result) (Finding, bool) {
 	if len(untestable) > 0 {
 		parts = append(parts, "too few bases to test "+strings.Join(untestable, ", "))
 	}
-	return Finding{Text: "Within- versus between-family agreement (Kendall tau-b; one-sided permutation test over the family labels): " +
+	return Finding{Text: "Within- versus between-family agreement (Kendall tau-b; one-sided permutation test over the family labels, each family at 5% without a multiplicity correction): " +
 		strings.Join(parts, "; ") + ".", Numbers: nums, Link: "q2"}, true
 }
 
@@ -327,12 +327,14 @@ func matchedControlFinding(q *q2.Result) (Finding, bool) {
 const inkThreshold = 0.05
 
 // inkFinding judges ink (‖x‖² of the image) by how much agreement changes when it is taken out: for
-// each family, mean tau-b minus mean Kendall partial tau given ink, and the mean tau-b within ten ink
-// bins. Every change below inkThreshold in magnitude: "ink does not explain the agreement"; else the
-// families where it is larger "owe part of their agreement to ink". The correlation of each basis's
-// leverage with ink is reported beside it. It is stated when a family has pairs.
+// each family, mean tau-b minus mean Kendall partial tau given ink (the mean tau-b within ten ink bins is
+// reported beside it). Every change below inkThreshold in magnitude: "ink does not explain the
+// agreement"; else the families whose agreement falls by inkThreshold or more "owe part of their
+// agreement to ink", and those whose agreement rises by as much agree more once ink is taken out (their
+// leverage and ink pull in opposite directions). The correlation of each basis's leverage with ink is
+// reported beside it. It is stated when a family has pairs.
 func inkFinding(q *q2.Result) (Finding, bool) {
-	var parts, large []string
+	var parts, lower, higher []string
 	nums := map[string]float64{}
 	maxChange := 0.0
 	for _, f := range q.Families() {
@@ -344,8 +346,11 @@ func inkFinding(q *q2.Result) (Finding, bool) {
 		parts = append(parts, fmt.Sprintf("%s %.3f → %.3f partial, %.3f within ink bins", f, tau, partial, binned))
 		nums["tau_"+f], nums["partial_"+f], nums["binned_"+f] = tau, partial, binned
 		maxChange = math.Max(maxChange, math.Abs(change))
-		if math.Abs(change) >= inkThreshold {
-			large = append(large, fmt.Sprintf("%s (%.3f)", f, change))
+		switch {
+		case change >= inkThreshold:
+			lower = append(lower, fmt.Sprintf("%s (by %.3f)", f, change))
+		case change <= -inkThreshold:
+			higher = append(higher, fmt.Sprintf("%s (by %.3f)", f, -change))
 		}
 	}
 	if len(parts) == 0 {
@@ -357,8 +362,18 @@ func inkFinding(q *q2.Result) (Finding, bool) {
 		inkTau = append(inkTau, fmt.Sprintf("%s %.2f", b, q.InkTau[b]))
 	}
 	verdict := fmt.Sprintf("Ink (‖x‖² of the image) does not explain the agreement: taking it out changes within-family tau-b by at most %.3f (< %.2f)", maxChange, inkThreshold)
-	if len(large) > 0 {
-		verdict = fmt.Sprintf("Part of the agreement is ink (‖x‖² of the image): taking it out lowers within-family tau-b by %.2f or more for %s", inkThreshold, strings.Join(large, ", "))
+	var vs []string
+	if len(lower) > 0 {
+		vs = append(vs, "part of the agreement is ink (‖x‖² of the image): taking it out lowers within-family tau-b for "+strings.Join(lower, ", "))
+	}
+	if len(higher) > 0 {
+		vs = append(vs, "taking ink out raises within-family tau-b for "+strings.Join(higher, ", ")+": leverage and ink pull apart there")
+	}
+	if len(vs) > 0 {
+		verdict = strings.ToUpper(vs[0][:1]) + vs[0][1:]
+		if len(vs) > 1 {
+			verdict += "; " + vs[1]
+		}
 	}
 	return Finding{Text: fmt.Sprintf("%s — %s. Tau-b between leverage and ink: %s.", verdict, strings.Join(parts, "; "), strings.Join(inkTau, ", ")),
 		Numbers: nums, Link: "q2-controls"}, true

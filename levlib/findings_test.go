@@ -144,7 +144,10 @@ func TestQ2Findings(t *testing.T) {
 	expectFinding(t, "ink, small", f, ok, "does not explain the agreement: taking it out changes within-family tau-b by at most 0.020")
 	q.Summaries[1].Mean = 0.55
 	f, ok = inkFinding(q)
-	expectFinding(t, "ink, large", f, ok, "Part of the agreement is ink")
+	expectFinding(t, "ink, large", f, ok, "Part of the agreement is ink (‖x‖² of the image): taking it out lowers within-family tau-b for A (by 0.150)")
+	q.Summaries[1].Mean = 0.85
+	f, ok = inkFinding(q)
+	expectFinding(t, "ink, opposite", f, ok, "Taking ink out raises within-family tau-b for A (by 0.150)")
 
 	f, ok = ridgeFinding(q)
 	expectFinding(t, "ridge, none", f, ok, "")

@@ -50,6 +50,8 @@ type StudyOptions struct {
 	Preset Preset
 	// Weights is the folder of the original study's .pth files (PresetOriginal).
 	Weights string
+	// SelectOn, if set, replaces the plan's q1.Options.SelectOn (q1.SelectOnPool or q1.SelectOnTrain).
+	SelectOn string
 }
 
 // StudyPlan is what a study runs: one pool of rows on which every basis is computed (selection happens
@@ -142,6 +144,12 @@ func Plan(opts StudyOptions) (*StudyPlan, error) {
 		p.Description = fmt.Sprintf("original: the original study's %d networks from %s; RAW, ReLU features (784 and 200, seeds 1–5); all 70,000 rows; Q1 and Q2 as in full", len(files), opts.Weights)
 	default:
 		return nil, fmt.Errorf("unknown preset %q", opts.Preset)
+	}
+	if opts.SelectOn != "" {
+		if opts.SelectOn != q1.SelectOnPool && opts.SelectOn != q1.SelectOnTrain {
+			return nil, fmt.Errorf("select on %q, want %s or %s", opts.SelectOn, q1.SelectOnPool, q1.SelectOnTrain)
+		}
+		p.Q1.SelectOn = opts.SelectOn
 	}
 	return p, nil
 }

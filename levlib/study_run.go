@@ -180,6 +180,10 @@ func (s *Study) basisReport(b *BasisResult, figDir string) (BasisReport, error) 
 func BasisFigures(dir string, ds *mnist.Dataset, b *BasisResult, k int) ([]string, error) {
 	stem := filepath.Join(dir, plot.FileStem(b.Label))
 	lev := b.Leverage
+	tied, _, err := rankstat.TieWithin(lev.Scores, rankstat.DefaultTieTolerance) // top and bottom as every ranking
+	if err != nil {
+		return nil, fmt.Errorf("basis %s: %w", b.Label, err)
+	}
 	figs := []struct {
 		stem string
 		draw func() (*plot.Figure, error)
@@ -188,10 +192,10 @@ func BasisFigures(dir string, ds *mnist.Dataset, b *BasisResult, k int) ([]strin
 			return plot.ScoreCurve(lev.Scores, fmt.Sprintf("%s leverage, sorted (rank %d, N = %d)", b.Label, lev.Rank, len(lev.Scores)))
 		}},
 		{fmt.Sprintf("%s_top%d", stem, k), func() (*plot.Figure, error) {
-			return plot.DigitGrid(ds, lev.Scores, rankstat.TopK(lev.Scores, k), plot.GridOptions{Title: fmt.Sprintf("%s: the %d highest-leverage digits, by label", b.Label, k)})
+			return plot.DigitGrid(ds, lev.Scores, rankstat.TopK(tied, k), plot.GridOptions{Title: fmt.Sprintf("%s: the %d highest-leverage digits, by label", b.Label, k)})
 		}},
 		{fmt.Sprintf("%s_bottom%d", stem, k), func() (*plot.Figure, error) {
-			return plot.DigitGrid(ds, lev.Scores, rankstat.BottomK(lev.Scores, k), plot.GridOptions{Title: fmt.Sprintf("%s: the %d lowest-leverage digits, by label", b.Label, k)})
+			return plot.DigitGrid(ds, lev.Scores, rankstat.BottomK(tied, k), plot.GridOptions{Title: fmt.Sprintf("%s: the %d lowest-leverage digits, by label", b.Label, k)})
 		}},
 	}
 	var files []string

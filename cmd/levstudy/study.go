@@ -14,12 +14,13 @@ import (
 
 func cmdRun(ctx context.Context, stdout, stderr io.Writer, args []string) error {
 	var c common
-	var out, preset, weights string
+	var out, preset, weights, selectOn string
 	fs := newFlagSet("run", stderr, "[-preset quick|full|original|tiny] [-out out/study]")
 	c.register(fs)
 	fs.StringVar(&preset, "preset", "quick", "quick (about 10 min on 2 CPU cores), full (the seed's study; hours on CPU), original (the original study's .pth networks), tiny (tests)")
 	fs.StringVar(&out, "out", "out/study", "output folder")
 	fs.StringVar(&weights, "weights", "", "folder of the original study's mnist-cnn-*.pth files (preset original)")
+	fs.StringVar(&selectOn, "select-on", "", "Question 1's selection leverage: pool (all rows, test images included; the presets' default) or train (the training rows alone)")
 	if err := parse(fs, args); err != nil || helped(args) {
 		return err
 	}
@@ -37,7 +38,7 @@ func cmdRun(ctx context.Context, stdout, stderr io.Writer, args []string) error 
 	if err != nil {
 		return err
 	}
-	study, err := levlib.NewStudy(ws, levlib.StudyOptions{Preset: p, Weights: weights})
+	study, err := levlib.NewStudy(ws, levlib.StudyOptions{Preset: p, Weights: weights, SelectOn: selectOn})
 	if err != nil {
 		return err
 	}

@@ -22,7 +22,7 @@ const MaxFileCols = leverage.MaxCols
 
 // FileBasisError is the error for a file basis used where MNIST images are needed.
 func FileBasisError(k Kind) error {
-	return fmt.Errorf("%s bases are read with levstudy leverage (LeverageScoresFile), not as study bases: they are not MNIST images", k)
+	return fmt.Errorf("%s bases are read with levstudy leverage (basis.LeverageOfFile), not as study bases: they are not MNIST images", k)
 }
 
 // OpenFile opens the file of an npy or csv basis for reading in row chunks: an *NPYFile (OpenNPY)

@@ -164,7 +164,7 @@ func TestPoolGradTies(t *testing.T) {
 	}
 }
 
-// TestHostColumnsGradients checks the pure-Go backend's formulation (cnn_hostcol.go) against the
+// TestHostColumnsGradients checks the pure-Go backend's formulation (hostcol.go) against the
 // single-graph one (whose gradients TestCNNGradients checks against finite differences): one step with a
 // zero learning rate leaves the parameters and puts (1−β₁)·gradient in Adam's first moment, which must
 // agree (float32) for both losses, on real MNIST images (blank regions: pooling ties) and a batch of 6.

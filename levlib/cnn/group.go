@@ -19,27 +19,27 @@ import (
 	"github.com/levstudy/levstudy/levlib/progress"
 )
 
-// CNNFit is one network of TrainCNNGroup: the seed of its initial weights (InitCNN(Seed)) and of its
+// GroupFit is one network of TrainGroup: the seed of its initial weights (Init(Seed)) and of its
 // shuffling, and the rows of the dataset it trains on, in order (the network trained alone is
-// TrainCNN on ds.Subset(Rows) with the same Seed).
+// Train on ds.Subset(Rows) with the same Seed).
 type GroupFit struct {
 	Seed uint64
 	Rows []int
 }
 
-// CNNGroupOptions is the recipe every network of a TrainCNNGroup call shares. The zero value (with a
-// Group) trains as TrainCNN's zero CNNTrainOptions do: 5 epochs, batch 64, Adam with learning rate 1e-3.
+// GroupOptions is the recipe every network of a TrainGroup call shares. The zero value (with a
+// Group) trains as Train's zero TrainOptions do: 5 epochs, batch 64, Adam with learning rate 1e-3.
 type GroupOptions struct {
 	// Group is A (cross-entropy) or B (SmoothL1); C returns the initial weights.
 	Group Group
-	// Epochs (0 means 5) or, if positive, Steps: as in CNNTrainOptions.
+	// Epochs (0 means 5) or, if positive, Steps: as in TrainOptions.
 	Epochs, Steps int
 	// BatchSize (0 means 64) and LearningRate (0 means 1e-3).
 	BatchSize    int
 	LearningRate float64
-	// DoubleSoftmax trains group A with the original study's loss (see CNNTrainOptions).
+	// DoubleSoftmax trains group A with the original study's loss (see TrainOptions).
 	DoubleSoftmax bool
-	// MaxModels is the most networks trained in one graph (0 means DefaultCNNGroupModels); networks
+	// MaxModels is the most networks trained in one graph (0 means DefaultGroupModels); networks
 	// whose selections differ in size are never in the same graph (their batches differ).
 	MaxModels int
 	// Progress, if not nil, is called after each step of each graph; Done counts the steps of all
@@ -47,7 +47,7 @@ type GroupOptions struct {
 	Progress func(progress.Report) `json:"-"`
 }
 
-// DefaultCNNGroupModels is TrainCNNGroup's default number of networks per graph. The number hardly
+// DefaultGroupModels is TrainGroup's default number of networks per graph. The number hardly
 // matters on 2 cores (AMD EPYC): 8 networks × 40 steps took 7.46, 6.98, 7.10 and 7.21 s with 1, 2, 4 and 8
 // per graph (medians of 3 alternating rounds, ±10% noise), the step being bound by the matrix kernels;
 // 8 per graph was the slowest in a shorter run (4.25 s against 3.2 s for 10 steps) and holds about
@@ -70,8 +70,8 @@ func (o GroupOptions) withDefaults() GroupOptions {
 	return o
 }
 
-// TrainCNNGroup trains len(fits) MnistConvNets together, network i from InitCNN(fits[i].Seed) on rows
-// fits[i].Rows of ds, each exactly as TrainCNN(ctx, b, ds.Subset(fits[i].Rows), o) trains it alone
+// TrainGroup trains len(fits) MnistConvNets together, network i from Init(fits[i].Seed) on rows
+// fits[i].Rows of ds, each exactly as Train(ctx, b, ds.Subset(fits[i].Rows), o) trains it alone
 // (with o's Group, Seed, Epochs or Steps, BatchSize, LearningRate and DoubleSoftmax from opts and the
 // fit): its own shuffle order, epoch e visiting its rows in the order rand.New(rand.NewPCG(Seed,
 // e)).Perm(k), its own batches, its own Adam state. Networks are trained in graphs of up to MaxModels
@@ -79,13 +79,13 @@ func (o GroupOptions) withDefaults() GroupOptions {
 // step); the results do not depend on how the networks are grouped.
 //
 // On the pure-Go backend a step of a group (groupStepper) runs the host-column formulation
-// (cnn_hostcol.go) with a leading model axis on every parameter and activation: the products of all
+// (hostcol.go) with a leading model axis on every parameter and activation: the products of all
 // networks are one batched DotGeneral each, and the elementwise work (max-pooling and its gradient
 // routing, ReLU masks, Adam) runs on the host in one fused pass each, over all networks, on all cores.
 // Every product is computed by the same matrix kernel, in the same summation order, as for the
 // network alone (groupDot), and the fused passes do the same float32 operations in the same order as
-// the graph, so network i of a group has bitwise the weights TrainCNN gives it alone (tested). On other
-// backends the networks are trained one after the other with TrainCNN.
+// the graph, so network i of a group has bitwise the weights Train gives it alone (tested). On other
+// backends the networks are trained one after the other with Train.
 //
 // It returns the trained weights in the order of fits. Errors: an unknown group, no fits, a fit without
 // rows or with a row outside ds, bad options, a NaN loss at the end of an epoch, a backend failure. ctx
@@ -158,7 +158,7 @@ func TrainGroup(ctx context.Context, b compute.Backend, ds *mnist.Dataset, fits 
 	return out, nil
 }
 
-// solo returns TrainCNN's options for one network of the group.
+// solo returns Train's options for one network of the group.
 func (o GroupOptions) solo(seed uint64) TrainOptions {
 	return TrainOptions{Group: o.Group, Seed: seed, Epochs: o.Epochs, Steps: o.Steps, BatchSize: o.BatchSize,
 		LearningRate: o.LearningRate, DoubleSoftmax: o.DoubleSoftmax, EvalRows: -1}
@@ -173,7 +173,7 @@ func (o GroupOptions) totalSteps(k int) int {
 }
 
 // trainCNNPart trains the networks fits[idx] (equal selection sizes) in one groupStepper, with
-// TrainCNN's loop: the same batches, Adam scalars and NaN check at the end of each epoch.
+// Train's loop: the same batches, Adam scalars and NaN check at the end of each epoch.
 func trainCNNPart(ctx context.Context, b compute.Backend, ds *mnist.Dataset, fits []GroupFit, idx []int, opts GroupOptions, done *int, total int) ([]*Weights, error) {
 	m, n, bs := len(idx), len(fits[idx[0]].Rows), opts.BatchSize
 	p, mo, v := make([][8][]float32, m), make([][8][]float32, m), make([][8][]float32, m)
@@ -568,7 +568,7 @@ func finalizeAll(ts []*tensors.Tensor) {
 }
 
 // stepGroup trains every network on its batch: pixels[j] [n·784] and labels[j] [n] of network j (the
-// same n for all), Adam scalars c1, c2 (adamScalars).
+// same n for all), Adam scalars c1, c2 (gomlxutil.AdamScalars).
 func (s *groupStepper) stepGroup(pixels, labels [][]uint8, c1, c2 float64) error {
 	m, n := s.m, len(labels[0])
 	gb, err := s.batch(n)

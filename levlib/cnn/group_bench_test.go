@@ -12,8 +12,8 @@ import (
 
 // BenchmarkQ1CNN times Question 1's cnn classifier at k = 1000 as the quick preset runs it (group A,
 // 200 steps of batch 64, seeds 1..M) and its evaluation (predictions on the selected rows, 10,000
-// training and 10,000 test rows): M fits one at a time as q1Run does them ("solo": TrainCNN, then
-// ForwardCNN on each row set), against the same fits with TrainCNNGroup and PredictCNNGroup ("group":
+// training and 10,000 test rows): M fits one at a time as q1Run does them ("solo": Train, then
+// Forward on each row set), against the same fits with TrainGroup and PredictGroup ("group":
 // the shared rows in passes over all networks, each network's selected rows on their own). fits/min is
 // the throughput; M as in BenchmarkQ1Linear. scripts/bench/torch_q1.py does the solo fits in PyTorch.
 func BenchmarkQ1CNN(b *testing.B) {

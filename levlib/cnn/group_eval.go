@@ -13,10 +13,10 @@ import (
 	"github.com/levstudy/levstudy/levlib/progress"
 )
 
-// CNNEvalOptions configures PredictCNNGroup. The zero value runs batches of 128 images through up to
+// EvalOptions configures PredictGroup. The zero value runs batches of 128 images through up to
 // DefaultEvalModels networks at a time, without progress reports.
 type EvalOptions struct {
-	// BatchSize is the images per pass (0 means 128, as ForwardCNN).
+	// BatchSize is the images per pass (0 means 128, as Forward).
 	BatchSize int
 	// MaxModels is the most networks evaluated in one pass (0 means DefaultEvalModels): a pass holds
 	// about 50 MB per network at batch 128.
@@ -25,17 +25,17 @@ type EvalOptions struct {
 	Progress func(progress.Report) `json:"-"`
 }
 
-// DefaultEvalModels is PredictCNNGroup's default number of networks per pass: 8 networks on 2,560 rows
+// DefaultEvalModels is PredictGroup's default number of networks per pass: 8 networks on 2,560 rows
 // took 3.87, 3.90, 4.03 and 3.78 s in passes of 1, 2, 4 and 8 (medians of 3, 2 cores): the input side
 // that a pass shares is small next to conv2 and the dense layers, so the number only bounds memory.
 const DefaultEvalModels = 4
 
-// PredictCNNGroup returns pred[i][r], the digit network ws[i] predicts (the argmax of its 10 logits) for
-// row rows[r] of ds: what ForwardCNN(ctx, b, ds.Subset(rows), ws[i], ForwardOptions{}).Predictions()
+// PredictGroup returns pred[i][r], the digit network ws[i] predicts (the argmax of its 10 logits) for
+// row rows[r] of ds: what Forward(ctx, b, ds.Subset(rows), ws[i], ForwardOptions{}).Predictions()
 // gives, for all networks at once. On the pure-Go backend the input side is computed once for all
 // networks: each batch's conv1 patches are built once, and the first convolution of every network is one
 // wide product [32·M, 10]·[10, 196·B] per window position (groupForward); the rest is batched as in
-// TrainCNNGroup. Elsewhere each network runs ForwardCNN.
+// TrainGroup. Elsewhere each network runs Forward.
 //
 // Errors: no networks, invalid weights (wrong sizes, NaN), no rows or a row outside ds, a backend failure;
 // ctx is checked before every pass.
@@ -140,8 +140,8 @@ func PredictGroup(ctx context.Context, b compute.Backend, ds *mnist.Dataset, ws 
 // backend: host conv1 patches (once), conv1 of all networks as one wide product (per network for
 // batches under 67 images, where one network alone takes the backend's small kernel), host pooling (one
 // fused pass, poolForward) and conv2 patches per network, conv2 batched, host pooling, and the dense
-// head batched (the logits per network, as alone). Every product is the one ForwardCNN computes alone,
-// with the same kernel (see groupDot), so the outputs are bitwise ForwardCNN's.
+// head batched (the logits per network, as alone). Every product is the one Forward computes alone,
+// with the same kernel (see groupDot), so the outputs are bitwise Forward's.
 type groupForward struct {
 	be                 compute.Backend
 	m, b               int

@@ -104,8 +104,8 @@ func poolBackward(dz [4][]float32, d, a []float32, z [4][]float32) {
 	})
 }
 
-// adamStep is adamUpdate on the host for every parameter l: p_l, m_l, v_l updated in place from the
-// gradient g_l, with c1, c2 from adamScalars:
+// adamStep is gomlxutil.AdamUpdate on the host for every parameter l: p_l, m_l, v_l updated in place from the
+// gradient g_l, with c1, c2 from gomlxutil.AdamScalars:
 //
 //	m' = β₁m + (1−β₁)g,   v' = β₂v + (1−β₂)g²,   p' = p − (m' / (√v'·c₂ + ε))·c₁.
 func adamStep(p, g, m, v [colParams][]float32, c1, c2 float32) {

@@ -101,7 +101,7 @@ func TestGroupStepperMatchesColStepper(t *testing.T) {
 // TestGroupForwardMatchesColForward evaluates three networks on 300 rows (a last batch of 44 padded
 // rows) in passes of two, with batches of 128 and of 40 (where one network alone takes the small conv1
 // kernel), and requires the logits and embeddings of every network to be bitwise those of the
-// graph-only host-column forward pass (colForwardExecs, which ForwardCNN used before it used
+// graph-only host-column forward pass (colForwardExecs, which Forward used before it used
 // groupForward, and which TestTorchImportMatchesReference checked against PyTorch).
 func TestGroupForwardMatchesColForward(t *testing.T) {
 	sel, err := backend.New("go")

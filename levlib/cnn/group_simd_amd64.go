@@ -6,7 +6,7 @@ import (
 	"simd/archsimd"
 )
 
-// Vector versions of the host passes of cnn_group_host.go: AVX-512 (16 float32 lanes) or AVX2 (8),
+// Vector versions of the host passes of group_host.go: AVX-512 (16 float32 lanes) or AVX2 (8),
 // the scalar kernel for the tail. VMAXPS, VCMPPS, VMULPS, VADDPS, VSUBPS, VDIVPS and VSQRTPS round as
 // the scalar operations do (no fused multiply-add is used), so the results are the scalar kernels'.
 

@@ -13,13 +13,13 @@ import (
 	"github.com/levstudy/levstudy/levlib/progress"
 )
 
-// TestTrainCNNGroupMatchesSolo trains five networks together (their own seeds and row sets of two sizes,
+// TestTrainGroupMatchesSolo trains five networks together (their own seeds and row sets of two sizes,
 // so two graphs; MaxModels 2 splits them further) for 12 steps of batch 64 (3 epochs of 200 rows,
-// batches of 64, 64, 64 and 8; 4 epochs of 130 rows, batches of 64, 64 and 2), and requires every network to have bitwise the weights TrainCNN
+// batches of 64, 64, 64 and 8; 4 epochs of 130 rows, batches of 64, 64 and 2), and requires every network to have bitwise the weights Train
 // gives it alone on ds.Subset of its rows: the tolerance is zero because the group computes every
 // product with the kernel the network alone uses, and every elementwise operation in the same float32
 // order (TestGroupStepperMatchesColStepper checks the step itself). Group C returns the initial weights.
-func TestTrainCNNGroupMatchesSolo(t *testing.T) {
+func TestTrainGroupMatchesSolo(t *testing.T) {
 	ds, err := mnist.Load(testutil.MNISTDir(t), 0)
 	if err != nil {
 		t.Fatal(err)
@@ -56,8 +56,8 @@ func TestTrainCNNGroupMatchesSolo(t *testing.T) {
 	}
 }
 
-// TestTrainCNNGroupErrors checks the errors for bad input and that a cancelled context stops training.
-func TestTrainCNNGroupErrors(t *testing.T) {
+// TestTrainGroupErrors checks the errors for bad input and that a cancelled context stops training.
+func TestTrainGroupErrors(t *testing.T) {
 	ds, err := mnist.Load(testutil.MNISTDir(t), 300)
 	if err != nil {
 		t.Fatal(err)
@@ -93,10 +93,10 @@ func TestTrainCNNGroupErrors(t *testing.T) {
 	}
 }
 
-// TestPredictCNNGroup predicts 500 scattered rows with five trained networks (passes of two) and requires
-// each network's predictions to equal ForwardCNN's on ds.Subset(rows) (the logits are bitwise equal, see
+// TestPredictGroup predicts 500 scattered rows with five trained networks (passes of two) and requires
+// each network's predictions to equal Forward's on ds.Subset(rows) (the logits are bitwise equal, see
 // TestGroupForwardMatchesForwardCNN); then the errors.
-func TestPredictCNNGroup(t *testing.T) {
+func TestPredictGroup(t *testing.T) {
 	ds, err := mnist.Load(testutil.MNISTDir(t), 0)
 	if err != nil {
 		t.Fatal(err)

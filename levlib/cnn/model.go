@@ -114,7 +114,7 @@ const (
 	// NativeConv uses GoMLX's Convolve and MaxPool (fast on XLA; on the pure-Go backend 49 images/s).
 	NativeConv
 	// HostColumns builds the patch matrices on the host and runs the rest as matrix products and
-	// elementwise operations in the Go backend's fast layouts (see cnn_hostcol.go): the pure-Go
+	// elementwise operations in the Go backend's fast layouts (see hostcol.go): the pure-Go
 	// backend's formulation.
 	HostColumns
 )

@@ -15,7 +15,7 @@ import (
 // cnnStepper trains MnistConvNet one batch at a time, keeping the parameters and Adam's moments on the
 // device between steps and summing the batch losses there (no host round trip per step).
 type cnnStepper interface {
-	// step trains on one batch: pixels [n·784] and labels [n], Adam scalars c1, c2 (adamScalars).
+	// step trains on one batch: pixels [n·784] and labels [n], Adam scalars c1, c2 (gomlxutil.AdamScalars).
 	step(pixels, labels []uint8, c1, c2 float64) error
 	// state returns the parameters and Adam's first and second moments, in PyTorch's layout.
 	state() (p, m, v [8][]float32, err error)
@@ -26,7 +26,7 @@ type cnnStepper interface {
 }
 
 // newCNNStepper returns the stepper of a formulation (Im2Col: one graph per step, for XLA; HostColumns:
-// the pure-Go backend's, see cnn_hostcol.go, with its elementwise passes fused on the host: a
+// the pure-Go backend's, see hostcol.go, with its elementwise passes fused on the host: a
 // groupStepper of one network, bitwise colStepper's results), starting from p, m, v.
 func newCNNStepper(b compute.Backend, impl ConvImpl, loss cnnLoss, p, m, v [8][]float32) (cnnStepper, error) {
 	switch impl {
@@ -140,7 +140,7 @@ func (s *graphStepper) close() {
 	s.loss.set(nil)
 }
 
-// colStepper is the host-column formulation (cnn_hostcol.go), three graphs per step: conv1 forward;
+// colStepper is the host-column formulation (hostcol.go), three graphs per step: conv1 forward;
 // conv2, the dense layers, the loss, their backward pass and Adam; conv1 backward and Adam. The host
 // builds the patch matrices between them and folds the conv2 patch gradients back (col2im).
 type colStepper struct {

@@ -121,7 +121,7 @@ func trainImpl(b compute.Backend, impl ConvImpl) ConvImpl {
 // opts.DoubleSoftmax asks for the original's loss, to reproduce its numbers). Group C returns the
 // initial weights. Epoch e visits the rows in the order rand.New(rand.NewPCG(seed, e)).Perm(n), in
 // batches (the last one smaller); opts.Steps, if set, is the number of batches instead. Each step runs
-// forward and backward passes (written out by hand, see cnnBackward and cnn_hostcol.go) and Adam's
+// forward and backward passes (written out by hand, see cnnBackward and hostcol.go) and Adam's
 // update on backend b, with parameters and moments kept on the device (cnnStepper).
 //
 // With a CheckpointPath the state is saved after each epoch, every CheckpointEvery, and when ctx is

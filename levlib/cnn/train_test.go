@@ -154,7 +154,7 @@ func TestCNNWeightsFile(t *testing.T) {
 		}
 	}
 	if cnn.Init(5).SHA256() != w.SHA256() || cnn.Init(6).SHA256() == w.SHA256() {
-		t.Error("InitCNN is not a function of the seed")
+		t.Error("Init is not a function of the seed")
 	}
 }
 

@@ -27,25 +27,9 @@ func (m *LinearModel) Predict(x *matrixio.Matrix, lo, hi int) []uint8 {
 	return m.PredictRows(x, xslices.Iota(hi)[lo:])
 }
 
-// PredictRows returns the predicted digit of the given rows of x.
+// PredictRows returns the predicted digit of the given rows of x (argmax of x·W + b).
 func (m *LinearModel) PredictRows(x *matrixio.Matrix, rows []int) []uint8 {
-	out := make([]uint8, len(rows))
-	var z [10]float64
-	for k, i := range rows {
-		z = m.B
-		row := x.Row(i)
-		for j, v := range row {
-			if v == 0 {
-				continue
-			}
-			w := m.W[j*10 : j*10+10]
-			for c := range z {
-				z[c] += v * w[c]
-			}
-		}
-		out[k] = uint8(xslices.Argmax(z[:]))
-	}
-	return out
+	return predictLinear(x, rows, []*LinearModel{m})[0]
 }
 
 // standardize returns the selected rows of x with each column centred and divided by its standard
@@ -136,7 +120,7 @@ const DefaultRidge = 1e-3
 
 // FitLinear trains multinomial logistic (softmax) regression on the given rows of x: features centred
 // (and standardized with opts.Standardize) on those rows; loss = mean cross-entropy + (L2/2)·‖W‖² (the
-// bias is not penalized), minimized by full-batch Adam (adamUpdate) for a fixed number of steps on
+// bias is not penalized), minimized by full-batch Adam (gomlxutil.AdamUpdate) for a fixed number of steps on
 // backend b, in float64. The penalty keeps the problem well posed when the selected rows are separable
 // (small k).
 func FitLinear(ctx context.Context, b compute.Backend, x *matrixio.Matrix, rows []int, labels []uint8, opts LinearOptions) (*LinearModel, error) {
@@ -173,6 +157,11 @@ func FitLinear(ctx context.Context, b compute.Backend, x *matrixio.Matrix, rows 
 		tensors.FromFlatDataAndDimensions(make([]float64, d*10), d, 10), tensors.FromFlatDataAndDimensions(make([]float64, d*10), d, 10),
 		tensors.FromFlatDataAndDimensions(make([]float64, 10), 10), tensors.FromFlatDataAndDimensions(make([]float64, 10), 10),
 	}
+	defer func() { // on every return: the state of the last step (or the initial one, on an error)
+		for _, t := range state {
+			t.FinalizeAll()
+		}
+	}()
 	xt := gomlxutil.TensorFromMatrix(z)
 	yt := tensors.FromFlatDataAndDimensions(y, len(y))
 	defer xt.FinalizeAll()
@@ -194,9 +183,6 @@ func FitLinear(ctx context.Context, b compute.Backend, x *matrixio.Matrix, rows 
 	}
 	w := tensors.MustCopyFlatData[float64](state[0])
 	bv := tensors.MustCopyFlatData[float64](state[1])
-	for _, t := range state {
-		t.FinalizeAll()
-	}
 	var bias [10]float64
 	copy(bias[:], bv)
 	return unstandardize(w, bias, mean, sd), nil

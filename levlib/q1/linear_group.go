@@ -37,7 +37,7 @@ const DefaultLinearGroupValues = 1 << 20
 // FitLinearGroup trains len(rows) softmax-regression models at once, model m on rows[m] of x, each
 // exactly as FitLinear(ctx, b, x, rows[m], labels, opts.LinearOptions) does alone: features centred
 // (and, with Standardize, scaled) on the model's own rows; loss_m = (1/k_m)·Σ_i CE(softmax(W_m z_i +
-// b_m), y_i) + (L2/2)·‖W_m‖² (bias not penalized); full-batch Adam (adamUpdate) for Steps steps.
+// b_m), y_i) + (L2/2)·‖W_m‖² (bias not penalized); full-batch Adam (gomlxutil.AdamUpdate) for Steps steps.
 //
 // The models share one graph: the weights carry a leading model axis, W [M, 10, D+1] (PyTorch's [out,
 // in] layout with the bias as column D), the data is held twice, Zᵀ [M, D+1, K] and Z [M, K, D+1], with

@@ -202,7 +202,16 @@ func (r *Result) selectionScores(ctx context.Context, ws *workspace.Workspace, s
 	if err != nil {
 		return nil, err
 	}
-	ov, err := rankstat.TopKOverlap(pool.Scores[:nTrain], train.Scores, ks)
+	// Both sides tied as the selections are.
+	tiedPool, _, err := rankstat.TieWithin(pool.Scores[:nTrain], rankstat.DefaultTieTolerance)
+	if err != nil {
+		return nil, fmt.Errorf("basis %s: %w", label, err)
+	}
+	tiedTrain, _, err := rankstat.TieWithin(train.Scores, rankstat.DefaultTieTolerance)
+	if err != nil {
+		return nil, fmt.Errorf("basis %s: %w", label, err)
+	}
+	ov, err := rankstat.TopKOverlap(tiedPool, tiedTrain, ks)
 	if err != nil {
 		return nil, fmt.Errorf("basis %s: %w", label, err)
 	}

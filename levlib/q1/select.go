@@ -86,6 +86,9 @@ func Select(scores []float64, labels []uint8, strategy Strategy, k int, seed uin
 		}
 		byClass := make([][]int, 10)
 		for i, l := range labels {
+			if l > 9 {
+				return nil, fmt.Errorf("select balanced: label %d of row %d is not a digit", l, i)
+			}
 			byClass[l] = append(byClass[l], i)
 		}
 		var out []int

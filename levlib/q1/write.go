@@ -21,9 +21,18 @@ var csvHeader = []string{"basis", "strategy", "k", "seed", "classifier", "acc_se
 
 // Write writes dir/results.csv (csvHeader, one row per fit) and dir/results.json (rows with class
 // histograms, the summaries per basis and per family with their intervals, the effect sizes against
-// random, the protocol), atomically.
+// random, the protocol), replaced together or not at all (fileio.WriteAtomicGroup).
 func Write(dir string, r *Result) error {
-	err := fileio.WriteAtomic(filepath.Join(dir, "results.csv"), func(w io.Writer) error {
+	b, err := json.MarshalIndent(struct {
+		*Result
+		Summary  []Summary `json:"summary"`
+		ByFamily []Summary `json:"by_family"`
+		Effects  []Effect  `json:"effects"`
+	}{r, r.Summarize(), r.ByFamily(), r.Effects()}, "", "  ")
+	if err != nil {
+		return fmt.Errorf("q1 results: %w", err)
+	}
+	rows := func(w io.Writer) error {
 		cw := csv.NewWriter(w)
 		cw.Write(csvHeader)
 		f := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
@@ -33,20 +42,9 @@ func Write(dir string, r *Result) error {
 		}
 		cw.Flush()
 		return cw.Error()
-	})
-	if err != nil {
-		return err
 	}
-	b, err := json.MarshalIndent(struct {
-		*Result
-		Summary  []Summary `json:"summary"`
-		ByFamily []Summary `json:"by_family"`
-		Effects  []Effect  `json:"effects"`
-	}{r, r.Summarize(), r.ByFamily(), r.Effects()}, "", "  ")
-	if err != nil {
-		return err
-	}
-	return fileio.WriteFileAtomic(filepath.Join(dir, "results.json"), b)
+	return fileio.WriteAtomicGroup(fileio.AtomicFile{Path: filepath.Join(dir, "results.csv"), Write: rows},
+		fileio.AtomicFile{Path: filepath.Join(dir, "results.json"), Write: func(w io.Writer) error { _, err := w.Write(b); return err }})
 }
 
 // ReadCSV reads a results.csv written by Write; errors name the file and line.

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"math"
 	"slices"
 
 	"github.com/levstudy/levstudy/levlib/basis"
@@ -39,6 +40,9 @@ func binnedTau(x, y []float64, bins [][]int) (float64, error) {
 		if err != nil {
 			return 0, err
 		}
+		if math.IsNaN(k.TauB) {
+			continue // a basis constant within the bin ranks nothing there
+		}
 		sum += k.TauB
 		n++
 	}
@@ -67,11 +71,15 @@ func ridgeControls(ctx context.Context, ws *workspace.Workspace, bases []basis.S
 			if err != nil {
 				return fmt.Errorf("ridge control of %s: %w", label, err)
 			}
-			tau, err := rankstat.KendallTauB(lev.Scores, exact)
+			ridge, _, err := rankstat.TieWithin(lev.Scores, rankstat.DefaultTieTolerance)
+			if err != nil {
+				return fmt.Errorf("ridge control of %s: %w", label, err)
+			}
+			tau, err := rankstat.KendallTauB(ridge, exact)
 			if err != nil {
 				return err
 			}
-			ov, err := rankstat.TopKOverlap(lev.Scores, exact, []int{k})
+			ov, err := rankstat.TopKOverlap(ridge, exact, []int{k})
 			if err != nil {
 				return err
 			}

@@ -205,7 +205,9 @@ func Run(ctx context.Context, ws *workspace.Workspace, bases []basis.Spec, opts 
 			if err != nil {
 				return nil, err
 			}
-			cached.scores[label] = lev.Scores
+			if cached.scores[label], _, err = rankstat.TieWithin(lev.Scores, rankstat.DefaultTieTolerance); err != nil {
+				return nil, fmt.Errorf("basis %s: %w", label, err)
+			}
 		}
 		return &cached, nil
 	}
@@ -302,7 +304,8 @@ func run(ctx context.Context, ws *workspace.Workspace, bases []basis.Spec, opts 
 	return res, nil
 }
 
-// Scores returns the leverage scores of a basis by label.
+// Scores returns the leverage scores of a basis by label, ties made exact (rankstat.TieWithin): the
+// scores every statistic of the result ranked. The slice is the result's: do not modify it.
 func (r *Result) Scores(label string) []float64 { return r.scores[label] }
 
 // summarize describes each statistic over the pairs within each group and between each two groups.

@@ -13,9 +13,13 @@ import (
 
 // Write writes dir/pairs.csv (columns a,b,statistic,k,value: one row per pair and statistic; k is
 // empty except for the top-k statistics overlap and jaccard) and dir/summary.json (the whole result,
-// controls included).
+// controls included), replaced together or not at all (fileio.WriteAtomicGroup).
 func Write(dir string, r *Result) error {
-	err := fileio.WriteAtomic(filepath.Join(dir, "pairs.csv"), func(w io.Writer) error {
+	b, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return fmt.Errorf("q2 summary: %w", err)
+	}
+	pairs := func(w io.Writer) error {
 		bw := bufio.NewWriter(w)
 		bw.WriteString("a,b,statistic,k,value\n")
 		f := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
@@ -33,13 +37,7 @@ func Write(dir string, r *Result) error {
 			}
 		}
 		return bw.Flush()
-	})
-	if err != nil {
-		return err
 	}
-	b, err := json.MarshalIndent(r, "", "  ")
-	if err != nil {
-		return err
-	}
-	return fileio.WriteFileAtomic(filepath.Join(dir, "summary.json"), b)
+	return fileio.WriteAtomicGroup(fileio.AtomicFile{Path: filepath.Join(dir, "pairs.csv"), Write: pairs},
+		fileio.AtomicFile{Path: filepath.Join(dir, "summary.json"), Write: func(w io.Writer) error { _, err := w.Write(b); return err }})
 }

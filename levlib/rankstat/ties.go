@@ -9,7 +9,7 @@ import (
 // DefaultTieTolerance is the absolute tolerance for TieWithin on leverage scores: 1e-9.
 //
 // Leverage lies in [0, 1], so the tolerance is absolute. Rows whose exact leverage is equal (above
-// all ℓ = 1: a row that alone spans a direction) come out of the exact engine (levlib.LeverageScores)
+// all ℓ = 1: a row that alone spans a direction) come out of the exact engine (leverage.Scores)
 // apart by up to twice its error, and their order is then noise that moves weighted tau, which
 // weighs the top ranks most. That error, measured against float64 SVDs (levlib's
 // TestMNISTRawLeverage and TestLeverageMatchesSVD, tabled in the README): 1.0e-14 on MNIST RAW,

@@ -18,7 +18,7 @@ const (
 //
 //	m' = β₁m + (1−β₁)g,   v' = β₂v + (1−β₂)g²,   p' = p − c₁·m' / (√v'·c₂ + ε),
 //
-// with c₁ = lr/(1−β₁ᵗ) and c₂ = 1/√(1−β₂ᵗ) given as scalars (adamScalars), so one compiled graph
+// with c₁ = lr/(1−β₁ᵗ) and c₂ = 1/√(1−β₂ᵗ) given as scalars (gomlxutil.AdamScalars), so one compiled graph
 // serves every step. It is shared by the CNN and the linear classifier.
 func AdamUpdate(p, g, m, v, c1, c2 *graph.Node) (newP, newM, newV *graph.Node) {
 	newM = graph.Add(graph.MulScalar(m, AdamBeta1), graph.MulScalar(g, 1-AdamBeta1))
