@@ -183,10 +183,14 @@ func (c *Chunker) fill(flats [][]float64, bounds []int, raw []float64, rows, j0,
 				for j := b0; j < b1; j++ {
 					src, sc := cols[j], scale[j]
 					dst := flat[(j-bk)*c.Rows+i0 : (j-bk)*c.Rows+i1]
+					m := 0.0 // the tile's largest |x| of this column (NaN ignored)
 					for i := range dst {
 						v := raw[(i0+i)*c.d+src]
 						if v-v != 0 && c.CheckFinite && (bad < 0 || (i0+i)*c.d+src < bad) {
 							bad = (i0+i)*c.d + src
+						}
+						if a := math.Abs(v); a > m {
+							m = a
 						}
 						dst[i] = v * sc
 					}
@@ -195,8 +199,8 @@ func (c *Chunker) fill(flats [][]float64, bounds []int, raw []float64, rows, j0,
 							dst[i] *= scale2[j]
 						}
 					}
-					if maxAbs != nil {
-						maxAbs[j] = maxAbsOf(maxAbs[j], raw[i0*c.d+src:], c.d, i1-i0)
+					if maxAbs != nil && m > maxAbs[j] {
+						maxAbs[j] = m
 					}
 				}
 			}
@@ -229,15 +233,6 @@ func (c *Chunker) fill(flats [][]float64, bounds []int, raw []float64, rows, j0,
 	return bad
 }
 
-// maxAbsOf returns the largest of m and |x[k·stride]| for k < n (NaN ignored).
-func maxAbsOf(m float64, x []float64, stride, n int) float64 {
-	for k := 0; k < n; k++ {
-		if a := math.Abs(x[k*stride]); a > m {
-			m = a
-		}
-	}
-	return m
-}
 
 // close frees the chunk tensors.
 func (c *Chunker) Close() {
