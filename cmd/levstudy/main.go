@@ -3,13 +3,13 @@
 //
 // Usage:
 //
-//	levstudy run      [-preset quick|full|original|tiny] [-out out/study] [-weights DIR]
+//	levstudy run      [-preset quick|full|original|tiny] [-out out/study] [-weights DIR] [-select-on pool|train]
 //	levstudy leverage -basis raw|relu[:F=N,seed=N]|cnn:A1|torch:F.pth [-method exact|qr] [-ridge λ] -out FILE.csv|FILE.npy|- [flags]
 //	levstudy leverage -basis npy:X.npy|csv:X.csv [-method exact|qr] [-ridge λ] -out FILE.csv|FILE.npy|-
 //	levstudy figures  -basis B [-method exact|qr] [-k 300] -out DIR [flags]
 //	levstudy train-cnn -group A|B|C -seed N [-epochs 5] [-train-rows N]
 //	levstudy embed    -basis cnn:C3|torch:F.pth -out FILE.npy
-//	levstudy q1       -bases raw,relu,cnn:A1 [-classifier cnn|linear|ridge|probe] [-k 1000,…] [-steps 500] -out DIR
+//	levstudy q1       -bases raw,relu,cnn:A1 [-classifier cnn|linear|ridge|probe] [-k 1000,…] [-seeds 5] [-select-on pool|train] [-steps 500] -out DIR
 //	levstudy q2       -bases raw,relu,cnn:A1,… [-k 1000,10000] -out DIR
 //	levstudy rankcorr [-json] A.csv B.csv
 //	levstudy install-data -from DIR [-to DIR]
