@@ -12,6 +12,7 @@ import (
 	"github.com/levstudy/levstudy/levlib/internal/xslices"
 	"github.com/levstudy/levstudy/levlib/matrixio"
 	"github.com/levstudy/levstudy/levlib/mnist"
+	"github.com/levstudy/levstudy/levlib/progress"
 	"github.com/levstudy/levstudy/levlib/workspace"
 	"gonum.org/v1/gonum/mat"
 )
@@ -173,6 +174,18 @@ func (f *fitter) fit(jobs []Job, done func(i int, a Accuracy) error) error {
 	return nil
 }
 
+// batchProgress returns the progress callback of a batch's training: the steps of its graphs, under a
+// stage that says which fits they are, so that a long batch keeps the line alive.
+func (f *fitter) batchProgress(cl string, n int) func(progress.Report) {
+	if f.ws.Progress == nil {
+		return nil
+	}
+	stage := fmt.Sprintf("Q1 fits %d–%d of %d: training %d %s models together", f.done+1, f.done+n, f.todo, n, cl)
+	return func(p progress.Report) {
+		f.ws.Progress(progress.Report{Stage: stage, Done: p.Done, Total: p.Total})
+	}
+}
+
 // finish reports job i done.
 func (f *fitter) finish(i int, a Accuracy, done func(i int, a Accuracy) error) error {
 	f.done++
@@ -314,7 +327,8 @@ func (f *fitter) linearBatch(j Job, rows [][]int) (func(rows []int, models []int
 		}
 	} else {
 		var err error
-		if models, err = FitLinearGroup(f.ctx, f.ws.Backend, x, rows, ds.Labels, LinearGroupOptions{LinearOptions: opts}); err != nil {
+		if models, err = FitLinearGroup(f.ctx, f.ws.Backend, x, rows, ds.Labels, LinearGroupOptions{LinearOptions: opts,
+			Progress: f.batchProgress(string(j.Classifier), len(rows))}); err != nil {
 			return nil, err
 		}
 	}
@@ -337,7 +351,7 @@ func (f *fitter) cnnBatch(jobs []Job, batch []int) (func(rows []int, models []in
 		fits[n] = cnn.GroupFit{Seed: jobs[i].Seed, Rows: jobs[i].Rows}
 	}
 	ws, err := cnn.TrainGroup(f.ctx, f.ws.Backend, f.ws.Data, fits, cnn.GroupOptions{Group: cnn.GroupA, Steps: o.Steps, BatchSize: o.BatchSize,
-		LearningRate: o.LearningRate, DoubleSoftmax: o.DoubleSoftmax})
+		LearningRate: o.LearningRate, DoubleSoftmax: o.DoubleSoftmax, Progress: f.batchProgress("cnn", len(batch))})
 	if err != nil {
 		return nil, err
 	}
