@@ -233,8 +233,7 @@ func (c *Chunker) fill(flats [][]float64, bounds []int, raw []float64, rows, j0,
 	return bad
 }
 
-
-// close frees the chunk tensors.
+// Close frees the chunk tensors.
 func (c *Chunker) Close() {
 	for _, t := range c.ts {
 		t.FinalizeAll()
