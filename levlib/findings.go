@@ -117,12 +117,12 @@ func strategyEffectFinding(q *q1.Result, cl q1.Classifier, st q1.Strategy) (Find
 		}
 		var v string
 		switch {
+		case len(es) == 1:
+			v = verdictWord[ref.Test.Sign()]
 		case signs[-1] == len(es):
 			v = "below random at every k"
 		case signs[1] == len(es):
 			v = "above random at every k"
-		case len(es) == 1:
-			v = verdictWord[ref.Test.Sign()]
 		default:
 			var c []string
 			for _, sg := range []int{-1, 1, 0} {
@@ -138,7 +138,7 @@ func strategyEffectFinding(q *q1.Result, cl q1.Classifier, st q1.Strategy) (Find
 	}
 	what := map[q1.Strategy]string{q1.StrategyTop: "the top-k leverage rows", q1.StrategyBottom: "the bottom-k leverage rows",
 		q1.StrategySampled: "leverage-proportional samples", q1.StrategyBalanced: "the class-balanced top-k"}[st]
-	return Finding{Text: fmt.Sprintf("%s classifier trained on %s, test accuracy minus random rows' (95%% interval, %d seeds; families over their inits): %s.",
+	return Finding{Text: fmt.Sprintf("%s classifier trained on %s, test accuracy minus random rows' (95%% interval; %d seeds per cell, a deterministic fit once; families over their inits): %s.",
 		cl, what, q.Seeds, strings.Join(parts, "; ")), Numbers: nums, Link: "q1"}, true
 }
 
@@ -149,7 +149,7 @@ func closerTo1000(k, ref int) bool {
 
 // selectedRowsFinding asks whether the top-k rows are unlike the rest, for one classifier: a model
 // fits the rows it was trained on better than other rows, by more the fewer rows it saw, so the gap
-// acc_selected − acc_train of the top-k is compared with the same gap for random rows of the same k
+// acc_selected − acc_rest (the evaluation training rows it was not trained on) of the top-k is compared with the same gap for random rows of the same k
 // (Effect.Gap). It is stated when the gap difference at the k closest to 1,000 has an interval that
 // excludes 0 for some family: "harder" when the top-k's gap is smaller (the model fits them less
 // well relative to the rest than random rows), "easier" when larger; families whose interval
@@ -158,7 +158,7 @@ func selectedRowsFinding(q *q1.Result, cl q1.Classifier) (Finding, bool) {
 	ref := map[string]q1.Effect{}
 	var fams []string
 	for _, e := range q.Effects() {
-		if e.Classifier != cl || e.Strategy != q1.StrategyTop {
+		if e.Classifier != cl || e.Strategy != q1.StrategyTop || e.Gap == nil {
 			continue
 		}
 		if r, ok := ref[e.Family]; !ok || closerTo1000(e.K, r.K) {
@@ -196,7 +196,7 @@ func selectedRowsFinding(q *q1.Result, cl q1.Classifier) (Finding, bool) {
 	if len(same) > 0 {
 		parts = append(parts, "no different for "+strings.Join(same, ", "))
 	}
-	return Finding{Text: fmt.Sprintf("%s classifier: accuracy on the selected rows minus on the training rows, top-k minus the same gap for random rows (95%% interval): the top-k rows are %s.",
+	return Finding{Text: fmt.Sprintf("%s classifier: accuracy on the selected rows minus on the other training rows, top-k minus the same gap for random rows (95%% interval): the top-k rows are %s.",
 		cl, strings.Join(parts, "; ")), Numbers: nums, Link: "q1"}, true
 }
 

@@ -1,6 +1,7 @@
 package levlib
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -46,15 +47,18 @@ func q1Constructed(top [3]float64, selected float64) *q1.Result {
 	for _, k := range []int{1000, 3000} {
 		for s, acc := range []float64{0.84, 0.85, 0.86, 0.85, 0.845} {
 			r.Rows = append(r.Rows, q1.Row{Basis: q1.AnyBasis, Family: q1.AnyBasis, Strategy: q1.StrategyRandom, K: k, Seed: uint64(s + 1),
-				Classifier: q1.ClassifierLinear, AccTest: acc, AccTrain: acc + 0.01, AccSelected: 0.95})
+				Classifier: q1.ClassifierLinear, AccTest: acc, AccTrain: acc + 0.01, AccRest: ptr(acc + 0.01), AccSelected: 0.95})
 		}
 		for i, acc := range top {
 			r.Rows = append(r.Rows, q1.Row{Basis: []string{"A1", "A2", "A3"}[i], Family: "A", Strategy: q1.StrategyTop, K: k, Seed: 1,
-				Classifier: q1.ClassifierLinear, AccTest: acc, AccTrain: acc + 0.01 + 0.001*float64(i), AccSelected: selected + 0.001*float64(i)})
+				Classifier: q1.ClassifierLinear, AccTest: acc, AccTrain: acc + 0.01 + 0.001*float64(i), AccRest: ptr(acc + 0.01 + 0.001*float64(i)),
+				AccSelected: selected + 0.001*float64(i)})
 		}
 	}
 	return r
 }
+
+func ptr(v float64) *float64 { return &v }
 
 func TestStrategyEffectFinding(t *testing.T) {
 	for _, tc := range []struct {
@@ -74,10 +78,17 @@ func TestStrategyEffectFinding(t *testing.T) {
 	}
 	f, ok := strategyEffectFinding(q1Constructed([3]float64{0.7, 0.7, 0.7}, 1), q1.ClassifierLinear, q1.StrategyBottom)
 	expectFinding(t, "no bottom fits", f, ok, "")
+	one := q1Constructed([3]float64{0.70, 0.71, 0.69}, 1)
+	one.Rows = slices.DeleteFunc(one.Rows, func(r q1.Row) bool { return r.K != 1000 })
+	f, ok = strategyEffectFinding(one, q1.ClassifierLinear, q1.StrategyTop)
+	expectFinding(t, "one k", f, ok, "at k = 1000 (below random)")
+	if strings.Contains(f.Text, "every k") {
+		t.Errorf("one k: %q says every k", f.Text)
+	}
 }
 
 func TestSelectedRowsFinding(t *testing.T) {
-	// Random rows: selected 0.95 vs train ≈ 0.86, a gap of ≈ 0.09. Top rows with train ≈ 0.71:
+	// Random rows: selected 0.95 vs the rest ≈ 0.86, a gap of ≈ 0.09. Top rows with the rest ≈ 0.71:
 	for _, tc := range []struct {
 		name     string
 		selected float64

@@ -17,10 +17,11 @@ type Effect struct {
 	Strategy   Strategy   `json:"strategy"` // the strategy compared with random
 	Test       stats.Diff `json:"acc_test"`
 	Train      stats.Diff `json:"acc_train"`
-	// Gap is the strategy's gap between accuracy on its own rows and on the training rows
-	// (acc_selected − acc_train) minus random rows' gap: positive when the selected rows are easier to
-	// fit than the rest beyond what any k rows are (training on few rows fits them better than the rest).
-	Gap stats.Diff `json:"gap_selected_train"`
+	// Gap is the strategy's gap between accuracy on its own rows and on the evaluation training rows
+	// it was not trained on (acc_selected − acc_rest) minus random rows' gap: positive when the
+	// selected rows are easier to fit than the rest beyond what any k rows are (training on few rows
+	// fits them better than the rest). Nil where some fit has no rest (trained on every evaluation row).
+	Gap *stats.Diff `json:"gap_selected_rest"`
 }
 
 // Effects returns the effect of every non-random strategy against random, per family, classifier
@@ -38,11 +39,16 @@ func (r *Result) Effects() []Effect {
 		}
 		te, err1 := diff(s.test, rnd.test)
 		tr, err2 := diff(s.train, rnd.train)
-		gap, err3 := diff(sub(s.selected, s.train), sub(rnd.selected, rnd.train))
-		if err1 != nil || err2 != nil || err3 != nil {
+		if err1 != nil || err2 != nil {
 			continue
 		}
-		out = append(out, Effect{Family: s.Family, Classifier: s.Classifier, K: s.K, Strategy: s.Strategy, Test: te, Train: tr, Gap: gap})
+		e := Effect{Family: s.Family, Classifier: s.Classifier, K: s.K, Strategy: s.Strategy, Test: te, Train: tr}
+		if s.rest != nil && rnd.rest != nil {
+			if gap, err := diff(sub(s.selected, s.rest), sub(rnd.selected, rnd.rest)); err == nil {
+				e.Gap = &gap
+			}
+		}
+		out = append(out, e)
 	}
 	return out
 }

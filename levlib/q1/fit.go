@@ -32,11 +32,14 @@ type Job struct {
 
 // Accuracy is a trained model's fraction of correct predictions (argmax = label) on the rows it was
 // trained on (Selected), on the evaluation training rows (Train: all the pool's training rows, or
-// Options.TrainEvalRows of them) and on all the pool's test rows (Test).
+// Options.TrainEvalRows of them, the selected ones included at their share), on the evaluation
+// training rows it was not trained on (Rest: nil when it was trained on all of them) and on all the
+// pool's test rows (Test).
 type Accuracy struct {
-	Selected float64 `json:"acc_selected"`
-	Train    float64 `json:"acc_train"`
-	Test     float64 `json:"acc_test"`
+	Selected float64  `json:"acc_selected"`
+	Train    float64  `json:"acc_train"`
+	Rest     *float64 `json:"acc_rest"`
+	Test     float64  `json:"acc_test"`
 	// Seconds is the time the fit took, training and evaluation.
 	Seconds float64 `json:"seconds"`
 	// Cached reports that the fit came from the cache.
@@ -230,7 +233,8 @@ func (f *fitter) key(j Job) (string, error) {
 		cfg = fmt.Sprintf("steps=%d batch=%d lr=%g trainrows=%d impl=%d double-softmax=%t seed=%d", c.Steps, c.BatchSize,
 			c.LearningRate, c.TrainRows, c.Impl, c.DoubleSoftmax, j.Seed)
 	}
-	key := fmt.Sprintf("q1 v3 %s classifier=%s %s selection=%s eval=%s", mnist.DataKey(f.ws.Data), j.Classifier, cfg,
+	// v4: Accuracy.Rest.
+	key := fmt.Sprintf("q1 v4 %s classifier=%s %s selection=%s eval=%s", mnist.DataKey(f.ws.Data), j.Classifier, cfg,
 		workspace.KeyHash(fmt.Sprint(j.Rows)), workspace.KeyHash(fmt.Sprint(f.evalTrain)))
 	if j.Classifier == ClassifierProbe {
 		id, err := f.ws.BasisID(j.Basis)
@@ -283,13 +287,35 @@ func (f *fitter) train(jobs []Job, batch []int) ([]Accuracy, error) {
 			return nil, err
 		}
 		nt := len(f.evalTrain)
-		out[n] = Accuracy{Selected: accuracy(own[0], rows[n]), Train: accuracy(sharedPred[n][:nt], f.evalTrain), Test: accuracy(sharedPred[n][nt:], f.test)}
+		out[n] = Accuracy{Selected: accuracy(own[0], rows[n]), Train: accuracy(sharedPred[n][:nt], f.evalTrain),
+			Rest: restAccuracy(f.ws.Data, sharedPred[n][:nt], f.evalTrain, rows[n]), Test: accuracy(sharedPred[n][nt:], f.test)}
 	}
 	secs := time.Since(start).Seconds() / float64(len(batch))
 	for n := range out {
 		out[n].Seconds = secs
 	}
 	return out, nil
+}
+
+// restAccuracy returns the accuracy of the predictions pred of rows on those rows that are not in
+// selected, or nil when every row is.
+func restAccuracy(ds *mnist.Dataset, pred []uint8, rows, selected []int) *float64 {
+	in := make(map[int]bool, len(selected))
+	for _, r := range selected {
+		in[r] = true
+	}
+	var p []uint8
+	var rest []int
+	for i, r := range rows {
+		if !in[r] {
+			p, rest = append(p, pred[i]), append(rest, r)
+		}
+	}
+	if len(rest) == 0 {
+		return nil
+	}
+	a := mnist.Accuracy(p, labelsOf(ds, rest))
+	return &a
 }
 
 // labelsOf returns the labels of rows of ds.

@@ -53,7 +53,10 @@ const DefaultLinearGroupValues = 1 << 20
 // padding is masked out by S, so a group costs M·K; group selections of similar size. The results
 // equal FitLinear's up to float64 rounding: the matrix kernels sum in another order, and Adam carries
 // the difference along (measured at most 5e-11 of the largest weight after 300 steps; identical
-// predictions). A group larger than MaxValues allows is split into graphs of at most that many values
+// predictions). That rounding depends on which models share the graph (the columns kept and the
+// padded size are the group's), so a cached fit is that of the grouping that computed it first; its
+// accuracies could differ from another grouping's only where two logits are within ~1e-10. A group
+// larger than MaxValues allows is split into graphs of at most that many values
 // (equal-shaped graphs share one compilation).
 //
 // It returns one model per selection, in order. Errors: no selections, an empty one, a row outside x,

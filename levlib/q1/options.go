@@ -151,13 +151,13 @@ func (o Options) protocol(ds *mnist.Dataset) map[string]string {
 	p := map[string]string{
 		"pool": fmt.Sprintf("%d training and %d test rows", ds.NumTrain, ds.N()-ds.NumTrain),
 		"selection": "among the training rows only, by the leverage of all pool rows, test images included (transductive, as in the original study); " +
-			"test rows are never selected or trained on; ties by row index",
+			"test rows are never selected or trained on; scores within 1e-9 are ties, broken by row index",
 		"seeds": fmt.Sprintf("seeds 1..%d for every cell: seed s draws the random and sampled selections and initializes and shuffles the cnn classifier; "+
 			"a deterministic selection (top, bottom, balanced) with a deterministic classifier (linear, ridge, probe) is the same fit for every seed and is fitted once", o.Seeds),
 		"random":   fmt.Sprintf("k training rows uniformly at random, independent of the basis (fitted once, basis %q; per basis for the probe, whose input is the basis's features)", AnyBasis),
 		"sampled":  "leverage-proportional sampling without replacement (Efraimidis–Spirakis)",
 		"balanced": "the top k/10 of each digit",
-		"accuracy": "argmax prediction = label; acc_selected on the selected rows, acc_test on all the pool's test rows, acc_train on the pool's training rows",
+		"accuracy": "argmax prediction = label; acc_selected on the selected rows, acc_test on all the pool's test rows, acc_train on the pool's training rows (the selected ones included), acc_rest on those not selected",
 		"intervals": fmt.Sprintf("%g%% intervals: a basis's mean over seeds with Student's t; a family's mean over its inits' means with Student's t "+
 			"(over seeds when it has one init); differences from random with Welch's t (a deterministic fit against random's t interval)", 100*stats.Confidence),
 		"cnn": fmt.Sprintf("MnistConvNet from scratch on the raw images of the selected rows: cross-entropy (one softmax), Adam lr %g, batch %d, %d steps whatever k; "+
@@ -167,14 +167,14 @@ func (o Options) protocol(ds *mnist.Dataset) map[string]string {
 		"probe":  "softmax regression on the basis's own features, standardized (deviation floored at a tenth of the mean); measures the features, not only the selection",
 	}
 	if o.SelectOn == SelectOnTrain {
-		p["selection"] = "among the training rows only, by the leverage of the training rows alone (the test images play no part); test rows are never selected or trained on; ties by row index"
+		p["selection"] = "among the training rows only, by the leverage of the training rows alone (the test images play no part); test rows are never selected or trained on; scores within 1e-9 are ties, broken by row index"
 	}
 	if o.CNN.DoubleSoftmax {
 		p["cnn"] = strings.Replace(p["cnn"], "cross-entropy (one softmax)", "the original study's loss (cross-entropy on the softmax of the logits: a softmax twice)", 1)
 	}
 	if o.TrainEvalRows > 0 && o.TrainEvalRows < ds.NumTrain {
 		p["accuracy"] = fmt.Sprintf("argmax prediction = label; acc_selected on the selected rows, acc_test on all %d test rows of the pool, "+
-			"acc_train on a subsample of %d of the pool's %d training rows (drawn once with seed 1, the same for every fit)", ds.N()-ds.NumTrain, o.TrainEvalRows, ds.NumTrain)
+			"acc_train on a subsample of %d of the pool's %d training rows (drawn once with seed 1, the same for every fit; the selected ones included), acc_rest on those of them not selected", ds.N()-ds.NumTrain, o.TrainEvalRows, ds.NumTrain)
 	}
 	var grids []string
 	for _, g := range o.Grids {

@@ -23,6 +23,22 @@ import (
 	"gonum.org/v1/gonum/mat"
 )
 
+// Top, bottom and balanced treat scores within rankstat.DefaultTieTolerance as ties (the smaller
+// index first), as Run's selections and every ranking statistic do; sampled weighs the scores as given.
+func TestSelectTies(t *testing.T) {
+	eps := rankstat.DefaultTieTolerance / 10
+	scores := []float64{0.5, 0.5 + eps, 0.2, 0.2 - eps, 0.4}
+	labels := []uint8{0, 0, 0, 0, 0}
+	for _, tc := range []struct {
+		st   q1.Strategy
+		want []int
+	}{{q1.StrategyTop, []int{0}}, {q1.StrategyBottom, []int{2}}, {q1.StrategyBalanced, []int{0}}} {
+		if got, err := q1.Select(scores, labels, tc.st, 1, 1); err != nil || !slices.Equal(got, tc.want) {
+			t.Errorf("%s-1: %v, %v; want %v", tc.st, got, err, tc.want)
+		}
+	}
+}
+
 func TestSelect(t *testing.T) {
 	rng := rand.New(rand.NewPCG(4, 4))
 	n := 1000
@@ -255,6 +271,10 @@ func TestQ1(t *testing.T) {
 		if (r.Strategy == q1.StrategyRandom) != (r.Basis == q1.AnyBasis) {
 			t.Errorf("random rows belong to basis %q, others to a basis: %+v", q1.AnyBasis, r)
 		}
+		// acc_train is on all 1500 training rows here: k selected ones and the 1500 − k others.
+		if n := float64(ds.NumTrain); r.AccRest == nil || math.Abs(r.AccTrain*n-(r.AccSelected*float64(r.K)+*r.AccRest*(n-float64(r.K)))) > 1e-9 {
+			t.Errorf("acc_rest of %+v is not the accuracy on the training rows not selected", r)
+		}
 	}
 	if count[q1.AnyBasis] != 12 || count["raw"] != 17 || count["relu200-1"] != 17 {
 		t.Fatalf("rows per basis %v", count)
@@ -322,7 +342,7 @@ func TestQ1(t *testing.T) {
 	}
 	back, err := q1.ReadCSV(filepath.Join(dir, "results.csv"))
 	if err != nil || len(back) != len(res.Rows) || back[3].AccTest != res.Rows[3].AccTest || back[3].Strategy != res.Rows[3].Strategy ||
-		back[20].Family != res.Rows[20].Family {
+		back[20].Family != res.Rows[20].Family || back[3].AccRest == nil || *back[3].AccRest != *res.Rows[3].AccRest {
 		t.Fatalf("round trip: %v", err)
 	}
 	head, _ := os.ReadFile(filepath.Join(dir, "results.csv"))
@@ -534,5 +554,37 @@ func TestGridBases(t *testing.T) {
 	opts.Grids[0].Bases = []string{"A"}
 	if _, err := q1.Run(context.Background(), ws, bases, opts); err == nil || !strings.Contains(err.Error(), `names basis "A"`) {
 		t.Errorf("unknown basis in a grid: %v", err)
+	}
+}
+
+// TestFitNoRest checks that a model trained on every evaluation training row has no acc_rest (null in
+// JSON, not a number), and that the effect of such cells has no gap.
+func TestFitNoRest(t *testing.T) {
+	full, err := mnist.Load(testutil.MNISTDir(t), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds := full.Sample(300, 100)
+	ws := &workspace.Workspace{Backend: testutil.Backend(t).Backend, Data: ds}
+	all := make([]int, ds.NumTrain)
+	for i := range all {
+		all[i] = i
+	}
+	acc, err := q1.Fit(context.Background(), ws, q1.Options{Linear: q1.LinearOptions{Steps: 5}},
+		[]q1.Job{{Classifier: q1.ClassifierLinear, Rows: all}, {Classifier: q1.ClassifierLinear, Rows: all[:200]}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if acc[0].Rest != nil || acc[1].Rest == nil {
+		t.Fatalf("acc_rest: %v (trained on every row) and %v (on 200 of 300), want nil and a value", acc[0].Rest, acc[1].Rest)
+	}
+	r := &q1.Result{Seeds: 2}
+	for s, a := range []float64{0.8, 0.82} {
+		r.Rows = append(r.Rows, q1.Row{Basis: q1.AnyBasis, Family: q1.AnyBasis, Strategy: q1.StrategyRandom, K: 300, Seed: uint64(s + 1),
+			Classifier: q1.ClassifierLinear, AccTest: a, AccTrain: a})
+	}
+	r.Rows = append(r.Rows, q1.Row{Basis: "raw", Family: "raw", Strategy: q1.StrategyTop, K: 300, Seed: 1, Classifier: q1.ClassifierLinear, AccTest: 0.7, AccTrain: 0.7})
+	if e := r.Effects(); len(e) != 1 || e[0].Gap != nil {
+		t.Errorf("effects without acc_rest: %+v, want one effect without a gap", e)
 	}
 }

@@ -22,6 +22,7 @@ type Row struct {
 	Classifier  Classifier `json:"classifier"`
 	AccSelected float64    `json:"acc_selected"` // on the selected rows
 	AccTrain    float64    `json:"acc_train"`    // on the pool's training rows (or TrainEvalRows of them)
+	AccRest     *float64   `json:"acc_rest"`     // on those of them not selected; null when none is left
 	AccTest     float64    `json:"acc_test"`     // on the pool's test rows
 	Seconds     float64    `json:"seconds"`
 	// ClassCounts is the class histogram of the selected rows.
@@ -157,7 +158,7 @@ func Run(ctx context.Context, ws *workspace.Workspace, bases []basis.Spec, opts 
 	}
 	err = f.fit(jobs, func(i int, a Accuracy) error {
 		row := &rows[i]
-		row.AccSelected, row.AccTrain, row.AccTest, row.Seconds, row.Cached = a.Selected, a.Train, a.Test, a.Seconds, a.Cached
+		row.AccSelected, row.AccTrain, row.AccRest, row.AccTest, row.Seconds, row.Cached = a.Selected, a.Train, a.Rest, a.Test, a.Seconds, a.Cached
 		if opts.OnRow != nil {
 			opts.OnRow(*row)
 		}

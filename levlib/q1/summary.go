@@ -32,8 +32,9 @@ type Summary struct {
 	Test     stats.Summary `json:"acc_test"`
 	Train    stats.Summary `json:"acc_train"`
 	Selected stats.Summary `json:"acc_selected"`
-	// test, train, selected are the values summarized, for the effect sizes.
-	test, train, selected []float64
+	// test, train, selected and rest (acc_rest; nil when a fit has none) are the values summarized, for
+	// the effect sizes.
+	test, train, selected, rest []float64
 }
 
 type cellKey struct {
@@ -63,12 +64,20 @@ func (r *Result) Summarize() []Summary {
 	}
 	out := make([]Summary, 0, len(order))
 	for _, c := range order {
-		var te, tr, se []float64
+		var te, tr, se, re []float64
+		restAll := true
 		for _, row := range rows[c] {
 			te, tr, se = append(te, row.AccTest), append(tr, row.AccTrain), append(se, row.AccSelected)
+			if row.AccRest != nil {
+				re = append(re, *row.AccRest)
+			}
+			restAll = restAll && row.AccRest != nil
+		}
+		if !restAll {
+			re = nil
 		}
 		out = append(out, Summary{Basis: c.basis, Family: c.family, Strategy: c.st, K: c.k, Classifier: c.cl, Seeds: len(te), Over: OverSeeds,
-			Test: describe(te), Train: describe(tr), Selected: describe(se), test: te, train: tr, selected: se})
+			Test: describe(te), Train: describe(tr), Selected: describe(se), test: te, train: tr, selected: se, rest: re})
 	}
 	return out
 }
@@ -103,14 +112,21 @@ func (r *Result) ByFamily() []Summary {
 			out = append(out, s)
 			continue
 		}
-		var te, tr, se []float64
-		seeds := 0
+		var te, tr, se, re []float64
+		seeds, restAll := 0, true
 		for _, s := range ss {
 			te, tr, se = append(te, s.Test.Mean), append(tr, s.Train.Mean), append(se, s.Selected.Mean)
+			if s.rest != nil {
+				re = append(re, describe(s.rest).Mean)
+			}
+			restAll = restAll && s.rest != nil
 			seeds = max(seeds, s.Seeds)
 		}
+		if !restAll {
+			re = nil
+		}
 		out = append(out, Summary{Family: c.family, Strategy: c.st, K: c.k, Classifier: c.cl, Seeds: seeds, Inits: len(ss), Over: OverInits,
-			Test: describe(te), Train: describe(tr), Selected: describe(se), test: te, train: tr, selected: se})
+			Test: describe(te), Train: describe(tr), Selected: describe(se), test: te, train: tr, selected: se, rest: re})
 	}
 	return out
 }

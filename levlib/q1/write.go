@@ -17,7 +17,8 @@ import (
 )
 
 // csvHeader is the header of results.csv.
-var csvHeader = []string{"basis", "strategy", "k", "seed", "classifier", "acc_selected", "acc_train", "acc_test", "seconds", "family"}
+// acc_rest is empty where a fit has none (it was trained on every evaluation row).
+var csvHeader = []string{"basis", "strategy", "k", "seed", "classifier", "acc_selected", "acc_train", "acc_test", "seconds", "family", "acc_rest"}
 
 // Write writes dir/results.csv (csvHeader, one row per fit) and dir/results.json (rows with class
 // histograms, the summaries per basis and per family with their intervals, the effect sizes against
@@ -37,8 +38,12 @@ func Write(dir string, r *Result) error {
 		cw.Write(csvHeader)
 		f := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
 		for _, row := range r.Rows {
+			rest := ""
+			if row.AccRest != nil {
+				rest = f(*row.AccRest)
+			}
 			cw.Write([]string{row.Basis, string(row.Strategy), strconv.Itoa(row.K), strconv.FormatUint(row.Seed, 10), string(row.Classifier),
-				f(row.AccSelected), f(row.AccTrain), f(row.AccTest), strconv.FormatFloat(row.Seconds, 'f', 3, 64), row.Family})
+				f(row.AccSelected), f(row.AccTrain), f(row.AccTest), strconv.FormatFloat(row.Seconds, 'f', 3, 64), row.Family, rest})
 		}
 		cw.Flush()
 		return cw.Error()
@@ -88,6 +93,10 @@ func ReadCSV(path string) ([]Row, error) {
 		row.Classifier = cl
 		row.AccSelected, row.AccTrain, row.AccTest, row.Seconds = num(rec[5]), num(rec[6]), num(rec[7]), num(rec[8])
 		row.Family = rec[9]
+		if rec[10] != "" {
+			rest := num(rec[10])
+			row.AccRest = &rest
+		}
 		if err := errors.Join(errs...); err != nil {
 			return nil, &matrixio.ParseError{Path: path, Line: line, Err: err}
 		}
