@@ -1,6 +1,7 @@
 package levlib
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -18,16 +19,25 @@ import (
 // WriteReport writes dir/report.html — one self-contained page: every figure is embedded as a
 // data URI, no network is needed to view it — and dir/results.json. The page opens with the findings,
 // then what was run, the bases, Question 1 (pivoted tables and figures), Question 2 (group table, tau-b
-// matrix, controls, figures) and the warnings.
+// matrix, controls, figures) and the warnings. The two files are replaced together or not at all
+// (fileio.WriteAtomicGroup): a figure that cannot be read leaves the previous page and results.
 func WriteReport(dir string, r *StudyResult) error {
 	r.ReportPath = filepath.Join(dir, "report.html")
 	b, err := json.MarshalIndent(r, "", "  ")
 	if err != nil {
 		return err
 	}
-	if err := fileio.WriteFileAtomic(filepath.Join(dir, "results.json"), b); err != nil {
-		return err
+	var page bytes.Buffer
+	if err := renderReport(&page, r); err != nil {
+		return fmt.Errorf("writing %s: %w", r.ReportPath, err)
 	}
+	return fileio.WriteAtomicGroup(
+		fileio.AtomicFile{Path: r.ReportPath, Write: func(w io.Writer) error { _, err := w.Write(page.Bytes()); return err }},
+		fileio.AtomicFile{Path: filepath.Join(dir, "results.json"), Write: func(w io.Writer) error { _, err := w.Write(b); return err }})
+}
+
+// renderReport executes the report template into w; a figure that cannot be read is an error.
+func renderReport(w io.Writer, r *StudyResult) error {
 	var imgErr error
 	funcs := template.FuncMap{
 		"img": func(path string) template.URL {
@@ -64,12 +74,10 @@ func WriteReport(dir string, r *StudyResult) error {
 	if err != nil {
 		return err
 	}
-	return fileio.WriteAtomic(r.ReportPath, func(w io.Writer) error {
-		if err := t.Execute(w, r); err != nil {
-			return err
-		}
-		return imgErr
-	})
+	if err := t.Execute(w, r); err != nil {
+		return err
+	}
+	return imgErr
 }
 
 const reportTemplate = `<!DOCTYPE html>

@@ -17,7 +17,6 @@ import (
 
 	"github.com/levstudy/levstudy/levlib/backend"
 	"github.com/levstudy/levstudy/levlib/basis"
-	"github.com/levstudy/levstudy/levlib/cnn"
 	"github.com/levstudy/levstudy/levlib/leverage"
 	"github.com/levstudy/levstudy/levlib/matrixio"
 	"github.com/levstudy/levstudy/levlib/mnist"
@@ -204,9 +203,6 @@ func (c *common) leverage(ctx context.Context, stderr io.Writer) (*workspace.Wor
 	if err != nil {
 		return nil, spec, nil, err
 	}
-	if res.Rows == 0 { // a cache entry written before rows and columns were stored
-		res.Rows, res.Cols = ws.Data.N(), basisCols(spec)
-	}
 	printLeverage(stderr, spec, res, time.Since(start))
 	return ws, spec, res, nil
 }
@@ -240,16 +236,6 @@ func printLeverage(w io.Writer, spec basis.Spec, res *leverage.Result, elapsed t
 	for _, wr := range res.Warnings {
 		fmt.Fprintf(w, "levstudy: warning: basis %s: %v\n", spec, wr)
 	}
-}
-
-func basisCols(spec basis.Spec) int {
-	switch spec.Kind {
-	case basis.KindReLU:
-		return spec.Features
-	case basis.KindCNN, basis.KindTorch:
-		return cnn.EmbeddingDim
-	}
-	return mnist.ImagePixels
 }
 
 func sum(a []float64) float64 {

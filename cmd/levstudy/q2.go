@@ -186,8 +186,8 @@ func cmdQ2(ctx context.Context, stdout, stderr io.Writer, args []string) error {
 	if err := parse(fs, args); err != nil || helped(args) {
 		return err
 	}
-	if shuffles < 2 {
-		return fmt.Errorf("flag -shuffles: %d, want ≥ 2", shuffles)
+	if shuffles < 2 || shuffles > rankstat.MaxShuffles {
+		return fmt.Errorf("flag -shuffles: %d, want 2 to %d", shuffles, rankstat.MaxShuffles)
 	}
 	specs, ks, ws, err := f.setup(fs, stderr, "pairs.csv, summary.json and figures")
 	if err != nil {

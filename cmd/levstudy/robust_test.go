@@ -178,7 +178,8 @@ func TestFlagValuesNotChanged(t *testing.T) {
 		{[]string{"leverage", "-basis", "relu", "-relu-features", "0", "-out", "-"}, "flag -relu-features: 0, want 1..16384"},
 		{[]string{"leverage", "-basis", "relu", "-relu-features", "20000", "-out", "-"}, "flag -relu-features: 20000, want 1..16384"},
 		{[]string{"leverage", "-basis", "relu:F=20000", "-out", "-"}, `basis "relu:F=20000": F must be in 1..16384`},
-		{[]string{"q2", "-shuffles", "-1", "-out", t.TempDir()}, "flag -shuffles: -1, want ≥ 2"},
+		{[]string{"q2", "-shuffles", "-1", "-out", t.TempDir()}, "flag -shuffles: -1, want 2 to 100000"},
+		{[]string{"q2", "-shuffles", "100001", "-out", t.TempDir()}, "flag -shuffles: 100001, want 2 to 100000"},
 	} {
 		_, _, err := runCLI(t, tc.args...)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

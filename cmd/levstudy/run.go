@@ -120,7 +120,7 @@ func (c *common) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.data, "data", mnist.DefaultDataDir(), "folder with the four MNIST .gz files")
 	fs.IntVar(&c.rows, "rows", 0, "use only the first N rows of the combined set (0: all 70000)")
 	fs.StringVar(&c.backend, "backend", "", "GoMLX backend: go, go:ops_sequential, xla:cpu, xla:cuda (default: $GOMLX_BACKEND, else XLA if installed, else go)")
-	fs.StringVar(&c.cache, "cache", workspace.DefaultCacheDir(), `cache folder for computed leverage ("" disables)`)
+	fs.StringVar(&c.cache, "cache", workspace.DefaultCacheDir(), `cache folder for networks, embeddings, leverage scores and Question 1/2 results ("" disables)`)
 	fs.StringVar(&c.basis, "basis", "raw", "basis: raw, relu[:F=N,seed=N], cnn:A1…C5 (A: classification, B: regression, C: untrained), torch:FILE.pth; for leverage also npy:FILE.npy or csv:FILE.csv (any N×D matrix)")
 	fs.StringVar(&c.method, "method", "exact", "leverage method: exact (rank-aware) or qr (the seed's thin QR)")
 	fs.IntVar(&c.reluF, "relu-features", 0, "number of random ReLU features F, 1..16384 (default 784, or the F of -basis relu:F=N)")
@@ -262,10 +262,14 @@ func cmdFigures(ctx context.Context, stdout, stderr io.Writer, args []string) er
 		written = append(written, paths...)
 		return err
 	}
+	tied, _, err := rankstat.TieWithin(res.Scores, rankstat.DefaultTieTolerance) // as every ranking
+	if err != nil {
+		return fmt.Errorf("basis %s: %w", spec, err)
+	}
 	for _, g := range []struct {
 		what, words string
 		idx         []int
-	}{{"top", "highest", rankstat.TopK(res.Scores, k)}, {"bottom", "lowest", rankstat.BottomK(res.Scores, k)}} {
+	}{{"top", "highest", rankstat.TopK(tied, k)}, {"bottom", "lowest", rankstat.BottomK(tied, k)}} {
 		title := fmt.Sprintf("%s: the %d %s-leverage digits (%s), sorted by label", spec, k, g.words, res.Method)
 		fig, err := plot.DigitGrid(ws.Data, res.Scores, g.idx, plot.GridOptions{Cols: k / 10, Title: title})
 		if err := save(fmt.Sprintf("%s_%s%d", name, g.what, k), fig, err); err != nil {

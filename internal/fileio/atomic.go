@@ -304,7 +304,7 @@ func restore(targets, backups []string, done int) {
 	}
 }
 
-// removeIfExists removes path, ignoring a missing file.
+// RemoveIfExists removes path, ignoring a missing file.
 func RemoveIfExists(path string) error {
 	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err

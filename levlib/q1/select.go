@@ -45,8 +45,9 @@ func ParseStrategy(s string) (Strategy, error) {
 func (s Strategy) Seeded() bool { return s == StrategyRandom || s == StrategySampled }
 
 // Select returns k distinct indices into scores (the candidate rows, e.g. the training rows), chosen
-// by strategy; labels are the candidates' digits (for StrategyBalanced). Ties in score go to the
-// smaller index. Seeded strategies draw from rand.New(rand.NewPCG(seed, seed)). It is an error if k is
+// by strategy; labels are the candidates' digits (for StrategyBalanced). Top, bottom and balanced
+// rank the scores as every statistic of the study does: scores within rankstat.DefaultTieTolerance
+// are ties (rankstat.TieWithin), and ties go to the smaller index. Seeded strategies draw from rand.New(rand.NewPCG(seed, seed)). It is an error if k is
 // outside 1..len(scores), a score is NaN or negative, or a class has too few rows for balanced.
 func Select(scores []float64, labels []uint8, strategy Strategy, k int, seed uint64) ([]int, error) {
 	n := len(scores)
@@ -57,6 +58,13 @@ func Select(scores []float64, labels []uint8, strategy Strategy, k int, seed uin
 		if !(s >= 0) {
 			return nil, fmt.Errorf("select %s: score of row %d is %v", strategy, i, s)
 		}
+	}
+	if !strategy.Seeded() {
+		tied, _, err := rankstat.TieWithin(scores, rankstat.DefaultTieTolerance)
+		if err != nil {
+			return nil, fmt.Errorf("select %s: %w", strategy, err)
+		}
+		scores = tied
 	}
 	switch strategy {
 	case StrategyTop:

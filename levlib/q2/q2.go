@@ -184,7 +184,9 @@ func Run(ctx context.Context, ws *workspace.Workspace, bases []basis.Spec, opts 
 		return nil, fmt.Errorf("q2 needs at least 2 bases, got %d", len(bases))
 	}
 	opts = opts.withDefaults(ws.Data.N())
-	key := fmt.Sprintf("q2 v2 (%s) %s options=%+v", workspace.LeverageCacheVersion, mnist.DataKey(ws.Data), opts)
+	// v3: the ridge control ranks tied scores; the tie tolerance is part of every statistic.
+	key := fmt.Sprintf("q2 v3 (%s) %s ties=%g options=%+v", workspace.LeverageCacheVersion, mnist.DataKey(ws.Data),
+		rankstat.DefaultTieTolerance, opts)
 	for _, spec := range bases {
 		id, err := ws.BasisID(spec)
 		if err != nil {
@@ -290,7 +292,7 @@ func run(ctx context.Context, ws *workspace.Workspace, bases []basis.Spec, opts 
 	}
 	res.NullSD = rankstat.KendallNullSD(n)
 	first := res.scores[res.Bases[0]]
-	band, err := rankstat.ShuffleNull(first, first, opts.Shuffles, opts.ShuffleSeed)
+	band, err := rankstat.ShuffleNull(ctx, first, first, opts.Shuffles, opts.ShuffleSeed)
 	if err != nil {
 		return nil, err
 	}

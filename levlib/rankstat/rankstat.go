@@ -14,6 +14,7 @@
 package rankstat
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -171,16 +172,6 @@ func mergeInversions(items []wy) float64 {
 		}
 	}
 	return inv
-}
-
-func cmpF(a, b float64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // Ranks returns the ranks of x, 1-based, averaged over ties (scipy.stats.rankdata's "average").
@@ -368,19 +359,26 @@ func (b NullBand) Describe() string {
 	return fmt.Sprintf("2.5–97.5%% quantiles of %d shuffles [%.4f, %.4f]", b.N, b.Lo, b.Hi)
 }
 
-// ShuffleNull computes tau-b(x, shuffle(y)) for n shuffles drawn from rand.NewPCG(seed, seed).
-func ShuffleNull(x, y []float64, n int, seed uint64) (NullBand, error) {
+// MaxShuffles bounds ShuffleNull's n: each shuffle costs a tau-b, O(N log N), and one float64.
+const MaxShuffles = 100_000
+
+// ShuffleNull computes tau-b(x, shuffle(y)) for n shuffles drawn from rand.NewPCG(seed, seed). It
+// checks ctx between shuffles and returns ctx's error when cancelled.
+func ShuffleNull(ctx context.Context, x, y []float64, n int, seed uint64) (NullBand, error) {
 	if err := check(x, y); err != nil {
 		return NullBand{}, err
 	}
-	if n < 2 {
-		return NullBand{}, fmt.Errorf("%d shuffles, want ≥ 2", n)
+	if n < 2 || n > MaxShuffles {
+		return NullBand{}, fmt.Errorf("%d shuffles, want 2 to %d", n, MaxShuffles)
 	}
 	rng := rand.New(rand.NewPCG(seed, seed))
 	taus := make([]float64, n)
 	ys := append([]float64(nil), y...)
 	var s, s2 float64
 	for i := range taus {
+		if err := ctx.Err(); err != nil {
+			return NullBand{}, err
+		}
 		rng.Shuffle(len(ys), func(a, b int) { ys[a], ys[b] = ys[b], ys[a] })
 		k, _ := KendallTauB(x, ys)
 		taus[i] = k.TauB

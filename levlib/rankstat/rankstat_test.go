@@ -1,11 +1,13 @@
 package rankstat
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"math"
 	"math/rand/v2"
 	"os"
+	"strings"
 	"testing"
 )
 
@@ -221,9 +223,19 @@ func TestNull(t *testing.T) {
 	if math.Abs(mean) > 4*want/math.Sqrt(trials) || math.Abs(sd-want)/want > 0.15 {
 		t.Errorf("shuffles: mean %.4f, sd %.4f; closed form sd %.4f", mean, sd, want)
 	}
-	band, err := ShuffleNull(x, x, 50, 7)
+	band, err := ShuffleNull(context.Background(), x, x, 50, 7)
 	if err != nil || band.N != 50 || math.Abs(band.SD-want)/want > 0.4 || band.Lo > 0 || band.Hi < 0 {
 		t.Errorf("ShuffleNull: %+v %v", band, err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := ShuffleNull(ctx, x, x, 50, 7); !errors.Is(err, context.Canceled) {
+		t.Errorf("ShuffleNull with a cancelled context: %v, want context.Canceled", err)
+	}
+	for _, n := range []int{1, MaxShuffles + 1} {
+		if _, err := ShuffleNull(context.Background(), x, x, n, 7); err == nil || !strings.Contains(err.Error(), "shuffles") {
+			t.Errorf("ShuffleNull(n=%d): %v, want an error naming the shuffles", n, err)
+		}
 	}
 }
 

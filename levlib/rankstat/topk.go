@@ -12,3 +12,23 @@ func TopK(scores []float64, k int) []int {
 func BottomK(scores []float64, k int) []int {
 	return argsort(scores, false)[:max(0, min(k, len(scores)))]
 }
+
+// TopKTied returns the k largest scores' indices after TieWithin(scores, DefaultTieTolerance): the
+// top-k as every ranking of the study takes it, scores within the tolerance being ties that go to the
+// smaller index. A NaN score is an error.
+func TopKTied(scores []float64, k int) ([]int, error) {
+	tied, _, err := TieWithin(scores, DefaultTieTolerance)
+	if err != nil {
+		return nil, err
+	}
+	return TopK(tied, k), nil
+}
+
+// BottomKTied is BottomK after TieWithin(scores, DefaultTieTolerance), as TopKTied.
+func BottomKTied(scores []float64, k int) ([]int, error) {
+	tied, _, err := TieWithin(scores, DefaultTieTolerance)
+	if err != nil {
+		return nil, err
+	}
+	return BottomK(tied, k), nil
+}
