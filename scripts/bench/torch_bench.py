@@ -25,30 +25,13 @@ to torch.set_num_threads and, through OPENBLAS_NUM_THREADS (set before torch is 
 set), to OpenBLAS, which runs Debian's torch.linalg.qr when libopenblas0 is installed.
 """
 import argparse
-import gzip
 import json
 import os
 import statistics
 import sys
 import time
 
-
-def default_data_dir():
-    # Same rule as levlib.DefaultDataDir.
-    if os.environ.get("LEVSTUDY_DATA"):
-        return os.environ["LEVSTUDY_DATA"]
-    if os.environ.get("XDG_DATA_HOME"):
-        return os.path.join(os.environ["XDG_DATA_HOME"], "levstudy", "mnist")
-    return os.path.join(os.path.expanduser("~"), ".local", "share", "levstudy", "mnist")
-
-
-def default_threads():
-    if os.environ.get("BENCH_THREADS"):
-        return int(os.environ["BENCH_THREADS"])
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:
-        return os.cpu_count() or 1
+from torchmnist import default_data_dir, default_threads, load_mnist, mnist_convnet, to_input
 
 
 def parse_args():
@@ -80,58 +63,6 @@ from torch import nn  # noqa: E402
 
 def log(*a):
     print("torch_bench:", *a, file=sys.stderr, flush=True)
-
-
-MNIST_FILES = {
-    "train_images": "train-images-idx3-ubyte.gz",
-    "train_labels": "train-labels-idx1-ubyte.gz",
-    "test_images": "t10k-images-idx3-ubyte.gz",
-    "test_labels": "t10k-labels-idx1-ubyte.gz",
-}
-
-
-def read_idx(path):
-    with gzip.open(path, "rb") as f:
-        data = f.read()
-    magic = int.from_bytes(data[0:4], "big")
-    if magic >> 8 != 0x08:  # unsigned byte data
-        raise ValueError(f"{path}: not an IDX ubyte file (magic {magic:#x})")
-    ndim = magic & 0xFF
-    dims = [int.from_bytes(data[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim)]
-    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
-
-
-def load_mnist(data_dir):
-    """Returns images uint8 [70000, 28, 28] (train then test) and labels int64 [70000]."""
-    paths = {k: os.path.join(data_dir, v) for k, v in MNIST_FILES.items()}
-    missing = [p for p in paths.values() if not os.path.isfile(p)]
-    if missing:
-        sys.exit("torch_bench: MNIST files missing: " + ", ".join(missing)
-                 + " (run `make data`, or set LEVSTUDY_DATA / --data to the folder that holds them)")
-    images = np.concatenate([read_idx(paths["train_images"]), read_idx(paths["test_images"])])
-    labels = np.concatenate([read_idx(paths["train_labels"]), read_idx(paths["test_labels"])]).astype(np.int64)
-    return images, labels
-
-
-class Normalize(nn.Module):
-    def __init__(self, mean, std):
-        super().__init__()
-        self.mean, self.std = mean, std
-
-    def forward(self, x):
-        return (x - self.mean) / self.std
-
-
-def mnist_convnet():
-    """The original study's MnistConvNet; model[:-1] is the 200-d embedding (after the ReLU)."""
-    return nn.Sequential(
-        Normalize(mean=0.1307, std=0.3081),
-        nn.Conv2d(1, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Flatten(),
-        nn.Linear(3136, 200), nn.ReLU(),
-        nn.Linear(200, 10),
-    )
 
 
 def blas_library():
@@ -212,10 +143,6 @@ def bench_leverage(images, dtype, name):
     secs = timed(run, ARGS.repeat)
     emit(name, secs, None, f"{n}x784 {str(dtype).removeprefix('torch.')}, torch.linalg.qr reduced + row norms",
          sum_leverage=round(float(lev.double().sum()), 3))
-
-
-def to_input(images_u8):
-    return torch.from_numpy(images_u8.astype(np.float32) / np.float32(255)).unsqueeze(1)  # [N,1,28,28]
 
 
 def bench_train(images, labels):
@@ -312,7 +239,7 @@ def main():
         sys.exit(f"torch_bench: unknown --only {sorted(only - known)}; known: {sorted(known)}")
     want = lambda k: not only or k in only  # noqa: E731
     t0 = time.perf_counter()
-    images, labels = load_mnist(ARGS.data)
+    images, labels = load_mnist(ARGS.data, "torch_bench")
     log(f"MNIST from {ARGS.data}: {images.shape[0]} images ({time.perf_counter() - t0:.1f} s)")
     if want("leverage_qr_f32"):
         bench_leverage(images, torch.float32, "leverage_qr_f32")

@@ -24,20 +24,12 @@ split it. Threads: --threads, else $BENCH_THREADS, else the CPUs this process ma
 OpenBLAS alike, as torch_bench.py).
 """
 import argparse
-import gzip
 import json
 import os
 import sys
 import time
 
-
-def default_threads():
-    if os.environ.get("BENCH_THREADS"):
-        return int(os.environ["BENCH_THREADS"])
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:
-        return os.cpu_count() or 1
+from torchmnist import default_data_dir, default_threads, load_mnist, mnist_convnet, to_input
 
 
 def parse_args():
@@ -65,62 +57,6 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", str(ARGS.threads))
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from torch import nn  # noqa: E402
-
-
-# The data and the network as torch_bench.py has them (not imported: it parses its own arguments).
-def default_data_dir():
-    if os.environ.get("LEVSTUDY_DATA"):
-        return os.environ["LEVSTUDY_DATA"]
-    if os.environ.get("XDG_DATA_HOME"):
-        return os.path.join(os.environ["XDG_DATA_HOME"], "levstudy", "mnist")
-    return os.path.join(os.path.expanduser("~"), ".local", "share", "levstudy", "mnist")
-
-
-def read_idx(path):
-    with gzip.open(path, "rb") as f:
-        data = f.read()
-    magic = int.from_bytes(data[0:4], "big")
-    if magic >> 8 != 0x08:
-        raise ValueError(f"{path}: not an IDX ubyte file (magic {magic:#x})")
-    ndim = magic & 0xFF
-    dims = [int.from_bytes(data[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim)]
-    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
-
-
-def load_mnist(data_dir):
-    """Images uint8 [70000, 28, 28] (train then test) and labels int64 [70000]."""
-    names = ["train-images-idx3-ubyte.gz", "t10k-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-labels-idx1-ubyte.gz"]
-    paths = [os.path.join(data_dir, n) for n in names]
-    missing = [p for p in paths if not os.path.isfile(p)]
-    if missing:
-        sys.exit("torch_q1: MNIST files missing: " + ", ".join(missing) + " (run `make data`, or set LEVSTUDY_DATA / --data)")
-    images = np.concatenate([read_idx(paths[0]), read_idx(paths[1])])
-    labels = np.concatenate([read_idx(paths[2]), read_idx(paths[3])]).astype(np.int64)
-    return images, labels
-
-
-class Normalize(nn.Module):
-    def __init__(self, mean, std):
-        super().__init__()
-        self.mean, self.std = mean, std
-
-    def forward(self, x):
-        return (x - self.mean) / self.std
-
-
-def mnist_convnet():
-    return nn.Sequential(
-        Normalize(mean=0.1307, std=0.3081),
-        nn.Conv2d(1, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Flatten(),
-        nn.Linear(3136, 200), nn.ReLU(),
-        nn.Linear(200, 10),
-    )
-
-
-def to_input(images_u8):
-    return torch.from_numpy(images_u8.astype(np.float32) / np.float32(255)).unsqueeze(1)  # [N,1,28,28]
 
 
 def log(*a):
@@ -191,7 +127,7 @@ def train_any(x, y, seed):
 
 def main():
     torch.set_num_threads(ARGS.threads)
-    images, labels = load_mnist(ARGS.data or default_data_dir())
+    images, labels = load_mnist(ARGS.data or default_data_dir(), "torch_q1")
     x_all, y_all = to_input(images), torch.from_numpy(labels)
     rng = np.random.default_rng(1)
     train_rows = torch.from_numpy(rng.permutation(60000)[:ARGS.eval_train])
