@@ -46,39 +46,6 @@ var (
 	addToKernel        = addToScalar
 )
 
-// col2im2Fast is col2im2 (the adjoint of im2col2 without the ones row: dp1 [32, 14, 14, B] = Σ_q
-// scatter(dP_q), dP_q [288, 49·B]) with the additions of each run of B values vectorized; the sums are
-// made in col2im2's order, so the result is bitwise col2im2's.
-func col2im2Fast(dp1 []float32, dp [4][]float32, b int) {
-	const m = 7 * 7
-	gomlxutil.ParallelFor(32, func(lo, hi int) { // by channel: each goroutine owns its channels of dp1
-		for c := lo; c < hi; c++ {
-			out := dp1[c*196*b : (c+1)*196*b]
-			clear(out)
-			for q := 0; q < 4; q++ {
-				dh, dw := window(q)
-				for k := 0; k < 9; k++ {
-					kh, kw := k/3, k%3
-					src := dp[q][(k*32+c)*m*b : (k*32+c+1)*m*b]
-					for y2 := 0; y2 < 7; y2++ {
-						y := 2*y2 + dh + kh - 1
-						if y < 0 || y >= 14 {
-							continue
-						}
-						for x2 := 0; x2 < 7; x2++ {
-							x := 2*x2 + dw + kw - 1
-							if x < 0 || x >= 14 {
-								continue
-							}
-							addToKernel(out[(y*14+x)*b:(y*14+x+1)*b], src[(y2*7+x2)*b:(y2*7+x2+1)*b])
-						}
-					}
-				}
-			}
-		}
-	})
-}
-
 // addToScalar adds src to dst elementwise.
 func addToScalar(dst, src []float32) {
 	src = src[:len(dst)]

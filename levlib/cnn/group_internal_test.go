@@ -174,7 +174,8 @@ func TestGroupForwardMatchesColForward(t *testing.T) {
 	}
 }
 
-// TestCol2im2Fast checks col2im2Fast against col2im2 on random gradients, bitwise.
+// TestCol2im2Fast checks col2im2 with the vector kernel (addToKernel) against the scalar one on
+// random gradients, bitwise.
 func TestCol2im2Fast(t *testing.T) {
 	for _, b := range []int{1, 7, 64} {
 		var dp [4][]float32
@@ -185,11 +186,11 @@ func TestCol2im2Fast(t *testing.T) {
 			}
 		}
 		want, got := make([]float32, 32*196*b), make([]float32, 32*196*b)
-		col2im2(want, dp, b)
-		col2im2Fast(got, dp, b)
+		col2im2(want, dp, b, addToScalar)
+		col2im2(got, dp, b, addToKernel)
 		for i := range want {
 			if got[i] != want[i] {
-				t.Fatalf("b=%d: [%d] = %v, col2im2 %v", b, i, got[i], want[i])
+				t.Fatalf("b=%d: [%d] = %v, scalar %v", b, i, got[i], want[i])
 			}
 		}
 	}

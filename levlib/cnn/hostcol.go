@@ -168,8 +168,9 @@ func im2col2(dst [4][]float32, p1 []float32, b int) {
 }
 
 // col2im2 is the adjoint of im2col2 without the ones row: dp1 [32, 14, 14, B] = Σ_q scatter(dP_q), with
-// dP_q [288, 49·B].
-func col2im2(dp1 []float32, dp [4][]float32, b int) {
+// dP_q [288, 49·B]. add adds a run of B values into dp1: addToScalar, or addToKernel (vectorized; the
+// sums are made in the same order, so the result is bitwise the same).
+func col2im2(dp1 []float32, dp [4][]float32, b int, add func(dst, src []float32)) {
 	const m = 7 * 7
 	gomlxutil.ParallelFor(32, func(lo, hi int) { // by channel: each goroutine owns its channels of dp1
 		for c := lo; c < hi; c++ {
@@ -190,10 +191,7 @@ func col2im2(dp1 []float32, dp [4][]float32, b int) {
 							if x < 0 || x >= 14 {
 								continue
 							}
-							dst, s := out[(y*14+x)*b:(y*14+x+1)*b], src[(y2*7+x2)*b:(y2*7+x2+1)*b]
-							for i, v := range s {
-								dst[i] += v
-							}
+							add(out[(y*14+x)*b:(y*14+x+1)*b], src[(y2*7+x2)*b:(y2*7+x2+1)*b])
 						}
 					}
 				}

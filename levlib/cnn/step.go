@@ -260,7 +260,7 @@ func (s *colStepper) step(pixels, labels []uint8, c1, c2 float64) error {
 			return err
 		}
 	}
-	err = tensors.MutableFlatData(dp1, func(flat []float32) { col2im2(flat, dp, n) })
+	err = tensors.MutableFlatData(dp1, func(flat []float32) { col2im2(flat, dp, n, addToScalar) })
 	for q := 0; q < 4; q++ {
 		out[q].FinalizeAll()
 	}
