@@ -54,16 +54,11 @@ type GroupOptions struct {
 // 330 MB at batch 64, so 4.
 const DefaultGroupModels = 4
 
+// withDefaults fills the recipe's zero values with Train's (TrainOptions.WithDefaults), so that a
+// network of a group trains as it would alone.
 func (o GroupOptions) withDefaults() GroupOptions {
-	if o.Epochs == 0 {
-		o.Epochs = 5
-	}
-	if o.BatchSize == 0 {
-		o.BatchSize = 64
-	}
-	if o.LearningRate == 0 {
-		o.LearningRate = 1e-3
-	}
+	t := TrainOptions{Epochs: o.Epochs, BatchSize: o.BatchSize, LearningRate: o.LearningRate}.WithDefaults()
+	o.Epochs, o.BatchSize, o.LearningRate = t.Epochs, t.BatchSize, t.LearningRate
 	if o.MaxModels == 0 {
 		o.MaxModels = DefaultGroupModels
 	}
@@ -667,7 +662,7 @@ func (s *groupStepper) stepGroup(pixels, labels [][]uint8, c1, c2 float64) error
 		for q := range dpj {
 			dpj[q] = dp[q][j*size : (j+1)*size]
 		}
-		col2im2Fast(gb.dp1, dpj, n)
+		col2im2(gb.dp1, dpj, n, addToKernel)
 		poolBackward(gb.dz1f[j], gb.dp1, gb.a1[j], z1f[j])
 	}
 	// conv1 backward.
