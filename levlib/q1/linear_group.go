@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/levstudy/levstudy/levlib/internal/gomlxutil"
@@ -18,7 +19,7 @@ import (
 // groups of up to DefaultLinearGroupValues data values per graph and no progress reports.
 type LinearGroupOptions struct {
 	LinearOptions
-	// MaxValues bounds M·K·(D+1), the float64 values of one copy of the data of one graph (M models, K
+	// MaxValues bounds M·K·(D+1), the values of one copy of the data of one graph (M models, K
 	// the largest selection among them, D features; the graph holds two copies): a larger group is
 	// trained as several graphs, in order. 0 means DefaultLinearGroupValues.
 	MaxValues int
@@ -26,12 +27,14 @@ type LinearGroupOptions struct {
 	Progress func(progress.Report)
 }
 
-// DefaultLinearGroupValues is FitLinearGroup's default bound on M·K·(D+1): 2^20 float64 values, so
-// that a graph's two copies of the data (16 MiB) stay in the last-level cache from one product to the
-// next: the products read the data twice a step and do 20 flops per value read, so they are bound by
-// memory. Measured on 2 cores (AMD EPYC, 32 MiB L3), 10 fits: at k = 1000, 93–99 fits/min one model per
-// graph, 82 two per graph, 74–81 five or ten per graph; at k = 200, 338–354 fits/min one per graph,
-// 568–649 five per graph, 623–640 ten per graph.
+// DefaultLinearGroupValues is FitLinearGroup's default bound on M·K·(D+1): 2^20 values, so that a
+// graph's two copies of the data (8 MiB in float32, 16 MiB in float64) stay in the last-level cache
+// from one product to the next: the products read the data twice a step and do 20 flops per value
+// read, so they are bound by memory. Measured on 2 cores (AMD EPYC, 32 MiB L3), float64, 10 fits: at
+// k = 1000, 93–99 fits/min one model per graph, 82 two per graph, 74–81 five or ten per graph; at k =
+// 200, 338–354 fits/min one per graph, 568–649 five per graph, 623–640 ten per graph. In float32, 25
+// fits at k = 1000 (BenchmarkQ1Fits), 2^20 and 2^21 values were the same within noise (242–256 and
+// 250–281 fits/min), 2^22 and 2^23 slower (224–225).
 const DefaultLinearGroupValues = 1 << 20
 
 // FitLinearGroup trains len(rows) softmax-regression models at once, model m on rows[m] of x, each
@@ -51,11 +54,13 @@ const DefaultLinearGroupValues = 1 << 20
 //
 // Selections may differ in size: each model's rows are padded with zeros up to K = max_m k_m and the
 // padding is masked out by S, so a group costs M·K; group selections of similar size. The results
-// equal FitLinear's up to float64 rounding: the matrix kernels sum in another order, and Adam carries
-// the difference along (measured at most 5e-11 of the largest weight after 300 steps; identical
-// predictions). That rounding depends on which models share the graph (the columns kept and the
-// padded size are the group's), so a cached fit is that of the grouping that computed it first; its
-// accuracies could differ from another grouping's only where two logits are within ~1e-10. A group
+// equal FitLinear's (in the same precision, opts.Float64) up to rounding: the matrix kernels sum in
+// another order, and Adam carries the difference along (in float64 at most 5e-11 of the largest weight
+// after 300 steps; in float32 logits within 0.3% of the largest, largest on rows inked where the
+// training rows are almost blank; identical predictions in TestFitLinearGroupMatchesSolo). That
+// rounding depends on which models share the graph (the columns kept and the padded size are the
+// group's), so a cached fit is that of the grouping that computed it first; its accuracies could
+// differ from another grouping's only where two logits are that close. A group
 // larger than MaxValues allows is split into graphs of at most that many values
 // (equal-shaped graphs share one compilation).
 //
@@ -213,12 +218,13 @@ func (g *linearGroup) fit(ctx context.Context, x *matrixio.Matrix, rows [][]int,
 			return nil, fmt.Errorf("fit linear group: %w", err)
 		}
 	}
+	f64 := g.opts.Float64
 	consts := []*tensors.Tensor{
-		tensors.FromFlatDataAndDimensions(zt, m, d1, k),
-		tensors.FromFlatDataAndDimensions(zd, m, k, d1),
-		tensors.FromFlatDataAndDimensions(yt, m, 10, k),
-		tensors.FromFlatDataAndDimensions(s, m, 10, k),
-		tensors.FromFlatDataAndDimensions(pen, m, 10, d1),
+		tensorOf(f64, zt, m, d1, k),
+		tensorOf(f64, zd, m, k, d1),
+		tensorOf(f64, yt, m, 10, k),
+		tensorOf(f64, s, m, 10, k),
+		tensorOf(f64, pen, m, 10, d1),
 	}
 	defer func() {
 		for _, t := range consts {
@@ -227,7 +233,7 @@ func (g *linearGroup) fit(ctx context.Context, x *matrixio.Matrix, rows [][]int,
 	}()
 	state := make([]*tensors.Tensor, 3)
 	for i := range state {
-		state[i] = tensors.FromFlatDataAndDimensions(make([]float64, m*10*d1), m, 10, d1)
+		state[i] = tensorOf(f64, make([]float64, m*10*d1), m, 10, d1)
 	}
 	defer func() {
 		for _, t := range state {
@@ -238,7 +244,7 @@ func (g *linearGroup) fit(ctx context.Context, x *matrixio.Matrix, rows [][]int,
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		c1, c2 := gomlxutil.AdamScalars(g.opts.LearningRate, t)
+		c1, c2 := adamScalars(g.opts, t)
 		out, err := gomlxutil.ExecSafe(g.exec, []any{state[0], state[1], state[2], consts[0], consts[1], consts[2], consts[3], consts[4], c1, c2})
 		if err != nil {
 			return nil, fmt.Errorf("fit linear group: %w", err)
@@ -249,7 +255,7 @@ func (g *linearGroup) fit(ctx context.Context, x *matrixio.Matrix, rows [][]int,
 			g.progress(progress.Report{Stage: "linear fits", Done: g.done, Total: g.total})
 		}
 	}
-	w, err := tensors.CopyFlatData[float64](state[0])
+	w, err := float64Data(state[0])
 	if err != nil {
 		return nil, fmt.Errorf("fit linear group: %w", err)
 	}
@@ -268,4 +274,41 @@ func (g *linearGroup) fit(ctx context.Context, x *matrixio.Matrix, rows [][]int,
 		models[j] = unstandardize(wj, bias, means[j], sds[j])
 	}
 	return models, nil
+}
+
+// tensorOf returns v as a tensor of the given dimensions, in float64 if f64 and in float32 otherwise.
+func tensorOf(f64 bool, v []float64, dims ...int) *tensors.Tensor {
+	if f64 {
+		return tensors.FromFlatDataAndDimensions(v, dims...)
+	}
+	w := make([]float32, len(v))
+	for i, x := range v {
+		w[i] = float32(x)
+	}
+	return tensors.FromFlatDataAndDimensions(w, dims...)
+}
+
+// adamScalars returns gomlxutil.AdamScalars for step t in the training precision of o.
+func adamScalars(o LinearOptions, t int) (c1, c2 any) {
+	a1, a2 := gomlxutil.AdamScalars(o.LearningRate, t)
+	if o.Float64 {
+		return a1, a2
+	}
+	return float32(a1), float32(a2)
+}
+
+// float64Data returns the values of a float32 or float64 tensor as float64.
+func float64Data(t *tensors.Tensor) ([]float64, error) {
+	if t.DType() == dtypes.Float64 {
+		return tensors.CopyFlatData[float64](t)
+	}
+	v, err := tensors.CopyFlatData[float32](t)
+	if err != nil {
+		return nil, err
+	}
+	w := make([]float64, len(v))
+	for i, x := range v {
+		w[i] = float64(x)
+	}
+	return w, nil
 }

@@ -6,8 +6,9 @@ Run with Debian's interpreter (python3-torch, python3-numpy; scripts/install-ben
     /usr/bin/python3 scripts/bench/torch_q1.py [--classifier cnn|linear] [--fits 5] [--k 1000] [--steps N] [--threads N]
 
 --classifier linear is levstudy's linear classifier (q1.FitLinear, BenchmarkQ1Fits/classifier=linear):
-softmax regression in float64 on the raw pixels / 255 centred on the selected rows, full-batch Adam lr
-0.01 for --steps steps (default 300), L2 1e-4 on the weights; the record is "q1_linear_fits".
+softmax regression in float32 (--dtype float64: in float64, as q1.LinearOptions.Float64) on the raw
+pixels / 255 centred on the selected rows, full-batch Adam lr 0.01 for --steps steps (default 300), L2
+1e-4 on the weights; the record is "q1_linear_fits".
 
 Each fit is what levstudy's BenchmarkQ1CNN times (levlib/group_bench_test.go): MnistConvNet from PyTorch's
 default init (seeded), trained on k random training images for --steps steps of batch 64 (Adam lr 1e-3,
@@ -39,6 +40,8 @@ def parse_args():
     p.add_argument("--k", type=int, default=1000, help="selected training rows per fit (default %(default)s)")
     p.add_argument("--classifier", choices=["cnn", "linear"], default="cnn", help="the classifier (default %(default)s)")
     p.add_argument("--steps", type=int, default=0, help="optimizer steps per fit (default 200 for cnn, 300 for linear)")
+    p.add_argument("--dtype", choices=["float32", "float64"], default="float32",
+                   help="precision of the linear classifier (default %(default)s, as levstudy's default)")
     p.add_argument("--eval-train", type=int, default=10000, help="training rows of the accuracy (default %(default)s)")
     p.add_argument("--eval-batches", default="1000,100,250",
                    help="evaluation batch sizes tried on a short scan, the first the reference (default %(default)s)")
@@ -95,14 +98,15 @@ def predict(model, x, batch):
 
 
 class LinearModel:
-    """Softmax regression on centred pixels, as q1.FitLinear (float64)."""
+    """Softmax regression on centred pixels, as q1.FitLinear (in --dtype)."""
 
     def __init__(self, x, y):
-        x = x.reshape(x.shape[0], -1).double()
+        self.dtype = torch.float64 if ARGS.dtype == "float64" else torch.float32
+        x = x.reshape(x.shape[0], -1).to(self.dtype)
         self.mean = x.mean(0)
         xc = x - self.mean
-        self.w = torch.zeros(xc.shape[1], 10, dtype=torch.float64, requires_grad=True)
-        self.b = torch.zeros(10, dtype=torch.float64, requires_grad=True)
+        self.w = torch.zeros(xc.shape[1], 10, dtype=self.dtype, requires_grad=True)
+        self.b = torch.zeros(10, dtype=self.dtype, requires_grad=True)
         opt = torch.optim.Adam([self.w, self.b], lr=0.01)
         loss_fn = nn.CrossEntropyLoss()
         for _ in range(ARGS.steps):
@@ -116,7 +120,7 @@ class LinearModel:
 
     def __call__(self, x):
         with torch.no_grad():
-            return (x.reshape(x.shape[0], -1).double() - self.mean) @ self.w + self.b
+            return (x.reshape(x.shape[0], -1).to(self.dtype) - self.mean) @ self.w + self.b
 
 
 def train_any(x, y, seed):
@@ -167,7 +171,7 @@ def main():
     rec = {
         "name": f"q1_{ARGS.classifier}_fits", "fits": ARGS.fits, "k": ARGS.k, "steps": ARGS.steps, "seconds": round(secs, 3),
         "fits_per_min": round(60 * ARGS.fits / secs, 3), "train_s": round(t_train, 3), "eval_s": round(t_eval, 3),
-        "eval_batch": best, "mean_acc_test": round(float(np.mean([a[2] for a in accs])), 4),
+        "eval_batch": best, "mean_acc_test": round(float(np.mean([a[2] for a in accs])), 4), "dtype": ARGS.dtype,
         "threads": torch.get_num_threads(), "torch": torch.__version__, "run": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
     print(json.dumps(rec), flush=True)
