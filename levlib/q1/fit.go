@@ -233,8 +233,9 @@ func (f *fitter) key(j Job) (string, error) {
 		cfg = fmt.Sprintf("steps=%d batch=%d lr=%g trainrows=%d impl=%d double-softmax=%t seed=%d", c.Steps, c.BatchSize,
 			c.LearningRate, c.TrainRows, c.Impl, c.DoubleSoftmax, j.Seed)
 	}
-	// v4: Accuracy.Rest. v5: linear and probe fits in float32 by default (LinearOptions.Float64).
-	key := fmt.Sprintf("q1 v5 %s classifier=%s %s selection=%s eval=%s", mnist.DataKey(f.ws.Data), j.Classifier, cfg,
+	// v4: Accuracy.Rest. (Linear and probe keys hold every field of LinearOptions: Float64, added when
+	// float32 became the default, changed them; the cnn keys did not change.)
+	key := fmt.Sprintf("q1 v4 %s classifier=%s %s selection=%s eval=%s", mnist.DataKey(f.ws.Data), j.Classifier, cfg,
 		workspace.KeyHash(fmt.Sprint(j.Rows)), workspace.KeyHash(fmt.Sprint(f.evalTrain)))
 	if j.Classifier == ClassifierProbe {
 		id, err := f.ws.BasisID(j.Basis)

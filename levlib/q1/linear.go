@@ -7,6 +7,7 @@ import (
 	"math"
 
 	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/levstudy/levstudy/levlib/internal/gomlxutil"
@@ -101,10 +102,10 @@ type LinearOptions struct {
 	// and are left as they are.
 	Standardize bool `json:"standardize,omitempty"`
 	// Float64 trains in float64. By default the data, weights and Adam state are float32, as in
-	// PyTorch: half the bytes for the products, which are bound by memory, and twice the lanes (Question
-	// 1's linear fits ran 1.5× as many fits per minute, BenchmarkQ1Fits on 2 cores, AMD EPYC). float32
-	// moves the weights by about 1e-4 of the largest after 300 steps and changes a prediction only where
-	// two logits are that close (TestFitLinearFloat32).
+	// PyTorch: half the bytes for the products, which are bound by memory, and twice the lanes
+	// (BenchmarkQ1Fits/classifier=linear on 2 cores, AMD EPYC: 155 fits/min in float64, 198–256 in
+	// float32). At k = 1,000 and 300 steps float32 changed none of the 10,000 test predictions of 5 fits
+	// (TestFitLinearFloat32).
 	Float64 bool `json:"float64,omitempty"`
 }
 
@@ -126,9 +127,9 @@ const DefaultRidge = 1e-3
 
 // FitLinear trains multinomial logistic (softmax) regression on the given rows of x: features centred
 // (and standardized with opts.Standardize) on those rows; loss = mean cross-entropy + (L2/2)·‖W‖² (the
-// bias is not penalized), minimized by full-batch Adam (gomlxutil.AdamUpdate) for a fixed number of steps on
-// backend b, in float32 (opts.Float64: float64). The penalty keeps the problem well posed when the selected rows are separable
-// (small k).
+// bias is not penalized), minimized by full-batch Adam (gomlxutil.AdamUpdate) for a fixed number of
+// steps on backend b, in float32 (opts.Float64: float64). The penalty keeps the problem well posed when
+// the selected rows are separable (small k).
 func FitLinear(ctx context.Context, b compute.Backend, x *matrixio.Matrix, rows []int, labels []uint8, opts LinearOptions) (*LinearModel, error) {
 	opts = opts.withDefaults()
 	if len(rows) == 0 {
@@ -265,4 +266,41 @@ func FitRidge(ctx context.Context, b compute.Backend, x *matrixio.Matrix, rows [
 		return nil, fmt.Errorf("fit ridge: %w", err)
 	}
 	return unstandardize(gomlxutil.DenseData(&w), ybar, mean, sd), nil
+}
+
+// tensorOf returns v as a tensor of the given dimensions, in float64 if f64 and in float32 otherwise.
+func tensorOf(f64 bool, v []float64, dims ...int) *tensors.Tensor {
+	if f64 {
+		return tensors.FromFlatDataAndDimensions(v, dims...)
+	}
+	w := make([]float32, len(v))
+	for i, x := range v {
+		w[i] = float32(x)
+	}
+	return tensors.FromFlatDataAndDimensions(w, dims...)
+}
+
+// adamScalars returns gomlxutil.AdamScalars for step t in the training precision of o.
+func adamScalars(o LinearOptions, t int) (c1, c2 any) {
+	a1, a2 := gomlxutil.AdamScalars(o.LearningRate, t)
+	if o.Float64 {
+		return a1, a2
+	}
+	return float32(a1), float32(a2)
+}
+
+// float64Data returns the values of a float32 or float64 tensor as float64.
+func float64Data(t *tensors.Tensor) ([]float64, error) {
+	if t.DType() == dtypes.Float64 {
+		return tensors.CopyFlatData[float64](t)
+	}
+	v, err := tensors.CopyFlatData[float32](t)
+	if err != nil {
+		return nil, err
+	}
+	w := make([]float64, len(v))
+	for i, x := range v {
+		w[i] = float64(x)
+	}
+	return w, nil
 }

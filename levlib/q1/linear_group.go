@@ -6,7 +6,6 @@ import (
 	"fmt"
 
 	"github.com/gomlx/compute"
-	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/levstudy/levstudy/levlib/internal/gomlxutil"
@@ -274,41 +273,4 @@ func (g *linearGroup) fit(ctx context.Context, x *matrixio.Matrix, rows [][]int,
 		models[j] = unstandardize(wj, bias, means[j], sds[j])
 	}
 	return models, nil
-}
-
-// tensorOf returns v as a tensor of the given dimensions, in float64 if f64 and in float32 otherwise.
-func tensorOf(f64 bool, v []float64, dims ...int) *tensors.Tensor {
-	if f64 {
-		return tensors.FromFlatDataAndDimensions(v, dims...)
-	}
-	w := make([]float32, len(v))
-	for i, x := range v {
-		w[i] = float32(x)
-	}
-	return tensors.FromFlatDataAndDimensions(w, dims...)
-}
-
-// adamScalars returns gomlxutil.AdamScalars for step t in the training precision of o.
-func adamScalars(o LinearOptions, t int) (c1, c2 any) {
-	a1, a2 := gomlxutil.AdamScalars(o.LearningRate, t)
-	if o.Float64 {
-		return a1, a2
-	}
-	return float32(a1), float32(a2)
-}
-
-// float64Data returns the values of a float32 or float64 tensor as float64.
-func float64Data(t *tensors.Tensor) ([]float64, error) {
-	if t.DType() == dtypes.Float64 {
-		return tensors.CopyFlatData[float64](t)
-	}
-	v, err := tensors.CopyFlatData[float32](t)
-	if err != nil {
-		return nil, err
-	}
-	w := make([]float64, len(v))
-	for i, x := range v {
-		w[i] = float64(x)
-	}
-	return w, nil
 }

@@ -148,6 +148,10 @@ func (o Options) seedsOf(st Strategy, cl Classifier) []uint64 {
 // protocol states the options in words, for the results and the report.
 func (o Options) protocol(ds *mnist.Dataset) map[string]string {
 	cnnOpts, lin, ridge := o.CNN.WithDefaults(), o.Linear.withDefaults(), cmp.Or(o.Ridge, DefaultRidge)
+	precision := "float32"
+	if lin.Float64 {
+		precision = "float64"
+	}
 	p := map[string]string{
 		"pool": fmt.Sprintf("%d training and %d test rows", ds.NumTrain, ds.N()-ds.NumTrain),
 		"selection": "among the training rows only, by the leverage of all pool rows, test images included (transductive, as in the original study); " +
@@ -162,9 +166,9 @@ func (o Options) protocol(ds *mnist.Dataset) map[string]string {
 			"(over seeds when it has one init); differences from random with Welch's t (a deterministic fit against random's t interval)", 100*stats.Confidence),
 		"cnn": fmt.Sprintf("MnistConvNet from scratch on the raw images of the selected rows: cross-entropy (one softmax), Adam lr %g, batch %d, %d steps whatever k; "+
 			"init and batch order from the seed", cnnOpts.LearningRate, cnnOpts.BatchSize, cnnOpts.Steps),
-		"linear": fmt.Sprintf("softmax regression on the raw pixels (/255, centred), full-batch Adam lr %g, %d steps, L2 %g", lin.LearningRate, lin.Steps, lin.L2),
+		"linear": fmt.Sprintf("softmax regression on the raw pixels (/255, centred), full-batch Adam lr %g, %d steps, L2 %g, in %s", lin.LearningRate, lin.Steps, lin.L2, precision),
 		"ridge":  fmt.Sprintf("least squares to one-hot targets on the raw pixels (centred), ridge λ = %g, intercept unpenalized", ridge),
-		"probe":  "softmax regression on the basis's own features, standardized (deviation floored at a tenth of the mean); measures the features, not only the selection",
+		"probe":  "softmax regression on the basis's own features, standardized (deviation floored at a tenth of the mean), as linear otherwise; measures the features, not only the selection",
 	}
 	if o.SelectOn == SelectOnTrain {
 		p["selection"] = "among the training rows only, by the leverage of the training rows alone (the test images play no part); test rows are never selected or trained on; scores within 1e-9 are ties, broken by row index"

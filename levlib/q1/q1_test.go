@@ -315,6 +315,13 @@ func TestQ1(t *testing.T) {
 		if err != nil || acc[0].Test != row.AccTest || acc[0].Train != row.AccTrain || !acc[0].Cached {
 			t.Errorf("Fit of raw top-50: %+v %v, the sweep's row %+v", acc, err, row)
 		}
+		// The precision is part of the cache key: a float64 fit is made, not served from the float32 one.
+		o64 := opts
+		o64.Linear.Float64 = true
+		acc, err = q1.Fit(ctx, ws, o64, []q1.Job{{Classifier: q1.ClassifierLinear, Rows: sel, Seed: 1}})
+		if err != nil || acc[0].Cached {
+			t.Errorf("float64 Fit of raw top-50: %+v %v: served from the float32 fit's cache entry", acc, err)
+		}
 	}
 	if _, err := q1.Fit(ctx, ws, opts, []q1.Job{{Classifier: q1.ClassifierLinear, Rows: []int{3, 1600}}}); err == nil || !strings.Contains(err.Error(), "row 1600 is not a training row") {
 		t.Errorf("Fit on a test row: %v", err)
@@ -335,6 +342,9 @@ func TestQ1(t *testing.T) {
 	}
 	if !strings.Contains(res.Protocol["cnn"], "5 steps") {
 		t.Errorf("protocol does not state the cnn budget: %q", res.Protocol["cnn"])
+	}
+	if !strings.HasSuffix(res.Protocol["linear"], "in float32") {
+		t.Errorf("protocol does not state the linear classifier's precision: %q", res.Protocol["linear"])
 	}
 	dir := t.TempDir()
 	if err := q1.Write(dir, res); err != nil {
