@@ -15,7 +15,7 @@ func cmdQ1(ctx context.Context, stdout, stderr io.Writer, args []string) error {
 	var f sweepFlags
 	var classifiers, strategies, selectOn string
 	var seeds, steps, trainEval int
-	var doubleSoftmax bool
+	var doubleSoftmax, linearFloat64 bool
 	fs := newFlagSet("q1", stderr, "-bases raw,relu,cnn:A1 [-classifier cnn|linear|probe|ridge] [-k 1000,2000,…] -out DIR")
 	f.register(fs, "comma-separated bases (see -basis); each chooses rows, the classifier's input is fixed", q1.DefaultK(), "k grid (selected training rows)")
 	fs.StringVar(&classifiers, "classifier", "cnn", "comma-separated classifiers: cnn (MnistConvNet on the raw images), linear (logistic regression on the raw pixels), ridge (least squares on the raw pixels), probe (logistic regression on the basis's own features)")
@@ -25,6 +25,7 @@ func cmdQ1(ctx context.Context, stdout, stderr io.Writer, args []string) error {
 	fs.IntVar(&steps, "steps", 500, "training steps of the cnn classifier (batch 64), the same for every k")
 	fs.IntVar(&trainEval, "train-eval-rows", 0, "measure training accuracy on this many training rows drawn with seed 1 (0: all)")
 	fs.BoolVar(&doubleSoftmax, "double-softmax", false, "train the cnn classifier with the original study's loss (cross-entropy on softmax outputs), to reproduce its numbers")
+	fs.BoolVar(&linearFloat64, "linear-float64", false, "train the linear and probe classifiers in float64 (default float32, as PyTorch)")
 	if err := parse(fs, args); err != nil || helped(args) {
 		return err
 	}
@@ -53,7 +54,8 @@ func cmdQ1(ctx context.Context, stdout, stderr io.Writer, args []string) error {
 		return err
 	}
 	out := f.out
-	opts := q1.Options{Seeds: seeds, SelectOn: selectOn, TrainEvalRows: trainEval, CNN: cnn.TrainOptions{Steps: steps, DoubleSoftmax: doubleSoftmax}}
+	opts := q1.Options{Seeds: seeds, SelectOn: selectOn, TrainEvalRows: trainEval, CNN: cnn.TrainOptions{Steps: steps, DoubleSoftmax: doubleSoftmax},
+		Linear: q1.LinearOptions{Float64: linearFloat64}}
 	for _, s := range strings.Split(classifiers, ",") {
 		cl, err := q1.ParseClassifier(strings.TrimSpace(s))
 		if err != nil {

@@ -203,6 +203,48 @@ func TestCNNCommands(t *testing.T) {
 	}
 }
 
+// TestQ1Command runs `levstudy q1` with the linear classifier at k = 200 in both precisions and
+// checks the protocol in results.json states the one asked for (-linear-float64) and that both fits
+// learn (test accuracy above 0.5; chance is 0.1).
+func TestQ1Command(t *testing.T) {
+	data, dir := dataDir(t), t.TempDir()
+	for _, c := range []struct {
+		flags []string
+		want  string
+	}{{nil, "in float32"}, {[]string{"-linear-float64"}, "in float64"}} {
+		out := filepath.Join(dir, strings.TrimPrefix(c.want, "in "))
+		args := append([]string{"q1", "-data", data, "-cache", "", "-bases", "raw", "-train-eval-rows", "2000", "-classifier", "linear",
+			"-strategies", "top,random", "-k", "200", "-seeds", "2", "-out", out}, c.flags...)
+		if _, stderr, err := runCLI(t, args...); err != nil {
+			t.Fatalf("%v\n%s", err, stderr)
+		}
+		raw, err := os.ReadFile(filepath.Join(out, "results.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var res struct {
+			Protocol map[string]string `json:"protocol"`
+			Rows     []struct {
+				AccTest float64 `json:"acc_test"`
+			} `json:"rows"`
+		}
+		if err := json.Unmarshal(raw, &res); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasSuffix(res.Protocol["linear"], c.want) {
+			t.Errorf("%v: protocol %q, want it to end %q", c.flags, res.Protocol["linear"], c.want)
+		}
+		if len(res.Rows) == 0 {
+			t.Fatalf("%v: no rows in results.json", c.flags)
+		}
+		for _, r := range res.Rows {
+			if r.AccTest < 0.5 {
+				t.Errorf("%v: test accuracy %.3f", c.flags, r.AccTest)
+			}
+		}
+	}
+}
+
 func TestRankCorrAndQ2Commands(t *testing.T) {
 	data, dir := dataDir(t), t.TempDir()
 	cache := filepath.Join(dir, "cache")

@@ -233,8 +233,8 @@ func (f *fitter) key(j Job) (string, error) {
 		cfg = fmt.Sprintf("steps=%d batch=%d lr=%g trainrows=%d impl=%d double-softmax=%t seed=%d", c.Steps, c.BatchSize,
 			c.LearningRate, c.TrainRows, c.Impl, c.DoubleSoftmax, j.Seed)
 	}
-	// v4: Accuracy.Rest. (Linear and probe keys hold every field of LinearOptions: Float64, added when
-	// float32 became the default, changed them; the cnn keys did not change.)
+	// v4: Accuracy.Rest. The linear and probe keys hold every field of LinearOptions (%+v): adding
+	// Float64 when float32 became the default changed them and left the cnn keys as they were.
 	key := fmt.Sprintf("q1 v4 %s classifier=%s %s selection=%s eval=%s", mnist.DataKey(f.ws.Data), j.Classifier, cfg,
 		workspace.KeyHash(fmt.Sprint(j.Rows)), workspace.KeyHash(fmt.Sprint(f.evalTrain)))
 	if j.Classifier == ClassifierProbe {
