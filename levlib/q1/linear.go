@@ -8,6 +8,7 @@ import (
 
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
 	"github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/levstudy/levstudy/levlib/internal/gomlxutil"
@@ -141,7 +142,7 @@ func FitLinear(ctx context.Context, b compute.Backend, x *matrixio.Matrix, rows 
 	for i, r := range rows {
 		y[i] = int32(labels[r])
 	}
-	l2, f64 := opts.L2, opts.Float64
+	l2 := opts.L2
 	step, err := gomlxutil.NewExec(b, func(in []*graph.Node) []*graph.Node {
 		w, bias, mw, vw, mb, vb := in[0], in[1], in[2], in[3], in[4], in[5]
 		xs, ys, c1, c2 := in[6], in[7], in[8], in[9]
@@ -160,16 +161,19 @@ func FitLinear(ctx context.Context, b compute.Backend, x *matrixio.Matrix, rows 
 	}
 	defer step.Finalize()
 	state := []*tensors.Tensor{
-		tensorOf(f64, make([]float64, d*10), d, 10), tensorOf(f64, make([]float64, 10), 10),
-		tensorOf(f64, make([]float64, d*10), d, 10), tensorOf(f64, make([]float64, d*10), d, 10),
-		tensorOf(f64, make([]float64, 10), 10), tensorOf(f64, make([]float64, 10), 10),
+		zeros(opts, d, 10), zeros(opts, 10), zeros(opts, d, 10), zeros(opts, d, 10), zeros(opts, 10), zeros(opts, 10),
 	}
 	defer func() { // on every return: the state of the last step (or the initial one, on an error)
 		for _, t := range state {
 			t.FinalizeAll()
 		}
 	}()
-	xt := tensorOf(f64, z.Data, z.Rows, z.Cols)
+	var xt *tensors.Tensor
+	if opts.Float64 {
+		xt = gomlxutil.TensorFromMatrix(z)
+	} else {
+		xt = tensorOf32(z.Data, z.Rows, z.Cols)
+	}
 	yt := tensors.FromFlatDataAndDimensions(y, len(y))
 	defer xt.FinalizeAll()
 	defer yt.FinalizeAll()
@@ -268,11 +272,17 @@ func FitRidge(ctx context.Context, b compute.Backend, x *matrixio.Matrix, rows [
 	return unstandardize(gomlxutil.DenseData(&w), ybar, mean, sd), nil
 }
 
-// tensorOf returns v as a tensor of the given dimensions, in float64 if f64 and in float32 otherwise.
-func tensorOf(f64 bool, v []float64, dims ...int) *tensors.Tensor {
-	if f64 {
-		return tensors.FromFlatDataAndDimensions(v, dims...)
+// zeros returns a tensor of zeros of the given dimensions in the training precision of o.
+func zeros(o LinearOptions, dims ...int) *tensors.Tensor {
+	dt := dtypes.Float32
+	if o.Float64 {
+		dt = dtypes.Float64
 	}
+	return tensors.FromShape(shapes.Make(dt, dims...))
+}
+
+// tensorOf32 returns v, rounded to float32, as a tensor of the given dimensions.
+func tensorOf32(v []float64, dims ...int) *tensors.Tensor {
 	w := make([]float32, len(v))
 	for i, x := range v {
 		w[i] = float32(x)

@@ -179,60 +179,28 @@ func (g *linearGroup) fit(ctx context.Context, x *matrixio.Matrix, rows [][]int,
 			keep = append(keep, f)
 		}
 	}
-	dk := len(keep)
-	d1 := dk + 1
-	zt, zd := make([]float64, m*d1*k), make([]float64, m*k*d1)
-	yt := make([]float64, m*10*k)
-	s := make([]float64, m*10*k)
-	pen := make([]float64, m*10*d1)
-	for j, r := range rows {
-		ztj, zj := zt[j*d1*k:(j+1)*d1*k], zd[j*k*d1:(j+1)*k*d1]
-		for i := range r {
-			zr, dst := zs[j].Row(i), zj[i*d1:(i+1)*d1]
-			for c, f := range keep {
-				dst[c] = zr[f]
-				ztj[c*k+i] = zr[f]
-			}
-			dst[dk] = 1
-			ztj[dk*k+i] = 1
-		}
-		inv := 1 / float64(len(r))
-		for i, row := range r {
-			yt[(j*10+int(labels[row]))*k+i] = 1
-			for c := 0; c < 10; c++ {
-				s[(j*10+c)*k+i] = inv
-			}
-		}
-		for c := 0; c < 10; c++ {
-			p := pen[(j*10+c)*d1 : (j*10+c+1)*d1]
-			for f := 0; f < dk; f++ {
-				p[f] = 1
-			}
-		}
+	d1 := len(keep) + 1
+	var consts []*tensors.Tensor
+	if g.opts.Float64 {
+		consts = groupData[float64](zs, rows, labels, keep, k)
+	} else {
+		consts = groupData[float32](zs, rows, labels, keep, k)
 	}
 	zs = nil
+	defer func() {
+		for _, t := range consts {
+			t.FinalizeAll()
+		}
+	}()
 	if g.exec == nil {
 		var err error
 		if g.exec, err = gomlxutil.NewExec(g.b, g.step); err != nil {
 			return nil, fmt.Errorf("fit linear group: %w", err)
 		}
 	}
-	f64 := g.opts.Float64
-	consts := []*tensors.Tensor{
-		tensorOf(f64, zt, m, d1, k),
-		tensorOf(f64, zd, m, k, d1),
-		tensorOf(f64, yt, m, 10, k),
-		tensorOf(f64, s, m, 10, k),
-		tensorOf(f64, pen, m, 10, d1),
-	}
-	defer func() {
-		for _, t := range consts {
-			t.FinalizeAll()
-		}
-	}()
 	state := make([]*tensors.Tensor, 3)
 	for i := range state {
-		state[i] = tensorOf(f64, make([]float64, m*10*d1), m, 10, d1)
+		state[i] = zeros(g.opts, m, 10, d1)
 	}
 	defer func() {
 		for _, t := range state {
@@ -268,9 +236,54 @@ func (g *linearGroup) fit(ctx context.Context, x *matrixio.Matrix, rows [][]int,
 			for i, f := range keep {
 				wj[f*10+c] = row[i]
 			}
-			bias[c] = row[dk]
+			bias[c] = row[len(keep)]
 		}
 		models[j] = unstandardize(wj, bias, means[j], sds[j])
 	}
 	return models, nil
+}
+
+// groupData returns the constants of a group's graph in precision T: Zᵀ [M, D+1, K] and Z [M, K, D+1]
+// (model j's centred rows zs[j] on the kept features, then a column of ones for the bias, zero rows as
+// padding), Yᵀ [M, 10, K] (one-hot labels), S [M, 10, K] (1/k_j on model j's rows, 0 on padding) and
+// the penalty mask P [M, 10, D+1] (1, 0 on the bias column).
+func groupData[T float32 | float64](zs []*matrixio.Matrix, rows [][]int, labels []uint8, keep []int, k int) []*tensors.Tensor {
+	m, dk := len(rows), len(keep)
+	d1 := dk + 1
+	zt, zd := make([]T, m*d1*k), make([]T, m*k*d1)
+	yt := make([]T, m*10*k)
+	s := make([]T, m*10*k)
+	pen := make([]T, m*10*d1)
+	for j, r := range rows {
+		ztj, zj := zt[j*d1*k:(j+1)*d1*k], zd[j*k*d1:(j+1)*k*d1]
+		for i := range r {
+			zr, dst := zs[j].Row(i), zj[i*d1:(i+1)*d1]
+			for c, f := range keep {
+				dst[c] = T(zr[f])
+				ztj[c*k+i] = T(zr[f])
+			}
+			dst[dk] = 1
+			ztj[dk*k+i] = 1
+		}
+		inv := T(1 / float64(len(r)))
+		for i, row := range r {
+			yt[(j*10+int(labels[row]))*k+i] = 1
+			for c := 0; c < 10; c++ {
+				s[(j*10+c)*k+i] = inv
+			}
+		}
+		for c := 0; c < 10; c++ {
+			p := pen[(j*10+c)*d1 : (j*10+c+1)*d1]
+			for f := 0; f < dk; f++ {
+				p[f] = 1
+			}
+		}
+	}
+	return []*tensors.Tensor{
+		tensors.FromFlatDataAndDimensions(zt, m, d1, k),
+		tensors.FromFlatDataAndDimensions(zd, m, k, d1),
+		tensors.FromFlatDataAndDimensions(yt, m, 10, k),
+		tensors.FromFlatDataAndDimensions(s, m, 10, k),
+		tensors.FromFlatDataAndDimensions(pen, m, 10, d1),
+	}
 }

@@ -168,14 +168,8 @@ func TestFitLinearFloat32(t *testing.T) {
 	be := testutil.Backend(t).Backend
 	ctx := context.Background()
 	x := basis.Raw(ds)
-	test := make([]int, 10000)
-	for i := range test {
-		test[i] = 60000 + i
-	}
-	labels := make([]uint8, len(test))
-	for i, r := range test {
-		labels[i] = ds.Labels[r]
-	}
+	_, test := testutil.Q1EvalRows(ds) // the 10,000 test rows, in order
+	labels := ds.Labels[ds.NumTrain:]
 	rows := make([][]int, 5)
 	for m := range rows {
 		rows[m] = rand.New(rand.NewPCG(uint64(m+1), 11)).Perm(60000)[:1000]
