@@ -48,15 +48,10 @@ func forwardImpl(b compute.Backend) ConvImpl {
 	switch {
 	case isXLA(b):
 		return NativeConv
-	case isGoBackend(b):
+	case gomlxutil.IsGoBackend(b):
 		return HostColumns
 	}
 	return Im2Col
-}
-
-// isGoBackend reports whether b is GoMLX's pure-Go backend (named "Go Backend", configured as "go").
-func isGoBackend(b compute.Backend) bool {
-	return b != nil && (b.Name() == "Go Backend" || fmt.Sprint(b) == "go")
 }
 
 // isXLA reports whether b is the XLA/PJRT backend.

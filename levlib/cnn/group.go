@@ -114,7 +114,7 @@ func TrainGroup(ctx context.Context, b compute.Backend, ds *mnist.Dataset, fits 
 		}
 		return out, nil
 	}
-	if !isGoBackend(b) {
+	if !gomlxutil.IsGoBackend(b) {
 		for i, f := range fits {
 			res, err := Train(ctx, b, ds.Subset(f.Rows), opts.solo(f.Seed))
 			if err != nil {

@@ -68,7 +68,7 @@ func PredictGroup(ctx context.Context, b compute.Backend, ds *mnist.Dataset, ws 
 	}
 	bs = min(bs, len(rows))
 	pred := make([][]uint8, len(ws))
-	if !isGoBackend(b) {
+	if !gomlxutil.IsGoBackend(b) {
 		sub := ds.Subset(rows)
 		for i, w := range ws {
 			out, err := Forward(ctx, b, sub, w, ForwardOptions{})

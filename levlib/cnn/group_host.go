@@ -1,9 +1,8 @@
 package cnn
 
 import (
-	"math"
-
 	"github.com/levstudy/levstudy/levlib/internal/gomlxutil"
+	"github.com/levstudy/levstudy/levlib/internal/hostops"
 )
 
 // The elementwise passes of groupStepper and groupForward, on the host: each is one pass over memory on
@@ -29,20 +28,10 @@ import (
 // Load functions take slices now); GOMLX_SIMD_AVX512=false (the AVX2 kernels) is 0.71× on Zen 4 and
 // untested on Intel.
 
-// adamConsts are Adam's constants as the graph makes them (a float64 value converted to float32) and
-// the step's scalars c1, c2.
-type adamConsts struct{ b1, b1c, b2, b2c, eps, c1, c2 float32 }
-
-func newAdamConsts(c1, c2 float32) adamConsts {
-	f64 := [5]float64{gomlxutil.AdamBeta1, 1 - gomlxutil.AdamBeta1, gomlxutil.AdamBeta2, 1 - gomlxutil.AdamBeta2, gomlxutil.AdamEps}
-	return adamConsts{float32(f64[0]), float32(f64[1]), float32(f64[2]), float32(f64[3]), float32(f64[4]), c1, c2}
-}
-
 // The kernels on one range of elements; the vector versions replace them at init where the CPU allows.
 var (
 	poolForwardKernel  = poolForwardScalar
 	poolBackwardKernel = poolBackwardScalar
-	adamKernel         = adamScalar
 	addToKernel        = addToScalar
 )
 
@@ -71,15 +60,12 @@ func poolBackward(dz [4][]float32, d, a []float32, z [4][]float32) {
 	})
 }
 
-// adamStep is gomlxutil.AdamUpdate on the host for every parameter l: p_l, m_l, v_l updated in place from the
-// gradient g_l, with c1, c2 from gomlxutil.AdamScalars:
-//
-//	m' = β₁m + (1−β₁)g,   v' = β₂v + (1−β₂)g²,   p' = p − (m' / (√v'·c₂ + ε))·c₁.
+// adamStep is gomlxutil.AdamUpdate on the host for every parameter l (hostops.Adam): p_l, m_l, v_l
+// updated in place from the gradient g_l, with c1, c2 from gomlxutil.AdamScalars.
 func adamStep(p, g, m, v [colParams][]float32, c1, c2 float32) {
-	k := newAdamConsts(c1, c2)
+	k := hostops.NewAdamConsts(c1, c2)
 	for l := range p {
-		pl, gl, ml, vl := p[l], g[l], m[l], v[l]
-		gomlxutil.ParallelFor(len(pl), func(lo, hi int) { adamKernel(pl[lo:hi], gl[lo:hi], ml[lo:hi], vl[lo:hi], &k) })
+		hostops.Adam(p[l], g[l], m[l], v[l], &k)
 	}
 }
 
@@ -106,16 +92,5 @@ func poolBackwardScalar(dz [4][]float32, d, a []float32, z [4][]float32) {
 			}
 		}
 		dz[0][i], dz[1][i], dz[2][i], dz[3][i] = w[0], w[1], w[2], w[3]
-	}
-}
-
-func adamScalar(p, g, m, v []float32, k *adamConsts) {
-	g, m, v = g[:len(p)], m[:len(p)], v[:len(p)]
-	for i, gi := range g {
-		mi := float32(m[i]*k.b1) + float32(gi*k.b1c)
-		vi := float32(v[i]*k.b2) + float32(float32(gi*gi)*k.b2c)
-		den := float32(float32(math.Sqrt(float64(vi)))*k.c2) + k.eps
-		p[i] -= float32(float32(mi/den) * k.c1)
-		m[i], v[i] = mi, vi
 	}
 }

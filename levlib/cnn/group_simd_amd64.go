@@ -7,15 +7,15 @@ import (
 )
 
 // Vector versions of the host passes of group_host.go: AVX-512 (16 float32 lanes) or AVX2 (8),
-// the scalar kernel for the tail. VMAXPS, VCMPPS, VMULPS, VADDPS, VSUBPS, VDIVPS and VSQRTPS round as
+// the scalar kernel for the tail. VMAXPS, VCMPPS, VADDPS and VSUBPS round as
 // the scalar operations do (no fused multiply-add is used), so the results are the scalar kernels'.
 
 func init() {
 	switch {
 	case archsimd.X86.AVX512():
-		poolForwardKernel, poolBackwardKernel, adamKernel, addToKernel = poolForward16, poolBackward16, adam16, addTo16
+		poolForwardKernel, poolBackwardKernel, addToKernel = poolForward16, poolBackward16, addTo16
 	case archsimd.X86.AVX2():
-		poolForwardKernel, poolBackwardKernel, adamKernel, addToKernel = poolForward8, poolBackward8, adam8, addTo8
+		poolForwardKernel, poolBackwardKernel, addToKernel = poolForward8, poolBackward8, addTo8
 	}
 }
 
@@ -65,23 +65,6 @@ func poolBackward16(dz [4][]float32, d, a []float32, z [4][]float32) {
 		[4][]float32{z[0][n:], z[1][n:], z[2][n:], z[3][n:]})
 }
 
-func adam16(p, g, m, v []float32, k *adamConsts) {
-	n := len(p) &^ 15
-	b1, b1c := archsimd.BroadcastFloat32x16(k.b1), archsimd.BroadcastFloat32x16(k.b1c)
-	b2, b2c := archsimd.BroadcastFloat32x16(k.b2), archsimd.BroadcastFloat32x16(k.b2c)
-	eps, c1, c2 := archsimd.BroadcastFloat32x16(k.eps), archsimd.BroadcastFloat32x16(k.c1), archsimd.BroadcastFloat32x16(k.c2)
-	for i := 0; i < n; i += 16 {
-		gi := archsimd.LoadFloat32x16Slice(g[i:])
-		mi := archsimd.LoadFloat32x16Slice(m[i:]).Mul(b1).Add(gi.Mul(b1c))
-		vi := archsimd.LoadFloat32x16Slice(v[i:]).Mul(b2).Add(gi.Mul(gi).Mul(b2c))
-		den := vi.Sqrt().Mul(c2).Add(eps)
-		archsimd.LoadFloat32x16Slice(p[i:]).Sub(mi.Div(den).Mul(c1)).StoreSlice(p[i:])
-		mi.StoreSlice(m[i:])
-		vi.StoreSlice(v[i:])
-	}
-	adamScalar(p[n:], g[n:], m[n:], v[n:], k)
-}
-
 func poolForward8(a []float32, z [4][]float32) {
 	n := len(a) &^ 7
 	zero := archsimd.BroadcastFloat32x8(0)
@@ -110,21 +93,4 @@ func poolBackward8(dz [4][]float32, d, a []float32, z [4][]float32) {
 	}
 	poolBackwardScalar([4][]float32{dz[0][n:], dz[1][n:], dz[2][n:], dz[3][n:]}, d[n:], a[n:],
 		[4][]float32{z[0][n:], z[1][n:], z[2][n:], z[3][n:]})
-}
-
-func adam8(p, g, m, v []float32, k *adamConsts) {
-	n := len(p) &^ 7
-	b1, b1c := archsimd.BroadcastFloat32x8(k.b1), archsimd.BroadcastFloat32x8(k.b1c)
-	b2, b2c := archsimd.BroadcastFloat32x8(k.b2), archsimd.BroadcastFloat32x8(k.b2c)
-	eps, c1, c2 := archsimd.BroadcastFloat32x8(k.eps), archsimd.BroadcastFloat32x8(k.c1), archsimd.BroadcastFloat32x8(k.c2)
-	for i := 0; i < n; i += 8 {
-		gi := archsimd.LoadFloat32x8Slice(g[i:])
-		mi := archsimd.LoadFloat32x8Slice(m[i:]).Mul(b1).Add(gi.Mul(b1c))
-		vi := archsimd.LoadFloat32x8Slice(v[i:]).Mul(b2).Add(gi.Mul(gi).Mul(b2c))
-		den := vi.Sqrt().Mul(c2).Add(eps)
-		archsimd.LoadFloat32x8Slice(p[i:]).Sub(mi.Div(den).Mul(c1)).StoreSlice(p[i:])
-		mi.StoreSlice(m[i:])
-		vi.StoreSlice(v[i:])
-	}
-	adamScalar(p[n:], g[n:], m[n:], v[n:], k)
 }

@@ -109,7 +109,7 @@ func trainImpl(b compute.Backend, impl ConvImpl) ConvImpl {
 	if impl != ConvAuto {
 		return impl
 	}
-	if isGoBackend(b) {
+	if gomlxutil.IsGoBackend(b) {
 		return HostColumns
 	}
 	return Im2Col

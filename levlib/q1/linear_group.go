@@ -26,15 +26,16 @@ type LinearGroupOptions struct {
 	Progress func(progress.Report)
 }
 
-// DefaultLinearGroupValues is FitLinearGroup's default bound on M·K·(D+1): 2^20 values, so that a
-// graph's two copies of the data (8 MiB in float32, 16 MiB in float64) stay in the last-level cache
-// from one product to the next: the products read the data twice a step and do 20 flops per value
-// read, so they are bound by memory. Measured on 2 cores (AMD EPYC, 32 MiB L3), float64, 10 fits: at
-// k = 1000, 93–99 fits/min one model per graph, 82 two per graph, 74–81 five or ten per graph; at k =
-// 200, 338–354 fits/min one per graph, 568–649 five per graph, 623–640 ten per graph. In float32, 25
-// fits at k = 1000 (BenchmarkQ1Fits), 2^20 and 2^21 values were the same within noise (242–256 and
-// 250–281 fits/min), 2^22 and 2^23 slower (224–225).
-const DefaultLinearGroupValues = 1 << 20
+// DefaultLinearGroupValues is FitLinearGroup's default bound on M·K·(D+1): 2^21 values, so that a
+// graph's two copies of the data (16 MiB in float32) stay in the last-level cache from one product to
+// the next: the products read the data twice a step and do 20 flops per value read, so they are bound
+// by memory. Measured on 2 cores (AMD EPYC, 32 MiB L3), float64 graph, 10 fits: at k = 1000, 93–99
+// fits/min one model per graph, 82 two per graph, 74–81 five or ten per graph; at k = 200, 338–354
+// fits/min one per graph, 568–649 five per graph, 623–640 ten per graph. In float32, 25 fits at k =
+// 1000 (BenchmarkQ1Fits): as a graph, 2^20 and 2^21 values were the same within noise (242–256 and
+// 250–281 fits/min), 2^22 and 2^23 slower (224–225); with the host step, 2^19: 482, 2^20: 490–525,
+// 2^21: 549–582, 2^22: 545 fits/min.
+const DefaultLinearGroupValues = 1 << 21
 
 // FitLinearGroup trains len(rows) softmax-regression models at once, model m on rows[m] of x, each
 // exactly as FitLinear(ctx, b, x, rows[m], labels, opts.LinearOptions) does alone: features centred
@@ -52,11 +53,20 @@ const DefaultLinearGroupValues = 1 << 20
 //	∇W_m = Gᵀ_m Z_m + L2·W_m∘P          [10, D+1]   (P: 1, 0 on the bias column)
 //
 // Selections may differ in size: each model's rows are padded with zeros up to K = max_m k_m and the
-// padding is masked out by S, so a group costs M·K; group selections of similar size. The results
-// equal FitLinear's (in the same precision, opts.Float64) up to rounding: the matrix kernels sum in
-// another order, and Adam carries the difference along (TestFitLinearGroupMatchesSolo, 60 steps on
-// k ≤ 300 rows: in float64 at most 5e-11 of the largest weight; in float32 logits within 0.33% of the
-// largest, on test rows inked where the training rows are almost blank; identical predictions). That
+// padding is masked out by S, so a group costs M·K; group selections of similar size.
+//
+// On GoMLX's Go backend, in float32, on a CPU with AVX-512 (and a GOEXPERIMENT=simd build), the same
+// step runs on the host instead of as a graph (linear_host.go: the data read where it lies, both
+// cores busy): 2.2× the graph's fits per minute at k = 1000 (BenchmarkQ1Fits/classifier=linear, 25
+// fits: 549–582 against 254 fits/min on 2 cores of an AMD EPYC), 4.3× for 40 fits at k = 50, 1.4×
+// at k = 20,000 and 50,000, where a step streams the data from memory (3.6 s against 5.3 s, 9.2 s
+// against 13.1 s, same test accuracy).
+//
+// The results equal FitLinear's (in the same precision, opts.Float64) up to rounding: the matrix
+// kernels sum in another order, and Adam carries the difference along (TestFitLinearGroupMatchesSolo,
+// 60 steps on k ≤ 300 rows: in float64 at most 5e-11 of the largest weight; in float32 logits within
+// 0.33% of the largest as a graph, on test rows inked where the training rows are almost blank, and
+// within 1e-5 with the host step; identical predictions). That
 // rounding depends on which models share the graph (the columns kept and the padded size are the
 // group's), so a cached fit is that of the grouping that computed it first; its accuracies could
 // differ from another grouping's only where two logits are that close. A group
@@ -180,13 +190,42 @@ func (g *linearGroup) fit(ctx context.Context, x *matrixio.Matrix, rows [][]int,
 		}
 	}
 	d1 := len(keep) + 1
+	var w []float64
+	var err error
+	if kern := hostLinearKernels; kern != nil && !g.opts.Float64 && !hostLinearOff && gomlxutil.IsGoBackend(g.b) {
+		w, err = g.trainHost(ctx, kern, zs, rows, labels, keep, k)
+	} else {
+		w, err = g.trainGraph(ctx, zs, rows, labels, keep, k)
+	}
+	if err != nil {
+		return nil, err
+	}
+	models := make([]*LinearModel, m)
+	wj := make([]float64, d*10)
+	for j := range models {
+		// W_j is [10, len(keep)+1]; unstandardize takes the D×10 weights (row-major) and the bias.
+		var bias [10]float64
+		for c := 0; c < 10; c++ {
+			row := w[(j*10+c)*d1 : (j*10+c+1)*d1]
+			for i, f := range keep {
+				wj[f*10+c] = row[i]
+			}
+			bias[c] = row[len(keep)]
+		}
+		models[j] = unstandardize(wj, bias, means[j], sds[j])
+	}
+	return models, nil
+}
+
+// trainGraph trains the models of fit as one graph (step) and returns W [M, 10, len(keep)+1].
+func (g *linearGroup) trainGraph(ctx context.Context, zs []*matrixio.Matrix, rows [][]int, labels []uint8, keep []int, k int) ([]float64, error) {
+	m, d1 := len(rows), len(keep)+1
 	var consts []*tensors.Tensor
 	if g.opts.Float64 {
-		consts = groupData[float64](zs, rows, labels, keep, k)
+		consts = groupTensors[float64](zs, rows, labels, keep, k, d1)
 	} else {
-		consts = groupData[float32](zs, rows, labels, keep, k)
+		consts = groupTensors[float32](zs, rows, labels, keep, k, d1)
 	}
-	zs = nil
 	defer func() {
 		for _, t := range consts {
 			t.FinalizeAll()
@@ -217,39 +256,52 @@ func (g *linearGroup) fit(ctx context.Context, x *matrixio.Matrix, rows [][]int,
 			return nil, fmt.Errorf("fit linear group: %w", err)
 		}
 		gomlxutil.ReplaceTensors(state, out)
-		g.done++
-		if g.progress != nil {
-			g.progress(progress.Report{Stage: "linear fits", Done: g.done, Total: g.total})
-		}
+		g.stepDone()
 	}
 	w, err := float64Data(state[0])
 	if err != nil {
 		return nil, fmt.Errorf("fit linear group: %w", err)
 	}
-	models := make([]*LinearModel, m)
-	wj := make([]float64, d*10)
-	for j := range models {
-		// W_j is [10, len(keep)+1]; unstandardize takes the D×10 weights (row-major) and the bias.
-		var bias [10]float64
-		for c := 0; c < 10; c++ {
-			row := w[(j*10+c)*d1 : (j*10+c+1)*d1]
-			for i, f := range keep {
-				wj[f*10+c] = row[i]
-			}
-			bias[c] = row[len(keep)]
+	return w, nil
+}
+
+// trainHost trains the models of fit with the host step (hostLinear, float32) and returns W [M, 10,
+// len(keep)+1].
+func (g *linearGroup) trainHost(ctx context.Context, kern *linearKernels, zs []*matrixio.Matrix, rows [][]int, labels []uint8, keep []int, k int) ([]float64, error) {
+	m, d1 := len(rows), len(keep)+1
+	kp, d1p := roundUp16(k), roundUp16(d1)
+	h := newHostLinear(kern, groupData[float32](zs, rows, labels, keep, kp, d1p), m, kp, d1p, g.l2)
+	for t := 1; t <= g.opts.Steps; t++ {
+		if err := ctx.Err(); err != nil {
+			return nil, err
 		}
-		models[j] = unstandardize(wj, bias, means[j], sds[j])
+		c1, c2 := gomlxutil.AdamScalars(g.opts.LearningRate, t)
+		h.step(float32(c1), float32(c2))
+		g.stepDone()
 	}
-	return models, nil
+	w := make([]float64, m*10*d1)
+	for r := 0; r < m*10; r++ {
+		for f, v := range h.w[r*d1p : r*d1p+d1] {
+			w[r*d1+f] = float64(v)
+		}
+	}
+	return w, nil
+}
+
+// stepDone counts a step of a graph and reports progress.
+func (g *linearGroup) stepDone() {
+	g.done++
+	if g.progress != nil {
+		g.progress(progress.Report{Stage: "linear fits", Done: g.done, Total: g.total})
+	}
 }
 
 // groupData returns the constants of a group's graph in precision T: Zᵀ [M, D+1, K] and Z [M, K, D+1]
 // (model j's centred rows zs[j] on the kept features, then a column of ones for the bias, zero rows as
 // padding), Yᵀ [M, 10, K] (one-hot labels), S [M, 10, K] (1/k_j on model j's rows, 0 on padding) and
 // the penalty mask P [M, 10, D+1] (1, 0 on the bias column).
-func groupData[T float32 | float64](zs []*matrixio.Matrix, rows [][]int, labels []uint8, keep []int, k int) []*tensors.Tensor {
+func groupData[T float32 | float64](zs []*matrixio.Matrix, rows [][]int, labels []uint8, keep []int, k, d1 int) [][]T {
 	m, dk := len(rows), len(keep)
-	d1 := dk + 1
 	zt, zd := make([]T, m*d1*k), make([]T, m*k*d1)
 	yt := make([]T, m*10*k)
 	s := make([]T, m*10*k)
@@ -279,11 +331,17 @@ func groupData[T float32 | float64](zs []*matrixio.Matrix, rows [][]int, labels 
 			}
 		}
 	}
+	return [][]T{zt, zd, yt, s, pen}
+}
+
+// groupTensors returns groupData's constants as tensors of their shapes.
+func groupTensors[T float32 | float64](zs []*matrixio.Matrix, rows [][]int, labels []uint8, keep []int, k, d1 int) []*tensors.Tensor {
+	c, m := groupData[T](zs, rows, labels, keep, k, d1), len(rows)
 	return []*tensors.Tensor{
-		tensors.FromFlatDataAndDimensions(zt, m, d1, k),
-		tensors.FromFlatDataAndDimensions(zd, m, k, d1),
-		tensors.FromFlatDataAndDimensions(yt, m, 10, k),
-		tensors.FromFlatDataAndDimensions(s, m, 10, k),
-		tensors.FromFlatDataAndDimensions(pen, m, 10, d1),
+		tensors.FromFlatDataAndDimensions(c[0], m, d1, k),
+		tensors.FromFlatDataAndDimensions(c[1], m, k, d1),
+		tensors.FromFlatDataAndDimensions(c[2], m, 10, k),
+		tensors.FromFlatDataAndDimensions(c[3], m, 10, k),
+		tensors.FromFlatDataAndDimensions(c[4], m, 10, d1),
 	}
 }

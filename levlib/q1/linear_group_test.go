@@ -22,8 +22,11 @@ import (
 // (the batched products sum in another order than the solo ones; measured at most 5e-11 relative) and
 // identical predictions on 2,000 test rows. float32: logits on those rows within 1% of the largest
 // (measured at most 0.33%, on rows inked where the model's training rows are almost blank, see
-// logitDiff) and at most 0.2% of the predictions different (measured: none). It also splits the group
-// of 7 over graphs of at most 3 models (MaxValues) and checks the same.
+// logitDiff) and at most 0.2% of the predictions different (measured: none). float32 runs twice: as a
+// graph ("float32/graph") and, where the CPU has AVX-512, with the host step ("float32/host", measured:
+// logits within 1e-5 of the solo graph's), whose weights must differ from the graph's somewhere (else
+// the host step did not run). It also splits the group of 7 over graphs of at most 3 models
+// (MaxValues) and checks the same.
 func TestFitLinearGroupMatchesSolo(t *testing.T) {
 	ds, err := mnist.Load(testutil.MNISTDir(t), 0)
 	if err != nil {
@@ -54,12 +57,15 @@ func TestFitLinearGroupMatchesSolo(t *testing.T) {
 		{"M=7/split", []int{250, 120, 300, 250, 40, 250, 199}, false, 3 * 300 * 785},
 	}
 	for _, c := range cases {
-		for _, f64 := range []bool{true, false} {
-			name := c.name + "/float32"
-			if f64 {
-				name = c.name + "/float64"
-			}
-			t.Run(name, func(t *testing.T) {
+		var graph32 []*q1.LinearModel // the float32 graph's models, for the host run
+		for _, mode := range []string{"float64", "float32/graph", "float32/host"} {
+			f64, host := mode == "float64", mode == "float32/host"
+			t.Run(c.name+"/"+mode, func(t *testing.T) {
+				available, restore := q1.HostLinear(host)
+				defer restore()
+				if host && !available {
+					t.Skip("the host step needs GOEXPERIMENT=simd and an AVX-512 CPU: the graph runs instead")
+				}
 				var rows [][]int
 				for m, k := range c.sizes {
 					rows = append(rows, draw(uint64(m+1), k))
@@ -73,6 +79,23 @@ func TestFitLinearGroupMatchesSolo(t *testing.T) {
 				}
 				if len(group) != len(rows) {
 					t.Fatalf("%d models for %d selections", len(group), len(rows))
+				}
+				switch mode {
+				case "float32/graph":
+					graph32 = group
+				case "float32/host":
+					if graph32 == nil {
+						t.Fatal("no float32 graph run to compare with")
+					}
+					same := true
+					for m := range group {
+						if _, worst := weightDiff(graph32[m], group[m]); worst != 0 {
+							same = false
+						}
+					}
+					if same {
+						t.Error("the host step's weights equal the graph's bitwise: the host step did not run")
+					}
 				}
 				graphs := 1
 				if c.maxValues != one {

@@ -324,6 +324,13 @@ func ParallelFor(n int, f func(lo, hi int)) {
 	wg.Wait()
 }
 
+// IsGoBackend reports whether b is GoMLX's pure-Go backend (named "Go Backend", configured as "go"),
+// where host code may replace parts of a graph (the CNN's host columns and passes, the linear
+// classifier's host step).
+func IsGoBackend(b compute.Backend) bool {
+	return b != nil && (b.Name() == "Go Backend" || fmt.Sprint(b) == "go")
+}
+
 // ReplaceTensors finalizes the tensors of dst and puts src in their place.
 func ReplaceTensors(dst []*tensors.Tensor, src []*tensors.Tensor) {
 	for i := range dst {

@@ -1,0 +1,77 @@
+//go:build goexperiment.simd
+
+package q1
+
+import "simd/archsimd"
+
+// The AVX-512 kernels of the linear classifier's host step (linear_host.go). Where the CPU lacks
+// AVX-512 the graph runs instead.
+
+func init() {
+	if archsimd.X86.AVX512() {
+		hostLinearKernels = &linearKernels{matMul5: matMul5x16, softmaxGrad: softmaxGrad16}
+	}
+}
+
+// matMul5x16 is linearKernels.matMul5: five accumulators of 16 lanes, one load of b and five
+// broadcasts of a per t (five is what the compiler keeps in registers: with ten, it spills).
+func matMul5x16(out, a, b []float32, t, n, n0, c0 int) {
+	a0, a1, a2, a3, a4 := a[c0*t:(c0+1)*t], a[(c0+1)*t:(c0+2)*t], a[(c0+2)*t:(c0+3)*t], a[(c0+3)*t:(c0+4)*t], a[(c0+4)*t:(c0+5)*t]
+	var o0, o1, o2, o3, o4 archsimd.Float32x16
+	for i := range t {
+		bi := archsimd.LoadFloat32x16((*[16]float32)(b[i*n+n0 : i*n+n0+16]))
+		o0 = archsimd.BroadcastFloat32x16(a0[i]).MulAdd(bi, o0)
+		o1 = archsimd.BroadcastFloat32x16(a1[i]).MulAdd(bi, o1)
+		o2 = archsimd.BroadcastFloat32x16(a2[i]).MulAdd(bi, o2)
+		o3 = archsimd.BroadcastFloat32x16(a3[i]).MulAdd(bi, o3)
+		o4 = archsimd.BroadcastFloat32x16(a4[i]).MulAdd(bi, o4)
+	}
+	o0.Store((*[16]float32)(out[c0*n+n0 : c0*n+n0+16]))
+	o1.Store((*[16]float32)(out[(c0+1)*n+n0 : (c0+1)*n+n0+16]))
+	o2.Store((*[16]float32)(out[(c0+2)*n+n0 : (c0+2)*n+n0+16]))
+	o3.Store((*[16]float32)(out[(c0+3)*n+n0 : (c0+3)*n+n0+16]))
+	o4.Store((*[16]float32)(out[(c0+4)*n+n0 : (c0+4)*n+n0+16]))
+}
+
+// softmaxGrad16 is linearKernels.softmaxGrad on 16 columns: e_c = exp(l_c − max_c l_c), p_c = e_c /
+// Σ_c e_c, out_c = (p_c − y_c)·s_c.
+func softmaxGrad16(lg, y, s []float32, n, i0 int) {
+	var l [10]archsimd.Float32x16
+	mx := archsimd.LoadFloat32x16((*[16]float32)(lg[i0 : i0+16]))
+	for c := range l {
+		l[c] = archsimd.LoadFloat32x16((*[16]float32)(lg[c*n+i0 : c*n+i0+16]))
+		mx = mx.Max(l[c])
+	}
+	var sum archsimd.Float32x16
+	for c := range l {
+		l[c] = exp16(l[c].Sub(mx))
+		sum = sum.Add(l[c])
+	}
+	for c := range l {
+		yc := archsimd.LoadFloat32x16((*[16]float32)(y[c*n+i0 : c*n+i0+16]))
+		sc := archsimd.LoadFloat32x16((*[16]float32)(s[c*n+i0 : c*n+i0+16]))
+		l[c].Div(sum).Sub(yc).Mul(sc).Store((*[16]float32)(lg[c*n+i0 : c*n+i0+16]))
+	}
+}
+
+// exp16 is e^x on 16 lanes, for x ≤ 0 (Cephes' expf: x = n·ln 2 + r with n = round(x/ln 2), |r| ≤
+// ln2/2, e^r by a degree-7 polynomial, then scaled by 2^n with VSCALEFPS; about 1 ulp; e^x underflows
+// to 0 below about −103).
+func exp16(x archsimd.Float32x16) archsimd.Float32x16 {
+	const (
+		log2e = 1.44269504088896341
+		c1    = 0.693359375
+		c2    = -2.12194440e-4
+	)
+	x = x.Max(archsimd.BroadcastFloat32x16(-104))
+	n := x.Mul(archsimd.BroadcastFloat32x16(log2e)).RoundToEvenScaled(0)
+	r := x.Sub(n.Mul(archsimd.BroadcastFloat32x16(c1))).Sub(n.Mul(archsimd.BroadcastFloat32x16(c2)))
+	p := archsimd.BroadcastFloat32x16(1.9875691500e-4)
+	p = p.MulAdd(r, archsimd.BroadcastFloat32x16(1.3981999507e-3))
+	p = p.MulAdd(r, archsimd.BroadcastFloat32x16(8.3334519073e-3))
+	p = p.MulAdd(r, archsimd.BroadcastFloat32x16(4.1665795894e-2))
+	p = p.MulAdd(r, archsimd.BroadcastFloat32x16(1.6666665459e-1))
+	p = p.MulAdd(r, archsimd.BroadcastFloat32x16(5.0000001201e-1))
+	p = p.Mul(r.Mul(r)).Add(r).Add(archsimd.BroadcastFloat32x16(1))
+	return p.Scale(n)
+}
