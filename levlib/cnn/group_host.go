@@ -6,11 +6,11 @@ import (
 )
 
 // The elementwise passes of groupStepper and groupForward, on the host: each is one pass over memory on
-// all cores (parallelFor), with AVX-512 or AVX2 vectors where the build has GOEXPERIMENT=simd
-// (cnn_group_simd_amd64.go), where the graph took several passes that the Go backend runs one at a
+// all cores (gomlxutil.ParallelFor), with AVX-512 or AVX2 vectors where the build has GOEXPERIMENT=simd
+// (group_simd_amd64.go), where the graph took several passes that the Go backend runs one at a
 // time, each on one core, one element at a time. Each computes exactly what the graph computes (the
-// same float32 operations in the same order; no fused multiply-add: an explicit float32 conversion
-// after every scalar product keeps the compiler from fusing), so results are bitwise the graph's.
+// same float32 operations in the same order; Adam is hostops.Adam, which avoids fused multiply-adds),
+// so results are bitwise the graph's.
 //
 // Measured on 2 cores (AMD EPYC, Zen 4), one network, 9 alternating pairs of 20 steps of batch 64: the
 // graph-only host-column stepper (colStepper) took 1.69× as long as the fused one (median; range

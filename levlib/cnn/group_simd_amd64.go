@@ -7,8 +7,8 @@ import (
 )
 
 // Vector versions of the host passes of group_host.go: AVX-512 (16 float32 lanes) or AVX2 (8),
-// the scalar kernel for the tail. VMAXPS, VCMPPS, VADDPS and VSUBPS round as
-// the scalar operations do (no fused multiply-add is used), so the results are the scalar kernels'.
+// the scalar kernel for the tail. VMAXPS, VCMPPS, VADDPS and VSUBPS give what the scalar operations
+// give, so the results are the scalar kernels'.
 
 func init() {
 	switch {

@@ -15,21 +15,24 @@ import (
 
 // LinearGroupOptions configures FitLinearGroup. The zero value trains as FitLinear's zero
 // LinearOptions do (300 full-batch Adam steps, learning rate 0.01, L2 1e-4, centred features), with
-// groups of up to DefaultLinearGroupValues data values per graph and no progress reports.
+// groups of up to DefaultLinearGroupValues data values per graph (half as many in float64) and no
+// progress reports.
 type LinearGroupOptions struct {
 	LinearOptions
 	// MaxValues bounds M·K·(D+1), the values of one copy of the data of one graph (M models, K
 	// the largest selection among them, D features; the graph holds two copies): a larger group is
-	// trained as several graphs, in order. 0 means DefaultLinearGroupValues.
+	// trained as several graphs, in order. 0 means DefaultLinearGroupValues in float32 and half of it
+	// in float64 (the same bytes).
 	MaxValues int
 	// Progress, if not nil, is called after each step of each graph (Done counts steps over all graphs).
 	Progress func(progress.Report)
 }
 
-// DefaultLinearGroupValues is FitLinearGroup's default bound on M·K·(D+1): 2^21 values, so that a
-// graph's two copies of the data (16 MiB in float32) stay in the last-level cache from one product to
-// the next: the products read the data twice a step and do 20 flops per value read, so they are bound
-// by memory. Measured on 2 cores (AMD EPYC, 32 MiB L3), float64 graph, 10 fits: at k = 1000, 93–99
+// DefaultLinearGroupValues is FitLinearGroup's default bound on M·K·(D+1) in float32: 2^21 values
+// (2^20 in float64), so that a graph's two copies of the data (16 MiB) stay in the last-level cache
+// from one product to the next: the products read the data twice a step and do 20 flops per value
+// read, so they are bound by memory. Measured on 2 cores (AMD EPYC, 32 MiB L3), float64 graph, 10
+// fits: at k = 1000, 93–99
 // fits/min one model per graph, 82 two per graph, 74–81 five or ten per graph; at k = 200, 338–354
 // fits/min one per graph, 568–649 five per graph, 623–640 ten per graph. In float32, 25 fits at k =
 // 1000 (BenchmarkQ1Fits): as a graph, 2^20 and 2^21 values were the same within noise (242–256 and
@@ -66,7 +69,7 @@ const DefaultLinearGroupValues = 1 << 21
 // kernels sum in another order, and Adam carries the difference along (TestFitLinearGroupMatchesSolo,
 // 60 steps on k ≤ 300 rows: in float64 at most 5e-11 of the largest weight; in float32 logits within
 // 0.33% of the largest as a graph, on test rows inked where the training rows are almost blank, and
-// within 1e-5 with the host step; identical predictions). That
+// within 0.06% with the host step (1e-5 but for one standardized model); identical predictions). That
 // rounding depends on which models share the graph (the columns kept and the padded size are the
 // group's), so a cached fit is that of the grouping that computed it first; its accuracies could
 // differ from another grouping's only where two logits are that close. A group
@@ -102,6 +105,9 @@ func FitLinearGroup(ctx context.Context, b compute.Backend, x *matrixio.Matrix, 
 	maxValues := opts.MaxValues
 	if maxValues <= 0 {
 		maxValues = DefaultLinearGroupValues
+		if lo.Float64 {
+			maxValues /= 2
+		}
 	}
 	// Split into graphs: consecutive selections while M·K·(D+1) stays within maxValues.
 	var parts [][2]int
@@ -288,7 +294,7 @@ func (g *linearGroup) trainHost(ctx context.Context, kern *linearKernels, zs []*
 	return w, nil
 }
 
-// stepDone counts a step of a graph and reports progress.
+// stepDone counts a step of a graph or of the host step and reports progress.
 func (g *linearGroup) stepDone() {
 	g.done++
 	if g.progress != nil {
@@ -296,10 +302,11 @@ func (g *linearGroup) stepDone() {
 	}
 }
 
-// groupData returns the constants of a group's graph in precision T: Zᵀ [M, D+1, K] and Z [M, K, D+1]
-// (model j's centred rows zs[j] on the kept features, then a column of ones for the bias, zero rows as
-// padding), Yᵀ [M, 10, K] (one-hot labels), S [M, 10, K] (1/k_j on model j's rows, 0 on padding) and
-// the penalty mask P [M, 10, D+1] (1, 0 on the bias column).
+// groupData returns the constants of a group in precision T, with k ≥ max_j k_j rows and d1 ≥
+// len(keep)+1 columns: Zᵀ [M, d1, k] and Z [M, k, d1] (model j's centred rows zs[j] on the kept
+// features, then a column of ones for the bias at column len(keep), zero rows and columns as padding),
+// Yᵀ [M, 10, k] (one-hot labels), S [M, 10, k] (1/k_j on model j's rows, 0 on padding) and the penalty
+// mask P [M, 10, d1] (1 on the kept features, 0 on the bias and padding columns).
 func groupData[T float32 | float64](zs []*matrixio.Matrix, rows [][]int, labels []uint8, keep []int, k, d1 int) [][]T {
 	m, dk := len(rows), len(keep)
 	zt, zd := make([]T, m*d1*k), make([]T, m*k*d1)

@@ -23,9 +23,9 @@ import (
 // identical predictions on 2,000 test rows. float32: logits on those rows within 1% of the largest
 // (measured at most 0.33%, on rows inked where the model's training rows are almost blank, see
 // logitDiff) and at most 0.2% of the predictions different (measured: none). float32 runs twice: as a
-// graph ("float32/graph") and, where the CPU has AVX-512, with the host step ("float32/host", measured:
-// logits within 1e-5 of the solo graph's), whose weights must differ from the graph's somewhere (else
-// the host step did not run). It also splits the group of 7 over graphs of at most 3 models
+// graph ("float32/graph") and, where the CPU has AVX-512, with the host step ("float32/host": logits
+// within 0.2% of the solo graph's, measured 1e-5 but for one standardized model at 0.06%), whose
+// weights must differ from the graph's somewhere (else the host step did not run). It also splits the group of 7 over graphs of at most 3 models
 // (MaxValues) and checks the same.
 func TestFitLinearGroupMatchesSolo(t *testing.T) {
 	ds, err := mnist.Load(testutil.MNISTDir(t), 0)
@@ -84,8 +84,12 @@ func TestFitLinearGroupMatchesSolo(t *testing.T) {
 				case "float32/graph":
 					graph32 = group
 				case "float32/host":
-					if graph32 == nil {
-						t.Fatal("no float32 graph run to compare with")
+					if graph32 == nil { // the graph's subtest did not run (-run)
+						q1.HostLinear(false)
+						if graph32, err = q1.FitLinearGroup(ctx, be, x, rows, ds.Labels, q1.LinearGroupOptions{LinearOptions: lo, MaxValues: c.maxValues}); err != nil {
+							t.Fatal(err)
+						}
+						q1.HostLinear(true)
 					}
 					same := true
 					for m := range group {
@@ -118,7 +122,11 @@ func TestFitLinearGroupMatchesSolo(t *testing.T) {
 						t.Logf("model %d (k = %d): max |ΔW| / max |W| = %.2g", m, len(r), worst/scale)
 					} else {
 						scale, worst := logitDiff(x, test, solo, g)
-						if scale == 0 || worst > 1e-2*scale {
+						tol := 1e-2
+						if host {
+							tol = 2e-3
+						}
+						if scale == 0 || worst > tol*scale {
 							t.Errorf("model %d (k = %d): max |Δlogit| = %.3g, largest logit %.3g", m, len(r), worst, scale)
 						}
 						t.Logf("model %d (k = %d): max |Δlogit| / max |logit| = %.2g", m, len(r), worst/scale)
