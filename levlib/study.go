@@ -108,9 +108,9 @@ func Plan(opts StudyOptions) (*StudyPlan, error) {
 		pixel(3)
 		add("ABC", 3)
 		p.Recipe = cnn.TrainOptions{Epochs: 1, TrainRows: 20000, EvalRows: 2000}
-		// Sized to under 10 minutes on 2 cores (see the README's "Speed"; measured in float64: a linear
-		// fit at k = 1000 takes 0.37 s in a batch, at k = 3000 1.25 s, float32 about 0.6× that; a cnn
-		// fit of 150 steps 4.7 s): the linear
+		// Sized to under 10 minutes on 2 cores (see the README's "Speed"; measured: a linear fit at k =
+		// 1000 takes 0.10 s in a batch with the float32 host step, 0.24 s as a float32 graph, 0.37 s
+		// in float64; a cnn fit of 150 steps 4.7 s): the linear
 		// classifier, cheap in batches, on every basis; the cnn classifier on RAW and the first init of
 		// each network family.
 		p.Q1 = q1.Options{Grids: []q1.Grid{
@@ -156,8 +156,8 @@ func Plan(opts StudyOptions) (*StudyPlan, error) {
 }
 
 // fullQ1 is Question 1 of the full preset, sized to about an hour on 2 cores (measured per fit on 2
-// cores: linear 0.24 s at k = 1000, 13.6 s at 50,000; cnn 300 steps 7.9–12.8 s with its evaluation;
-// 68 min in all): the seed's k grid with 5 seeds; the linear classifier with every strategy on every
+// cores: linear 0.10 s at k = 1000, 9.7 s at 50,000 with the float32 host step; cnn 300 steps
+// 7.9–12.5 s with its evaluation; 58 min in all): the seed's k grid with 5 seeds; the linear classifier with every strategy on every
 // basis up to k = 5,000 and on RAW, one ReLU basis of each width and the first init of each family
 // beyond; the cnn classifier with top, bottom and random on RAW and the first init of each family.
 // Network labels start with prefix ("orig-" for the original study's networks).

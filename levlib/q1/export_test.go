@@ -7,3 +7,7 @@ func HostLinear(on bool) (available bool, restore func()) {
 	hostLinearOff = !on
 	return hostLinearKernels != nil, func() { hostLinearOff = old }
 }
+
+// HostLinearAVX2, where the build and the CPU have the AVX2 kernels, makes the host step use them
+// (instead of AVX-512's) until the returned function restores the choice; nil elsewhere.
+var HostLinearAVX2 func() (restore func())

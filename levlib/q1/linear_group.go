@@ -58,7 +58,8 @@ const DefaultLinearGroupValues = 1 << 21
 // Selections may differ in size: each model's rows are padded with zeros up to K = max_m k_m and the
 // padding is masked out by S, so a group costs M·K; group selections of similar size.
 //
-// On GoMLX's Go backend, in float32, on a CPU with AVX-512 (and a GOEXPERIMENT=simd build), the same
+// On GoMLX's Go backend, in float32, on a CPU with AVX-512 or AVX2 with FMA (and a GOEXPERIMENT=simd
+// build), the same
 // step runs on the host instead of as a graph (linear_host.go: the data read where it lies, both
 // cores busy): 2.2× the graph's fits per minute at k = 1000 (BenchmarkQ1Fits/classifier=linear, 25
 // fits: 549–582 against 254 fits/min on 2 cores of an AMD EPYC), 4.3× for 40 fits at k = 50, 1.4×

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/levstudy/levstudy/levlib/basis"
@@ -23,9 +24,10 @@ import (
 // identical predictions on 2,000 test rows. float32: logits on those rows within 1% of the largest
 // (measured at most 0.33%, on rows inked where the model's training rows are almost blank, see
 // logitDiff) and at most 0.2% of the predictions different (measured: none). float32 runs twice: as a
-// graph ("float32/graph") and, where the CPU has AVX-512, with the host step ("float32/host": logits
-// within 0.2% of the solo graph's, measured 1e-5 but for one standardized model at 0.06%), whose
-// weights must differ from the graph's somewhere (else the host step did not run). It also splits the group of 7 over graphs of at most 3 models
+// graph ("float32/graph") and with the host step, with the kernels the CPU picks ("float32/host") and
+// with the AVX2 ones ("float32/host-avx2"; both where the CPU has them): logits within 0.2% of the solo
+// graph's (measured 1e-5 but for one standardized model at 0.06%), and weights that differ from the
+// graph's somewhere (else the host step did not run). It also splits the group of 7 over graphs of at most 3 models
 // (MaxValues) and checks the same.
 func TestFitLinearGroupMatchesSolo(t *testing.T) {
 	ds, err := mnist.Load(testutil.MNISTDir(t), 0)
@@ -58,13 +60,19 @@ func TestFitLinearGroupMatchesSolo(t *testing.T) {
 	}
 	for _, c := range cases {
 		var graph32 []*q1.LinearModel // the float32 graph's models, for the host run
-		for _, mode := range []string{"float64", "float32/graph", "float32/host"} {
-			f64, host := mode == "float64", mode == "float32/host"
+		for _, mode := range []string{"float64", "float32/graph", "float32/host", "float32/host-avx2"} {
+			f64, host := mode == "float64", strings.HasPrefix(mode, "float32/host")
 			t.Run(c.name+"/"+mode, func(t *testing.T) {
 				available, restore := q1.HostLinear(host)
 				defer restore()
 				if host && !available {
-					t.Skip("the host step needs GOEXPERIMENT=simd and an AVX-512 CPU: the graph runs instead")
+					t.Skip("the host step needs GOEXPERIMENT=simd and AVX-512 or AVX2 with FMA: the graph runs instead")
+				}
+				if mode == "float32/host-avx2" {
+					if q1.HostLinearAVX2 == nil {
+						t.Skip("no AVX2 kernels in this build or on this CPU")
+					}
+					defer q1.HostLinearAVX2()()
 				}
 				var rows [][]int
 				for m, k := range c.sizes {
@@ -83,7 +91,7 @@ func TestFitLinearGroupMatchesSolo(t *testing.T) {
 				switch mode {
 				case "float32/graph":
 					graph32 = group
-				case "float32/host":
+				case "float32/host", "float32/host-avx2":
 					if graph32 == nil { // the graph's subtest did not run (-run)
 						q1.HostLinear(false)
 						if graph32, err = q1.FitLinearGroup(ctx, be, x, rows, ds.Labels, q1.LinearGroupOptions{LinearOptions: lo, MaxValues: c.maxValues}); err != nil {

@@ -6,8 +6,8 @@ import (
 )
 
 // The float32 step of FitLinearGroup on the host, used in place of its graph on GoMLX's Go backend
-// where the CPU has AVX-512 (linear_host_simd_amd64.go installs the kernels; elsewhere, and in
-// float64, the graph runs). It computes what the graph computes, in the same layouts:
+// where the CPU has AVX-512 or AVX2 with FMA (linear_host_simd_amd64.go installs the kernels;
+// elsewhere, and in float64, the graph runs). It computes what the graph computes, in the same layouts:
 //
 //	logitsᵀ_m = W_m Zᵀ_m,   Gᵀ_m = (softmax(logitsᵀ_m) − Yᵀ_m) ∘ S_m,   ∇W_m = Gᵀ_m Z_m + L2·W_m∘P,
 //

@@ -4,12 +4,23 @@ package q1
 
 import "simd/archsimd"
 
-// The AVX-512 kernels of the linear classifier's host step (linear_host.go). Where the CPU lacks
-// AVX-512 the graph runs instead.
+// The kernels of the linear classifier's host step (linear_host.go): AVX-512 (16 lanes) or AVX2 with
+// FMA (two vectors of 8). Where the CPU has neither, the graph runs instead.
+
+var (
+	avx512LinearKernels = &linearKernels{matMul5: matMul5x16, softmaxGrad: softmaxGrad16}
+	avx2LinearKernels   = &linearKernels{matMul5: matMul5x8x2, softmaxGrad: softmaxGrad8x2}
+)
+
+// hasAVX2FMA reports whether the CPU runs the AVX2 kernels.
+func hasAVX2FMA() bool { return archsimd.X86.AVX2() && archsimd.X86.FMA() }
 
 func init() {
-	if archsimd.X86.AVX512() {
-		hostLinearKernels = &linearKernels{matMul5: matMul5x16, softmaxGrad: softmaxGrad16}
+	switch {
+	case archsimd.X86.AVX512():
+		hostLinearKernels = avx512LinearKernels
+	case hasAVX2FMA():
+		hostLinearKernels = avx2LinearKernels
 	}
 }
 
@@ -76,4 +87,88 @@ func exp16(x archsimd.Float32x16) archsimd.Float32x16 {
 	p = p.MulAdd(r, archsimd.BroadcastFloat32x16(5.0000001201e-1))
 	p = p.Mul(r.Mul(r)).Add(r).Add(archsimd.BroadcastFloat32x16(1))
 	return p.Scale(n)
+}
+
+// matMul5x8x2 is linearKernels.matMul5 with AVX2: ten accumulators (five rows, two vectors of 8
+// lanes), two loads of b and five broadcasts of a per t.
+func matMul5x8x2(out, a, b []float32, t, n, n0, c0 int) {
+	a = a[c0*t : (c0+5)*t]
+	var o0, o1, o2, o3, o4, p0, p1, p2, p3, p4 archsimd.Float32x8
+	for i := range t {
+		bi := b[i*n+n0 : i*n+n0+16]
+		lo := archsimd.LoadFloat32x8((*[8]float32)(bi[:8]))
+		hi := archsimd.LoadFloat32x8((*[8]float32)(bi[8:]))
+		ai := a[i:]
+		v := archsimd.BroadcastFloat32x8(ai[0])
+		o0, p0 = v.MulAdd(lo, o0), v.MulAdd(hi, p0)
+		v = archsimd.BroadcastFloat32x8(ai[t])
+		o1, p1 = v.MulAdd(lo, o1), v.MulAdd(hi, p1)
+		v = archsimd.BroadcastFloat32x8(ai[2*t])
+		o2, p2 = v.MulAdd(lo, o2), v.MulAdd(hi, p2)
+		v = archsimd.BroadcastFloat32x8(ai[3*t])
+		o3, p3 = v.MulAdd(lo, o3), v.MulAdd(hi, p3)
+		v = archsimd.BroadcastFloat32x8(ai[4*t])
+		o4, p4 = v.MulAdd(lo, o4), v.MulAdd(hi, p4)
+	}
+	r := out[c0*n+n0:]
+	o0.Store((*[8]float32)(r[:8]))
+	p0.Store((*[8]float32)(r[8:16]))
+	r = out[(c0+1)*n+n0:]
+	o1.Store((*[8]float32)(r[:8]))
+	p1.Store((*[8]float32)(r[8:16]))
+	r = out[(c0+2)*n+n0:]
+	o2.Store((*[8]float32)(r[:8]))
+	p2.Store((*[8]float32)(r[8:16]))
+	r = out[(c0+3)*n+n0:]
+	o3.Store((*[8]float32)(r[:8]))
+	p3.Store((*[8]float32)(r[8:16]))
+	r = out[(c0+4)*n+n0:]
+	o4.Store((*[8]float32)(r[:8]))
+	p4.Store((*[8]float32)(r[8:16]))
+}
+
+// softmaxGrad8x2 is softmaxGrad16 with AVX2, on the two halves of the 16 columns.
+func softmaxGrad8x2(lg, y, s []float32, n, i0 int) {
+	for h := i0; h < i0+16; h += 8 {
+		var l [10]archsimd.Float32x8
+		mx := archsimd.LoadFloat32x8((*[8]float32)(lg[h : h+8]))
+		for c := range l {
+			l[c] = archsimd.LoadFloat32x8((*[8]float32)(lg[c*n+h : c*n+h+8]))
+			mx = mx.Max(l[c])
+		}
+		var sum archsimd.Float32x8
+		for c := range l {
+			l[c] = exp8(l[c].Sub(mx))
+			sum = sum.Add(l[c])
+		}
+		for c := range l {
+			yc := archsimd.LoadFloat32x8((*[8]float32)(y[c*n+h : c*n+h+8]))
+			sc := archsimd.LoadFloat32x8((*[8]float32)(s[c*n+h : c*n+h+8]))
+			l[c].Div(sum).Sub(yc).Mul(sc).Store((*[8]float32)(lg[c*n+h : c*n+h+8]))
+		}
+	}
+}
+
+// exp8 is exp16 on 8 lanes with AVX2, for x ≤ 0, where there is no VSCALEFPS: 2^n is built from its
+// exponent bits, (n+127)·2^23, so x is first clamped at −87.3 (n ≥ −126, a normal float): e^x is then
+// at least 1.2e-38 where exp16 gives smaller values or 0, a difference a softmax over values ≥ 1 does
+// not see.
+func exp8(x archsimd.Float32x8) archsimd.Float32x8 {
+	const (
+		log2e = 1.44269504088896341
+		c1    = 0.693359375
+		c2    = -2.12194440e-4
+	)
+	x = x.Max(archsimd.BroadcastFloat32x8(-87.3))
+	n := x.Mul(archsimd.BroadcastFloat32x8(log2e)).RoundToEven()
+	r := x.Sub(n.Mul(archsimd.BroadcastFloat32x8(c1))).Sub(n.Mul(archsimd.BroadcastFloat32x8(c2)))
+	p := archsimd.BroadcastFloat32x8(1.9875691500e-4)
+	p = p.MulAdd(r, archsimd.BroadcastFloat32x8(1.3981999507e-3))
+	p = p.MulAdd(r, archsimd.BroadcastFloat32x8(8.3334519073e-3))
+	p = p.MulAdd(r, archsimd.BroadcastFloat32x8(4.1665795894e-2))
+	p = p.MulAdd(r, archsimd.BroadcastFloat32x8(1.6666665459e-1))
+	p = p.MulAdd(r, archsimd.BroadcastFloat32x8(5.0000001201e-1))
+	p = p.Mul(r.Mul(r)).Add(r).Add(archsimd.BroadcastFloat32x8(1))
+	scale := n.ConvertToInt32().Add(archsimd.BroadcastInt32x8(127)).ShiftAllLeft(23).AsFloat32x8()
+	return p.Mul(scale)
 }
