@@ -27,8 +27,8 @@ import (
 // graph ("float32/graph") and with the host step, with the kernels the CPU picks ("float32/host") and
 // with the AVX2 ones ("float32/host-avx2"; both where the CPU has them): logits within 0.2% of the solo
 // graph's (measured 1e-5 but for one standardized model at 0.06%), and weights that differ from the
-// graph's somewhere (else the host step did not run). It also splits the group of 7 over graphs of at most 3 models
-// (MaxValues) and checks the same.
+// graph's somewhere (else the host step did not run). It also splits the group of 7 over graphs of
+// at most 3 models (MaxValues) and checks the same.
 func TestFitLinearGroupMatchesSolo(t *testing.T) {
 	ds, err := mnist.Load(testutil.MNISTDir(t), 0)
 	if err != nil {
