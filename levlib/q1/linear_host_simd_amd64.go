@@ -67,24 +67,28 @@ func softmaxGrad16(lg, y, s []float32, n, i0 int) {
 	}
 }
 
+// Cephes' expf (cephes/single/expf.c): ln 2 split in a high part exact in float32 and a low
+// remainder, and the coefficients of e^r ≈ 1 + r + r²·P(r) on |r| ≤ ln2/2, highest degree first. exp16
+// and exp8 share them.
+const (
+	expLog2e = 1.44269504088896341
+	expLn2Hi = 0.693359375
+	expLn2Lo = -2.12194440e-4
+)
+
+var expP = [...]float32{1.9875691500e-4, 1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1}
+
 // exp16 is e^x on 16 lanes, for x ≤ 0 (Cephes' expf: x = n·ln 2 + r with n = round(x/ln 2), |r| ≤
 // ln2/2, e^r by a degree-7 polynomial, then scaled by 2^n with VSCALEFPS; about 1 ulp; e^x underflows
 // to 0 below about −103).
 func exp16(x archsimd.Float32x16) archsimd.Float32x16 {
-	const (
-		log2e = 1.44269504088896341
-		c1    = 0.693359375
-		c2    = -2.12194440e-4
-	)
 	x = x.Max(archsimd.BroadcastFloat32x16(-104))
-	n := x.Mul(archsimd.BroadcastFloat32x16(log2e)).RoundToEvenScaled(0)
-	r := x.Sub(n.Mul(archsimd.BroadcastFloat32x16(c1))).Sub(n.Mul(archsimd.BroadcastFloat32x16(c2)))
-	p := archsimd.BroadcastFloat32x16(1.9875691500e-4)
-	p = p.MulAdd(r, archsimd.BroadcastFloat32x16(1.3981999507e-3))
-	p = p.MulAdd(r, archsimd.BroadcastFloat32x16(8.3334519073e-3))
-	p = p.MulAdd(r, archsimd.BroadcastFloat32x16(4.1665795894e-2))
-	p = p.MulAdd(r, archsimd.BroadcastFloat32x16(1.6666665459e-1))
-	p = p.MulAdd(r, archsimd.BroadcastFloat32x16(5.0000001201e-1))
+	n := x.Mul(archsimd.BroadcastFloat32x16(expLog2e)).RoundToEvenScaled(0)
+	r := x.Sub(n.Mul(archsimd.BroadcastFloat32x16(expLn2Hi))).Sub(n.Mul(archsimd.BroadcastFloat32x16(expLn2Lo)))
+	p := archsimd.BroadcastFloat32x16(expP[0])
+	for _, c := range expP[1:] {
+		p = p.MulAdd(r, archsimd.BroadcastFloat32x16(c))
+	}
 	p = p.Mul(r.Mul(r)).Add(r).Add(archsimd.BroadcastFloat32x16(1))
 	return p.Scale(n)
 }
@@ -154,20 +158,13 @@ func softmaxGrad8x2(lg, y, s []float32, n, i0 int) {
 // at least 1.2e-38 where exp16 gives smaller values or 0, a difference a softmax over values ≥ 1 does
 // not see.
 func exp8(x archsimd.Float32x8) archsimd.Float32x8 {
-	const (
-		log2e = 1.44269504088896341
-		c1    = 0.693359375
-		c2    = -2.12194440e-4
-	)
 	x = x.Max(archsimd.BroadcastFloat32x8(-87.3))
-	n := x.Mul(archsimd.BroadcastFloat32x8(log2e)).RoundToEven()
-	r := x.Sub(n.Mul(archsimd.BroadcastFloat32x8(c1))).Sub(n.Mul(archsimd.BroadcastFloat32x8(c2)))
-	p := archsimd.BroadcastFloat32x8(1.9875691500e-4)
-	p = p.MulAdd(r, archsimd.BroadcastFloat32x8(1.3981999507e-3))
-	p = p.MulAdd(r, archsimd.BroadcastFloat32x8(8.3334519073e-3))
-	p = p.MulAdd(r, archsimd.BroadcastFloat32x8(4.1665795894e-2))
-	p = p.MulAdd(r, archsimd.BroadcastFloat32x8(1.6666665459e-1))
-	p = p.MulAdd(r, archsimd.BroadcastFloat32x8(5.0000001201e-1))
+	n := x.Mul(archsimd.BroadcastFloat32x8(expLog2e)).RoundToEven()
+	r := x.Sub(n.Mul(archsimd.BroadcastFloat32x8(expLn2Hi))).Sub(n.Mul(archsimd.BroadcastFloat32x8(expLn2Lo)))
+	p := archsimd.BroadcastFloat32x8(expP[0])
+	for _, c := range expP[1:] {
+		p = p.MulAdd(r, archsimd.BroadcastFloat32x8(c))
+	}
 	p = p.Mul(r.Mul(r)).Add(r).Add(archsimd.BroadcastFloat32x8(1))
 	scale := n.ConvertToInt32().Add(archsimd.BroadcastInt32x8(127)).ShiftAllLeft(23).AsFloat32x8()
 	return p.Mul(scale)
