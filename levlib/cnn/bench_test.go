@@ -10,7 +10,9 @@ import (
 )
 
 // BenchmarkCNN measures MnistConvNet throughput on the pure-Go backend (host columns): training (batch
-// 64, 1280 images, compilation included) and embedding (batches of 128, 5000 images).
+// 64, 1280 images, compilation included) and embedding (batches of 128, 5000 images). GFLOP/s is the
+// network's arithmetic (cnn.TrainFLOPs, cnn.ForwardFLOPs) per second, to set beside the machine's peak
+// (levlib/internal/hostops BenchmarkPeakFMA).
 func BenchmarkCNN(b *testing.B) {
 	ds, err := mnist.Load(testutil.MNISTDir(b), 0)
 	if err != nil {
@@ -24,6 +26,7 @@ func BenchmarkCNN(b *testing.B) {
 			}
 		}
 		b.ReportMetric(1280*float64(b.N)/b.Elapsed().Seconds(), "images/s")
+		b.ReportMetric(1280*cnn.TrainFLOPs*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 	})
 	w := cnn.Init(1)
 	b.Run("embed", func(b *testing.B) {
@@ -33,5 +36,6 @@ func BenchmarkCNN(b *testing.B) {
 			}
 		}
 		b.ReportMetric(5000*float64(b.N)/b.Elapsed().Seconds(), "images/s")
+		b.ReportMetric(5000*cnn.ForwardFLOPs*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 	})
 }

@@ -15,7 +15,9 @@ import (
 // training and 10,000 test rows): M fits one at a time as q1Run does them ("solo": Train, then
 // Forward on each row set), against the same fits with TrainGroup and PredictGroup ("group":
 // the shared rows in passes over all networks, each network's selected rows on their own). fits/min is
-// the throughput; M as in BenchmarkQ1Linear. scripts/bench/torch_q1.py does the solo fits in PyTorch.
+// the throughput, GFLOP/s the network's arithmetic per second (TrainFLOPs per image trained,
+// ForwardFLOPs per image evaluated); M as in BenchmarkQ1Linear. scripts/bench/torch_q1.py does the solo
+// fits in PyTorch.
 func BenchmarkQ1CNN(b *testing.B) {
 	ds, err := mnist.Load(testutil.MNISTDir(b), 0)
 	if err != nil {
@@ -26,6 +28,7 @@ func BenchmarkQ1CNN(b *testing.B) {
 	train, test := testutil.Q1EvalRows(ds)
 	shared := append(append([]int(nil), train...), test...)
 	const steps = 200
+	perFit := float64(steps*64*cnn.TrainFLOPs + (1000+len(shared))*cnn.ForwardFLOPs)
 	for _, m := range testutil.BenchGroups(b) {
 		sels := testutil.Q1BenchSelections(b, ds, m, 1000)
 		b.Run(fmt.Sprintf("M=%d/solo", m), func(b *testing.B) {
@@ -43,6 +46,7 @@ func BenchmarkQ1CNN(b *testing.B) {
 				}
 			}
 			b.ReportMetric(float64(m*b.N)/b.Elapsed().Minutes(), "fits/min")
+			b.ReportMetric(perFit*float64(m*b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 		})
 		b.Run(fmt.Sprintf("M=%d/group", m), func(b *testing.B) {
 			fits := make([]cnn.GroupFit, m)
@@ -64,6 +68,7 @@ func BenchmarkQ1CNN(b *testing.B) {
 				}
 			}
 			b.ReportMetric(float64(m*b.N)/b.Elapsed().Minutes(), "fits/min")
+			b.ReportMetric(perFit*float64(m*b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 		})
 	}
 }

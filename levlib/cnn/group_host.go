@@ -26,7 +26,9 @@ import (
 // 1.03× on Zen 4 (not verified: no Intel host was at hand). GOAMD64=v3/v4 compile that loop
 // identically (the loop is intrinsics); Go 1.27's archsimd cannot build compute v0.1.0–v0.1.2 (its
 // Load functions take slices now); GOMLX_SIMD_AVX512=false (the AVX2 kernels) is 0.71× on Zen 4 and
-// untested on Intel.
+// untested on Intel. Nor did a host conv2 kernel in the backend's exact arithmetic win (0.89–0.92× on
+// the embedding; README "Speed"): Go 1.26 gave its vectors only zmm0–zmm14, so a tile of 16
+// accumulators spilled at every FMA and one small enough not to spill loads too much per FMA.
 
 // The kernels on one range of elements; the vector versions replace them at init where the CPU allows.
 var (

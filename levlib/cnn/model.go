@@ -32,6 +32,19 @@ const (
 	EmbeddingDim = 200
 )
 
+// The arithmetic of MnistConvNet per image, in floating-point operations (two per multiply-add; the
+// biases, ReLU, pooling, the loss and Adam are not counted), for throughput figures in GFLOP/s and the
+// bound a machine's peak sets on them (the benchmarks, README "Speed").
+const (
+	// ForwardFLOPs is one image's forward pass: conv1 28·28 positions × 32 filters × 9 taps, conv2
+	// 14·14 × 64 × 288, the dense layers 3136·200 and 200·10 multiply-adds: 8,935,328.
+	ForwardFLOPs = 2 * (28*28*32*9 + 14*14*64*288 + 3136*200 + 200*10)
+	// TrainFLOPs is one image's training step: the forward pass, every layer's weight gradient (the
+	// forward's multiply-adds again) and the input gradients of conv2 and the two dense layers (conv1's
+	// input is the image, which needs none): 26,354,400.
+	TrainFLOPs = 3*ForwardFLOPs - 2*28*28*32*9
+)
+
 // Weights holds the 8 parameter arrays of MnistConvNet, float32, in ParamNames order with
 // ParamShapes (PyTorch layout: conv weights [out, in, kh, kw], linear weights [out, in]).
 type Weights struct {

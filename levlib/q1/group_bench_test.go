@@ -65,7 +65,10 @@ func BenchmarkQ1Linear(b *testing.B) {
 // at k = 1000 on all 70,000 rows, against the same fits made one at a time in PyTorch
 // (scripts/bench/torch_q1.py, `make bench`): linear (300 full-batch Adam steps) 25 fits, the cost of
 // five strategies × five seeds; cnn (200 steps of batch 64) 10 fits. The selections are random (the
-// cost of a fit does not depend on which rows it trains on). fits/min is the throughput.
+// cost of a fit does not depend on which rows it trains on). fits/min is the throughput; for the cnn,
+// GFLOP/s is the network's arithmetic per second (200·64 images trained, cnn.TrainFLOPs each; 21,000
+// evaluated, cnn.ForwardFLOPs each: 525 GFLOP a fit), to set beside the machine's peak (levlib/internal/hostops
+// BenchmarkPeakFMA).
 func BenchmarkQ1Fits(b *testing.B) {
 	ds, err := mnist.Load(testutil.MNISTDir(b), 0)
 	if err != nil {
@@ -90,6 +93,11 @@ func BenchmarkQ1Fits(b *testing.B) {
 				}
 			}
 			b.ReportMetric(float64(c.fits*b.N)/b.Elapsed().Minutes(), "fits/min")
+			if c.cl == q1.ClassifierCNN {
+				evalRows := opts.TrainEvalRows + ds.N() - ds.NumTrain + 1000
+				perFit := float64(opts.CNN.Steps*64*cnn.TrainFLOPs + evalRows*cnn.ForwardFLOPs)
+				b.ReportMetric(perFit*float64(c.fits*b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			}
 		})
 	}
 }
