@@ -12,7 +12,8 @@ import (
 // BenchmarkCNN measures MnistConvNet throughput on the pure-Go backend (host columns): training (batch
 // 64, 1280 images, compilation included) and embedding (batches of 128, 5000 images). GFLOP/s is the
 // network's arithmetic (cnn.TrainFLOPs, cnn.ForwardFLOPs) per second, to set beside the machine's peak
-// (levlib/internal/hostops BenchmarkPeakFMA).
+// (levlib/internal/hostops BenchmarkPeakFMA); for training it counts the graphs' compilation as time, so
+// it understates the step's rate a little.
 func BenchmarkCNN(b *testing.B) {
 	ds, err := mnist.Load(testutil.MNISTDir(b), 0)
 	if err != nil {

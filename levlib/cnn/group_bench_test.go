@@ -16,7 +16,7 @@ import (
 // Forward on each row set), against the same fits with TrainGroup and PredictGroup ("group":
 // the shared rows in passes over all networks, each network's selected rows on their own). fits/min is
 // the throughput, GFLOP/s the network's arithmetic per second (TrainFLOPs per image trained,
-// ForwardFLOPs per image evaluated); M as in BenchmarkQ1Linear. scripts/bench/torch_q1.py does the solo
+// TrainedImages of them, and ForwardFLOPs per image evaluated); M as in BenchmarkQ1Linear. scripts/bench/torch_q1.py does the solo
 // fits in PyTorch.
 func BenchmarkQ1CNN(b *testing.B) {
 	ds, err := mnist.Load(testutil.MNISTDir(b), 0)
@@ -28,7 +28,8 @@ func BenchmarkQ1CNN(b *testing.B) {
 	train, test := testutil.Q1EvalRows(ds)
 	shared := append(append([]int(nil), train...), test...)
 	const steps = 200
-	perFit := float64(steps*64*cnn.TrainFLOPs + (1000+len(shared))*cnn.ForwardFLOPs)
+	trained := cnn.TrainedImages(1000, steps, cnn.TrainOptions{}.WithDefaults().BatchSize)
+	perFit := float64(trained*cnn.TrainFLOPs + (1000+len(shared))*cnn.ForwardFLOPs)
 	for _, m := range testutil.BenchGroups(b) {
 		sels := testutil.Q1BenchSelections(b, ds, m, 1000)
 		b.Run(fmt.Sprintf("M=%d/solo", m), func(b *testing.B) {

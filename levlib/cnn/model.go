@@ -45,6 +45,16 @@ const (
 	TrainFLOPs = 3*ForwardFLOPs - 2*28*28*32*9
 )
 
+// TrainedImages returns the images that steps optimizer steps on rows rows in batches of batchSize feed
+// through the network, as Train and TrainGroup batch them: epochs of ⌈rows/batchSize⌉ steps, each
+// epoch's last batch the rows left (not padded). 200 steps on 1,000 rows in batches of 64: 12 epochs
+// of 1,000 and 8 batches of 64, 12,512 images.
+func TrainedImages(rows, steps, batchSize int) int {
+	perEpoch := (rows + batchSize - 1) / batchSize
+	epochs, rest := steps/perEpoch, steps%perEpoch
+	return epochs*rows + rest*batchSize // the rest < perEpoch steps are full batches
+}
+
 // Weights holds the 8 parameter arrays of MnistConvNet, float32, in ParamNames order with
 // ParamShapes (PyTorch layout: conv weights [out, in, kh, kw], linear weights [out, in]).
 type Weights struct {

@@ -43,3 +43,23 @@ func TestFLOPs(t *testing.T) {
 		t.Errorf("TrainFLOPs = %d, want 2·(2·%d + %d) = %d", TrainFLOPs, fwd, inGrad, want)
 	}
 }
+
+// TestTrainedImages checks TrainedImages against the batches trainCNNPart's loop takes (step t feeds
+// rows pos·bs … min((pos+1)·bs, n) − 1 of its epoch, pos = t mod ⌈n/bs⌉) and against 12,512 worked by
+// hand for a Question 1 fit (200 steps of 64 on 1,000 rows: 15 full batches and one of 40 an epoch).
+func TestTrainedImages(t *testing.T) {
+	if got := TrainedImages(1000, 200, 64); got != 12512 {
+		t.Errorf("TrainedImages(1000, 200, 64) = %d, want 12,512", got)
+	}
+	for _, c := range [][3]int{{1000, 200, 64}, {1280, 20, 64}, {64, 7, 64}, {65, 3, 64}, {10, 1, 64}, {130, 17, 64}, {6000, 94, 64}} {
+		n, steps, bs := c[0], c[1], c[2]
+		perEpoch, want := (n+bs-1)/bs, 0
+		for s := 0; s < steps; s++ {
+			pos := s % perEpoch
+			want += min((pos+1)*bs, n) - pos*bs
+		}
+		if got := TrainedImages(n, steps, bs); got != want {
+			t.Errorf("TrainedImages(%d, %d, %d) = %d, the loop's batches %d", n, steps, bs, got, want)
+		}
+	}
+}

@@ -66,9 +66,9 @@ func BenchmarkQ1Linear(b *testing.B) {
 // (scripts/bench/torch_q1.py, `make bench`): linear (300 full-batch Adam steps) 25 fits, the cost of
 // five strategies × five seeds; cnn (200 steps of batch 64) 10 fits. The selections are random (the
 // cost of a fit does not depend on which rows it trains on). fits/min is the throughput; for the cnn,
-// GFLOP/s is the network's arithmetic per second (200·64 images trained, cnn.TrainFLOPs each; 21,000
-// evaluated, cnn.ForwardFLOPs each: 525 GFLOP a fit), to set beside the machine's peak (levlib/internal/hostops
-// BenchmarkPeakFMA).
+// GFLOP/s is the network's arithmetic per second (cnn.TrainedImages(1000, 200, 64) = 12,512 images
+// trained, cnn.TrainFLOPs each; 21,000 evaluated, cnn.ForwardFLOPs each: 517 GFLOP a fit), to set
+// beside the machine's peak (levlib/internal/hostops BenchmarkPeakFMA).
 func BenchmarkQ1Fits(b *testing.B) {
 	ds, err := mnist.Load(testutil.MNISTDir(b), 0)
 	if err != nil {
@@ -94,8 +94,10 @@ func BenchmarkQ1Fits(b *testing.B) {
 			}
 			b.ReportMetric(float64(c.fits*b.N)/b.Elapsed().Minutes(), "fits/min")
 			if c.cl == q1.ClassifierCNN {
-				evalRows := opts.TrainEvalRows + ds.N() - ds.NumTrain + 1000
-				perFit := float64(opts.CNN.Steps*64*cnn.TrainFLOPs + evalRows*cnn.ForwardFLOPs)
+				k := len(sels[0])
+				trained := cnn.TrainedImages(k, opts.CNN.Steps, cnn.TrainOptions{}.WithDefaults().BatchSize)
+				evalRows := opts.TrainEvalRows + ds.N() - ds.NumTrain + k // the shared rows, then each fit's own
+				perFit := float64(trained*cnn.TrainFLOPs + evalRows*cnn.ForwardFLOPs)
 				b.ReportMetric(perFit*float64(c.fits*b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 			}
 		})

@@ -88,8 +88,8 @@ func TestPeakFMAKernels(t *testing.T) {
 // ceiling for any float32 kernel on it, such as the CNN's (levlib/cnn ForwardFLOPs, TrainFLOPs; README
 // "Speed") — on one goroutine and on GOMAXPROCS goroutines, each running peakChains chains, with
 // AVX-512 and with AVX2. GFLOP/s counts two operations per lane per FMA and is the fastest of
-// peakRounds rounds per op: a peak, which a neighbour on a shared machine only lowers (one round of
-// four at 2 goroutines measured 136 against 230–233 GFLOP/s).
+// peakRounds rounds per op: a peak, which a neighbour on a shared machine only lowers (before there
+// were rounds, one of four runs measured 136 GFLOP/s at 2 goroutines against 230–233 in the others).
 func BenchmarkPeakFMA(b *testing.B) {
 	const n = 50_000_000 // per goroutine and round: 0.17 s (AVX-512) on the AMD EPYC host
 	const peakRounds = 5
