@@ -108,11 +108,10 @@ func Plan(opts StudyOptions) (*StudyPlan, error) {
 		pixel(3)
 		add("ABC", 3)
 		p.Recipe = cnn.TrainOptions{Epochs: 1, TrainRows: 20000, EvalRows: 2000}
-		// Sized to under 10 minutes on 2 cores (see the README's "Speed"; measured: a linear fit at k =
-		// 1000 takes 0.10 s in a batch with the float32 host step, 0.24 s as a float32 graph, 0.37 s
-		// in float64; a cnn fit of 150 steps 4.7 s): the linear
-		// classifier, cheap in batches, on every basis; the cnn classifier on RAW and the first init of
-		// each network family.
+		// Sized to under 10 minutes on 2 cores (see the README's "Speed"; measured: a linear fit at
+		// k = 1000 takes 0.10 s in a batch with the float32 host step, 0.24 s as a float32 graph,
+		// 0.37 s in float64; a cnn fit of 150 steps 4.7 s): the linear classifier, cheap in batches,
+		// on every basis; the cnn classifier on RAW and the first init of each network family.
 		p.Q1 = q1.Options{Grids: []q1.Grid{
 			{Classifier: q1.ClassifierLinear, K: []int{300, 1000}},
 			{Classifier: q1.ClassifierCNN, K: []int{1000}, Strategies: []q1.Strategy{q1.StrategyTop, q1.StrategyBottom, q1.StrategyRandom},
@@ -157,10 +156,10 @@ func Plan(opts StudyOptions) (*StudyPlan, error) {
 
 // fullQ1 is Question 1 of the full preset, sized to about an hour on 2 cores (measured per fit on 2
 // cores: linear 0.10 s at k = 1000, 9.7 s at 50,000 with the float32 host step; cnn 300 steps
-// 7.9–12.5 s with its evaluation; 58 min in all): the seed's k grid with 5 seeds; the linear classifier with every strategy on every
-// basis up to k = 5,000 and on RAW, one ReLU basis of each width and the first init of each family
-// beyond; the cnn classifier with top, bottom and random on RAW and the first init of each family.
-// Network labels start with prefix ("orig-" for the original study's networks).
+// 7.9–12.5 s with its evaluation; 58 min in all): the seed's k grid with 5 seeds; the linear classifier
+// with every strategy on every basis up to k = 5,000 and on RAW, one ReLU basis of each width and the
+// first init of each family beyond; the cnn classifier with top, bottom and random on RAW and the first
+// init of each family. Network labels start with prefix ("orig-" for the original study's networks).
 func fullQ1(prefix string) q1.Options {
 	few := []string{"raw", "relu1", "relu200-1", prefix + "A1", prefix + "B1", prefix + "C1"}
 	return q1.Options{Grids: []q1.Grid{

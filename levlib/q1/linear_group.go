@@ -28,13 +28,13 @@ type LinearGroupOptions struct {
 	Progress func(progress.Report)
 }
 
-// DefaultLinearGroupValues is FitLinearGroup's default bound on M·K·(D+1) in float32: 2^21 values
-// (2^20 in float64), so that a graph's two copies of the data (16 MiB) stay in the last-level cache
-// from one product to the next: the products read the data twice a step and do 20 flops per value
-// read, so they are bound by memory. Measured on 2 cores (AMD EPYC, 32 MiB L3), float64 graph, 10
-// fits: at k = 1000, 93–99 fits/min one model per graph, 82 two per graph, 74–81 five or ten per
-// graph; at k = 200, 338–354 fits/min one per graph, 568–649 five per graph, 623–640 ten per graph. In float32, 25 fits at k =
-// 1000 (BenchmarkQ1Fits): as a graph, 2^20 and 2^21 values were the same within noise (242–256 and
+// DefaultLinearGroupValues is FitLinearGroup's default bound on M·K·(D+1) in float32: 2^21 values (2^20
+// in float64), so that a graph's two copies of the data (16 MiB) stay in the last-level cache from one
+// product to the next: the products read the data twice a step and do 20 flops per value read, so they
+// are bound by memory. Measured on 2 cores (AMD EPYC, 32 MiB L3), float64 graph, 10 fits: at k = 1000,
+// 93–99 fits/min one model per graph, 82 two per graph, 74–81 five or ten per graph; at k = 200,
+// 338–354 fits/min one per graph, 568–649 five per graph, 623–640 ten per graph. In float32, 25 fits at
+// k = 1000 (BenchmarkQ1Fits): as a graph, 2^20 and 2^21 values were the same within noise (242–256 and
 // 250–281 fits/min), 2^22 and 2^23 slower (224–225); with the host step, 2^19: 482, 2^20: 490–525,
 // 2^21: 549–582, 2^22: 545 fits/min.
 const DefaultLinearGroupValues = 1 << 21
@@ -58,11 +58,11 @@ const DefaultLinearGroupValues = 1 << 21
 // padding is masked out by S, so a group costs M·K; group selections of similar size.
 //
 // On GoMLX's Go backend, in float32, on a CPU with AVX-512 or AVX2 with FMA (and a GOEXPERIMENT=simd
-// build), the same step runs on the host instead of as a graph (linear_host.go: the data read where
-// it lies, both cores busy): 2.2× the graph's fits per minute at k = 1000 (BenchmarkQ1Fits/classifier=linear, 25
-// fits: 549–582 against 254 fits/min on 2 cores of an AMD EPYC), 4.3× for 40 fits at k = 50, 1.4×
-// at k = 20,000 and 50,000, where a step streams the data from memory (3.6 s against 5.3 s, 9.2 s
-// against 13.1 s, same test accuracy).
+// build), the same step runs on the host instead of as a graph (linear_host.go: the data read where it
+// lies, both cores busy): 2.2× the graph's fits per minute at k = 1000
+// (BenchmarkQ1Fits/classifier=linear, 25 fits: 549–582 against 254 fits/min on 2 cores of an AMD EPYC),
+// 4.3× for 40 fits at k = 50, 1.4× at k = 20,000 and 50,000, where a step streams the data from memory
+// (3.6 s against 5.3 s, 9.2 s against 13.1 s, same test accuracy).
 //
 // The results equal FitLinear's (in the same precision, opts.Float64) up to rounding: the matrix
 // kernels sum in another order, and Adam carries the difference along (TestFitLinearGroupMatchesSolo,

@@ -13,11 +13,11 @@ import (
 //
 // then Adam (hostops.AdamSerial, one task per core), with its own kernel for the two skinny products
 // (10 rows out; five rows of W or Gᵀ against 16 columns of the data at a time, the data read where it
-// lies) and the softmax fused into the pass that makes the logits. Why: the Go backend's matrix kernel packs its right-hand
-// operand, here the data, afresh at every product (17% of a fit's time in a profile of
-// BenchmarkQ1Fits/classifier=linear), and runs the elementwise operations one at a time on one core;
-// the host step reads the data where it lies and keeps both cores busy. The products sum in another
-// order and the exponential is another polynomial, so results equal the graph's up to float32
+// lies) and the softmax fused into the pass that makes the logits. Why: the Go backend's matrix kernel
+// packs its right-hand operand, here the data, afresh at every product (17% of a fit's time in a
+// profile of BenchmarkQ1Fits/classifier=linear), and runs the elementwise operations one at a time on
+// one core; the host step reads the data where it lies and keeps both cores busy. The products sum in
+// another order and the exponential is another polynomial, so results equal the graph's up to float32
 // rounding (TestFitLinearGroupMatchesSolo's float32/host cases; the kernels against float64 in
 // TestMatMulKernels, TestExpKernels and TestSoftmaxGradKernels).
 
